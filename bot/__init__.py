@@ -1,0 +1,1 @@
+"""numbers-bot: manage a company's phone numbers from Slack."""

@@ -1,0 +1,1 @@
+"""Value objects, rules and state machines. No I/O and no project imports outside this package."""

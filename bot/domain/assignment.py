@@ -1,0 +1,72 @@
+"""What an owned number rings (Kazoo's `used_by`): main, a person, conference or faxbox."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.domain.errors import InvalidInput
+
+
+class AssignmentKind(StrEnum):
+    MAIN = "main"
+    USER = "user"
+    CONFERENCE = "conference"
+    FAXBOX = "faxbox"
+
+
+LABELS: dict[AssignmentKind, str] = {
+    AssignmentKind.MAIN: "Main Company Numbers",
+    AssignmentKind.CONFERENCE: "Main Conference Number",
+    AssignmentKind.FAXBOX: "Main Faxbox Number",
+    AssignmentKind.USER: "User",
+}
+
+# The faxbox answers on one number only.
+MAX_PER_ACCOUNT: dict[AssignmentKind, int] = {AssignmentKind.FAXBOX: 1}
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,20})(?:\|[^>]*)?>$")
+_ACCEPTED = "main, conference, faxbox or a user (@user or user:U123)"
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    kind: AssignmentKind
+    user_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.kind is AssignmentKind.USER) != (self.user_id is not None):
+            raise InvalidInput("target", "A user assignment needs a user, and only it has one.")
+
+    @property
+    def key(self) -> str:
+        """The stored form: `main`, `user:U123`, `conference`, `faxbox`."""
+        return f"user:{self.user_id}" if self.user_id else self.kind.value
+
+    @property
+    def label(self) -> str:
+        return f"<@{self.user_id}>" if self.user_id else LABELS[self.kind]
+
+    @classmethod
+    def main(cls) -> Assignment:
+        return cls(AssignmentKind.MAIN)
+
+    @classmethod
+    def user(cls, user_id: str) -> Assignment:
+        return cls(AssignmentKind.USER, user_id)
+
+    @classmethod
+    def parse(cls, text: str) -> Assignment:
+        """Accept the stored form, a Slack mention `<@U123|name>`, or `@U123`."""
+        raw = text.strip()
+        lowered = raw.lower()
+        for kind in (AssignmentKind.MAIN, AssignmentKind.CONFERENCE, AssignmentKind.FAXBOX):
+            if lowered == kind.value:
+                return cls(kind)
+        mention = _MENTION.match(raw)
+        candidate = mention.group(1) if mention else raw.removeprefix("user:").removeprefix("@")
+        if _USER_ID.match(candidate):
+            return cls(AssignmentKind.USER, candidate)
+        raise InvalidInput("target", f"“{raw}” is not a target; use {_ACCEPTED}.")

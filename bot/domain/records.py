@@ -1,0 +1,148 @@
+"""Plain records the repositories return and the service hands to handlers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from bot.domain.assignment import Assignment
+from bot.domain.billing import Quote
+from bot.domain.e911 import E911Address
+from bot.domain.phone import Kind, display
+from bot.domain.states import ItemOutcome, NumberState, RequestState
+
+
+@dataclass(frozen=True, slots=True)
+class AccountInfo:
+    id: str
+    workspace_id: str
+    name: str
+    external_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NumberRecord:
+    e164: str
+    state: NumberState
+    kind: Kind
+    account_id: str | None
+    assignment: Assignment | None = None
+    e911: E911Address | None = None
+    hold_request_id: str | None = None
+    hold_expires_at: datetime | None = None
+    aging_until: datetime | None = None
+    purchased_at: datetime | None = None
+    activate_at: datetime | None = None
+    activated_at: datetime | None = None
+
+    @property
+    def display(self) -> str:
+        return display(self.e164)
+
+    @property
+    def emergency_enabled(self) -> bool:
+        return self.e911 is not None and self.e911.emergency_enabled
+
+    @property
+    def is_spare(self) -> bool:
+        return self.state is NumberState.IN_SERVICE and self.assignment is None
+
+    @property
+    def active(self) -> bool:
+        return self.activated_at is not None
+
+    def snapshot(self) -> dict[str, Any]:
+        """What an audit event records of a number, before and after a change."""
+        return {
+            "state": self.state.value,
+            "account_id": self.account_id,
+            "assignment": self.assignment.key if self.assignment else None,
+            "e911": self.e911.status.value if self.e911 and self.e911.status else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AvailableNumber:
+    """A number offered by a search: carrier stock, or one of the account's spares."""
+
+    e164: str
+    kind: Kind
+    place: str
+    monthly: Decimal
+    spare: bool = False
+
+    @property
+    def display(self) -> str:
+        return display(self.e164)
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseItemRecord:
+    number: str
+    outcome: ItemOutcome
+    reason: str | None = None
+    spare: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseRequestRecord:
+    id: str
+    workspace_id: str
+    account_id: str
+    requester_id: str
+    target: Assignment
+    kind: Kind
+    state: RequestState
+    quote: Quote
+    hold_expires_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    items: tuple[PurchaseItemRecord, ...] = ()
+    accepted_at: datetime | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    reason: str | None = None
+    channel_id: str | None = None
+    message_ts: str | None = None
+    approval_cards: tuple[tuple[str, str], ...] = ()
+    activation_notified_at: datetime | None = None
+
+    @property
+    def numbers(self) -> tuple[str, ...]:
+        return tuple(i.number for i in self.items)
+
+    def items_with(self, outcome: ItemOutcome) -> tuple[PurchaseItemRecord, ...]:
+        return tuple(i for i in self.items if i.outcome is outcome)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    number: str | None
+    request_id: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NumberFilter:
+    """Filters of `/numbers list`; all optional."""
+
+    assignment: str | None = None  # main|conference|faxbox|users|user:U123|spare
+    e911: bool | None = None  # True: emergency enabled only, False: not enabled
+    kind: Kind | None = None
+    npa: str | None = None
+    states: tuple[NumberState, ...] = (NumberState.IN_SERVICE,)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    rows: tuple[NumberRecord, ...]
+    next_after: str | None
+    extra: dict[str, Any] = field(default_factory=dict)

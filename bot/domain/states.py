@@ -1,0 +1,105 @@
+"""Number states (Kazoo's names) and purchase-request states, with the only allowed moves."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from bot.domain.errors import Conflict
+
+
+class NumberState(StrEnum):
+    AVAILABLE = "available"
+    RESERVED = "reserved"
+    IN_SERVICE = "in_service"
+    AGING = "aging"
+    DELETED = "deleted"
+
+
+NUMBER_TRANSITIONS: dict[NumberState, frozenset[NumberState]] = {
+    NumberState.AVAILABLE: frozenset({NumberState.RESERVED}),
+    # A hold ends by purchase, by cancel/expiry, or by the carrier refusing the order.
+    NumberState.RESERVED: frozenset({NumberState.IN_SERVICE, NumberState.AVAILABLE}),
+    # Release puts a number into aging; move keeps it in service on another account.
+    NumberState.IN_SERVICE: frozenset({NumberState.AGING, NumberState.IN_SERVICE}),
+    NumberState.AGING: frozenset({NumberState.IN_SERVICE, NumberState.AVAILABLE}),
+    NumberState.DELETED: frozenset(),
+}
+
+
+def can_move_number(current: NumberState, target: NumberState) -> bool:
+    return target in NUMBER_TRANSITIONS[current]
+
+
+def check_number_move(number: str, current: NumberState, target: NumberState) -> None:
+    if not can_move_number(current, target):
+        raise Conflict(f"{number} is {current.value}; it cannot become {target.value}.")
+
+
+class RequestState(StrEnum):
+    QUOTED = "quoted"
+    AWAITING_APPROVAL = "awaiting_approval"
+    PROVISIONING = "provisioning"
+    COMPLETED = "completed"
+    PARTIALLY_COMPLETED = "partially_completed"
+    FAILED = "failed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+REQUEST_TRANSITIONS: dict[RequestState, frozenset[RequestState]] = {
+    RequestState.QUOTED: frozenset(
+        {
+            RequestState.AWAITING_APPROVAL,
+            RequestState.PROVISIONING,
+            RequestState.CANCELLED,
+            RequestState.EXPIRED,
+        }
+    ),
+    RequestState.AWAITING_APPROVAL: frozenset(
+        {
+            RequestState.PROVISIONING,
+            RequestState.REJECTED,
+            RequestState.CANCELLED,
+            RequestState.EXPIRED,
+        }
+    ),
+    RequestState.PROVISIONING: frozenset(
+        {RequestState.COMPLETED, RequestState.PARTIALLY_COMPLETED, RequestState.FAILED}
+    ),
+    RequestState.COMPLETED: frozenset(),
+    RequestState.PARTIALLY_COMPLETED: frozenset(),
+    RequestState.FAILED: frozenset(),
+    RequestState.REJECTED: frozenset(),
+    RequestState.CANCELLED: frozenset(),
+    RequestState.EXPIRED: frozenset(),
+}
+
+OPEN_REQUEST_STATES = frozenset({RequestState.QUOTED, RequestState.AWAITING_APPROVAL})
+FINAL_REQUEST_STATES = frozenset(s for s, nxt in REQUEST_TRANSITIONS.items() if not nxt)
+
+
+def can_move_request(current: RequestState, target: RequestState) -> bool:
+    return target in REQUEST_TRANSITIONS[current]
+
+
+def check_request_move(current: RequestState, target: RequestState) -> None:
+    if not can_move_request(current, target):
+        raise Conflict(f"The request is {current.value}; it cannot become {target.value}.")
+
+
+class ItemOutcome(StrEnum):
+    """What happened to one number of a purchase request."""
+
+    PENDING = "pending"
+    BOUGHT = "bought"
+    FAILED = "failed"
+    RELEASED = "released"
+
+
+def outcome_state(outcomes: list[ItemOutcome]) -> RequestState:
+    """The final state of a provisioned request from its numbers' outcomes."""
+    bought = sum(o is ItemOutcome.BOUGHT for o in outcomes)
+    if bought == len(outcomes):
+        return RequestState.COMPLETED
+    return RequestState.PARTIALLY_COMPLETED if bought else RequestState.FAILED

@@ -1,0 +1,1 @@
+"""The use cases. Every call takes the acting user (`Actor`); roles are checked here."""

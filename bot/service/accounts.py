@@ -1,0 +1,110 @@
+"""Accounts and which one a channel works on."""
+
+from __future__ import annotations
+
+import re
+
+from bot.domain.errors import Conflict, InvalidInput, NotFound
+from bot.domain.records import AccountInfo
+from bot.service.context import Actor, Deps
+from storage.uow import UnitOfWork
+
+_NAME = re.compile(r"^[\w][\w .&'-]{0,63}$")
+
+
+def check_account_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not _NAME.match(cleaned):
+        raise InvalidInput(
+            "account", "An account name is 1 to 64 letters, digits, spaces or . & ' - _."
+        )
+    return cleaned
+
+
+class AccountService:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    async def _default(self, uow: UnitOfWork, workspace_id: str) -> AccountInfo:
+        now = self.deps.clock()
+        ws = await uow.accounts.ensure_workspace(workspace_id, now)
+        if ws.default_account_id:
+            account = await uow.accounts.get(ws.default_account_id)
+            if account:
+                return account
+        name = self.deps.settings.default_account_name
+        account = await uow.accounts.by_name(workspace_id, name)
+        if account is None:
+            account = await uow.accounts.create(self.deps.ids(), workspace_id, name, now)
+        await uow.accounts.set_default(workspace_id, account.id)
+        return account
+
+    async def resolve_in(
+        self, uow: UnitOfWork, workspace_id: str, channel_id: str | None
+    ) -> AccountInfo:
+        """The channel's bound account, else the workspace default (created on first use)."""
+        if channel_id:
+            bound = await uow.accounts.binding(workspace_id, channel_id)
+            if bound:
+                account = await uow.accounts.get(bound)
+                if account:
+                    return account
+        return await self._default(uow, workspace_id)
+
+    async def for_channel(self, actor: Actor, channel_id: str | None = None) -> AccountInfo:
+        async with self.deps.uow() as uow:
+            account = await self.resolve_in(uow, actor.workspace_id, channel_id or actor.channel_id)
+            await uow.commit()
+            return account
+
+    async def list_accounts(self, actor: Actor) -> list[AccountInfo]:
+        async with self.deps.uow() as uow:
+            await self._default(uow, actor.workspace_id)
+            accounts = await uow.accounts.all(actor.workspace_id)
+            await uow.commit()
+            return accounts
+
+    async def by_name(self, uow: UnitOfWork, actor: Actor, name: str) -> AccountInfo:
+        account = await uow.accounts.by_name(actor.workspace_id, check_account_name(name))
+        if account is None:
+            raise NotFound(f"There is no account named “{name}”. See /numbers account list.")
+        return account
+
+    async def create(self, actor: Actor, name: str) -> AccountInfo:
+        actor.require_admin("create accounts")
+        cleaned = check_account_name(name)
+        async with self.deps.uow() as uow:
+            await self._default(uow, actor.workspace_id)
+            if await uow.accounts.by_name(actor.workspace_id, cleaned):
+                raise Conflict(f"An account named “{cleaned}” already exists.")
+            now = self.deps.clock()
+            account = await uow.accounts.create(self.deps.ids(), actor.workspace_id, cleaned, now)
+            await uow.audit.add(
+                at=now,
+                workspace_id=actor.workspace_id,
+                actor=actor.user_id,
+                action="account.created",
+                after={"account_id": account.id, "name": cleaned},
+            )
+            await uow.commit()
+            return account
+
+    async def use(self, actor: Actor, channel_id: str, name: str) -> AccountInfo:
+        """Bind a channel to an account: its commands then act on that account."""
+        actor.require_admin("choose a channel's account")
+        async with self.deps.uow() as uow:
+            await self._default(uow, actor.workspace_id)
+            account = await self.by_name(uow, actor, name)
+            before = await uow.accounts.binding(actor.workspace_id, channel_id)
+            now = self.deps.clock()
+            await uow.accounts.bind(actor.workspace_id, channel_id, account.id, actor.user_id, now)
+            await uow.audit.add(
+                at=now,
+                workspace_id=actor.workspace_id,
+                actor=actor.user_id,
+                action="channel.bound",
+                before={"channel": channel_id, "account_id": before},
+                after={"channel": channel_id, "account_id": account.id},
+            )
+            await uow.commit()
+            return account

@@ -1,0 +1,32 @@
+"""All services, built once from their dependencies (see bot/bootstrap.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.service.accounts import AccountService
+from bot.service.context import Deps
+from bot.service.e911 import E911Service
+from bot.service.numbers import NumberService
+from bot.service.purchases import PurchaseService
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    deps: Deps
+    accounts: AccountService
+    numbers: NumberService
+    purchases: PurchaseService
+    e911: E911Service
+
+    @classmethod
+    def build(cls, deps: Deps) -> Services:
+        accounts = AccountService(deps)
+        numbers = NumberService(deps, accounts)
+        return cls(
+            deps=deps,
+            accounts=accounts,
+            numbers=numbers,
+            purchases=PurchaseService(deps, accounts, numbers),
+            e911=E911Service(deps, numbers),
+        )

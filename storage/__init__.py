@@ -1,0 +1,1 @@
+"""The bot's database: models, repositories, unit of work and migrations."""

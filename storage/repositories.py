@@ -1,0 +1,870 @@
+"""Repositories: the only code that writes SQL. They return domain records, not ORM rows.
+
+State changes are conditional updates (`WHERE state = expected`) whose row
+count tells the caller whether it won; nothing here decides business rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.assignment import Assignment, AssignmentKind
+from bot.domain.billing import Quote
+from bot.domain.e911 import E911Address, E911Status
+from bot.domain.phone import Kind
+from bot.domain.records import (
+    AccountInfo,
+    AuditEntry,
+    NumberFilter,
+    NumberRecord,
+    PurchaseItemRecord,
+    PurchaseRequestRecord,
+)
+from bot.domain.states import ItemOutcome, NumberState, RequestState
+from storage import models as m
+
+
+def _rowcount(result: Any) -> int:
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
+
+
+def _upsert_insert(session: AsyncSession, table: Any) -> Any:
+    """The dialect's INSERT that supports ON CONFLICT."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+class AccountsRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    @staticmethod
+    def _info(row: m.Account) -> AccountInfo:
+        return AccountInfo(row.id, row.workspace_id, row.name, row.external_id)
+
+    async def ensure_workspace(self, workspace_id: str, now: datetime) -> m.Workspace:
+        ws = await self.s.get(m.Workspace, workspace_id)
+        if ws is None:
+            await self.s.execute(
+                _upsert_insert(self.s, m.Workspace)
+                .values(id=workspace_id, name="", created_at=now)
+                .on_conflict_do_nothing()
+            )
+            ws = await self.s.get(m.Workspace, workspace_id)
+        assert ws is not None
+        return ws
+
+    async def set_default(self, workspace_id: str, account_id: str) -> None:
+        await self.s.execute(
+            update(m.Workspace)
+            .where(m.Workspace.id == workspace_id)
+            .values(default_account_id=account_id)
+        )
+
+    async def get(self, account_id: str) -> AccountInfo | None:
+        row = await self.s.get(m.Account, account_id)
+        return self._info(row) if row else None
+
+    async def by_name(self, workspace_id: str, name: str) -> AccountInfo | None:
+        row = await self.s.scalar(
+            select(m.Account).where(
+                m.Account.workspace_id == workspace_id,
+                func.lower(m.Account.name) == name.lower(),
+            )
+        )
+        return self._info(row) if row else None
+
+    async def create(
+        self, account_id: str, workspace_id: str, name: str, now: datetime
+    ) -> AccountInfo:
+        row = m.Account(id=account_id, workspace_id=workspace_id, name=name, created_at=now)
+        self.s.add(row)
+        await self.s.flush()
+        return self._info(row)
+
+    async def all(self, workspace_id: str) -> list[AccountInfo]:
+        rows = await self.s.scalars(
+            select(m.Account).where(m.Account.workspace_id == workspace_id).order_by(m.Account.name)
+        )
+        return [self._info(r) for r in rows]
+
+    async def binding(self, workspace_id: str, channel_id: str) -> str | None:
+        return await self.s.scalar(
+            select(m.ChannelBinding.account_id).where(
+                m.ChannelBinding.workspace_id == workspace_id,
+                m.ChannelBinding.channel_id == channel_id,
+            )
+        )
+
+    async def bind(
+        self, workspace_id: str, channel_id: str, account_id: str, actor: str, now: datetime
+    ) -> None:
+        stmt = _upsert_insert(self.s, m.ChannelBinding).values(
+            workspace_id=workspace_id,
+            channel_id=channel_id,
+            account_id=account_id,
+            bound_by=actor,
+            bound_at=now,
+        )
+        await self.s.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["workspace_id", "channel_id"],
+                set_={"account_id": account_id, "bound_by": actor, "bound_at": now},
+            )
+        )
+
+
+def _e911(row: m.E911Record | None) -> E911Address | None:
+    if row is None:
+        return None
+    return E911Address(
+        street_address=row.street_address,
+        extended_address=row.extended_address,
+        locality=row.locality,
+        region=row.region,
+        postal_code=row.postal_code,
+        caller_name=row.caller_name,
+        status=E911Status(row.status),
+        latitude=row.latitude,
+        longitude=row.longitude,
+        plus_four=row.plus_four,
+    )
+
+
+def _assignment(row: m.NumberAssignment | None) -> Assignment | None:
+    if row is None:
+        return None
+    return Assignment(AssignmentKind(row.kind), row.user_id)
+
+
+def _number(
+    row: m.Number, a: m.NumberAssignment | None = None, e: m.E911Record | None = None
+) -> NumberRecord:
+    return NumberRecord(
+        e164=row.e164,
+        state=NumberState(row.state),
+        kind=Kind(row.kind),
+        account_id=row.account_id,
+        assignment=_assignment(a),
+        e911=_e911(e),
+        hold_request_id=row.hold_request_id,
+        hold_expires_at=row.hold_expires_at,
+        aging_until=row.aging_until,
+        purchased_at=row.purchased_at,
+        activate_at=row.activate_at,
+        activated_at=row.activated_at,
+    )
+
+
+def _with_details() -> Any:
+    return (
+        select(m.Number, m.NumberAssignment, m.E911Record)
+        .outerjoin(m.NumberAssignment, m.NumberAssignment.number == m.Number.e164)
+        .outerjoin(m.E911Record, m.E911Record.number == m.Number.e164)
+    )
+
+
+class NumbersRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def get(self, e164: str) -> NumberRecord | None:
+        row = (await self.s.execute(_with_details().where(m.Number.e164 == e164))).first()
+        return _number(row[0], row[1], row[2]) if row else None
+
+    async def get_many(self, numbers: Iterable[str]) -> dict[str, NumberRecord]:
+        wanted = list(numbers)
+        if not wanted:
+            return {}
+        rows = await self.s.execute(_with_details().where(m.Number.e164.in_(wanted)))
+        return {r[0].e164: _number(r[0], r[1], r[2]) for r in rows}
+
+    async def unavailable_among(self, numbers: Sequence[str], now: datetime) -> set[str]:
+        """Which of these carrier numbers someone holds, owns or keeps aging."""
+        if not numbers:
+            return set()
+        rows = await self.s.scalars(
+            select(m.Number.e164).where(
+                m.Number.e164.in_(list(numbers)),
+                m.Number.state != NumberState.AVAILABLE.value,
+                # A hold past its expiry no longer blocks anyone.
+                or_(
+                    m.Number.state != NumberState.RESERVED.value,
+                    m.Number.hold_expires_at > now,
+                ),
+            )
+        )
+        return set(rows)
+
+    async def hold(
+        self,
+        numbers: Sequence[str],
+        *,
+        request_id: str,
+        account_id: str,
+        until: datetime,
+        now: datetime,
+        kinds: dict[str, Kind],
+    ) -> set[str]:
+        """Reserve numbers for a request; returns the ones this request now holds.
+
+        One upsert: a new row, or a free row (available, or held past expiry) taken over.
+        """
+        if not numbers:
+            return set()
+        values = [
+            {
+                "e164": n,
+                "state": NumberState.RESERVED.value,
+                "kind": kinds[n].value,
+                "npa": n[2:5],
+                "account_id": None,
+                "hold_request_id": request_id,
+                "hold_expires_at": until,
+                "updated_at": now,
+                "version": 1,
+            }
+            for n in numbers
+        ]
+        table = m.Number.__table__
+        stmt = _upsert_insert(self.s, table).values(values)
+        free = or_(
+            table.c.state == NumberState.AVAILABLE.value,
+            and_(table.c.state == NumberState.RESERVED.value, table.c.hold_expires_at <= now),
+        )
+        await self.s.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["e164"],
+                set_={
+                    "state": NumberState.RESERVED.value,
+                    "account_id": None,
+                    "hold_request_id": request_id,
+                    "hold_expires_at": until,
+                    "updated_at": now,
+                    "version": table.c.version + 1,
+                },
+                where=free,
+            )
+        )
+        held = await self.s.scalars(
+            select(m.Number.e164).where(
+                m.Number.e164.in_(list(numbers)),
+                m.Number.hold_request_id == request_id,
+                m.Number.state == NumberState.RESERVED.value,
+            )
+        )
+        return set(held)
+
+    async def extend_holds(self, request_id: str, until: datetime | None, now: datetime) -> int:
+        """Move a request's hold expiry; None keeps the numbers held until told otherwise."""
+        result = await self.s.execute(
+            update(m.Number)
+            .where(
+                m.Number.hold_request_id == request_id,
+                m.Number.state == NumberState.RESERVED.value,
+            )
+            .values(hold_expires_at=until, updated_at=now)
+        )
+        return _rowcount(result)
+
+    async def release_holds(
+        self, request_id: str, now: datetime, numbers: Sequence[str] | None = None
+    ) -> list[str]:
+        """Give back what a request still holds (all, or just `numbers`)."""
+        where = [
+            m.Number.hold_request_id == request_id,
+            m.Number.state == NumberState.RESERVED.value,
+        ]
+        if numbers is not None:
+            where.append(m.Number.e164.in_(list(numbers)))
+        held = list(await self.s.scalars(select(m.Number.e164).where(*where)))
+        if held:
+            await self.s.execute(
+                update(m.Number)
+                .where(*where)
+                .values(
+                    state=NumberState.AVAILABLE.value,
+                    hold_request_id=None,
+                    hold_expires_at=None,
+                    updated_at=now,
+                    version=m.Number.version + 1,
+                )
+            )
+        return held
+
+    async def mark_purchased(
+        self,
+        e164: str,
+        *,
+        request_id: str,
+        account_id: str,
+        now: datetime,
+        activate_at: datetime,
+    ) -> bool:
+        """reserved (held by this request) → in_service on the account."""
+        result = await self.s.execute(
+            update(m.Number)
+            .where(
+                m.Number.e164 == e164,
+                m.Number.state == NumberState.RESERVED.value,
+                m.Number.hold_request_id == request_id,
+            )
+            .values(
+                state=NumberState.IN_SERVICE.value,
+                account_id=account_id,
+                hold_request_id=None,
+                hold_expires_at=None,
+                purchased_at=now,
+                activate_at=activate_at,
+                activated_at=None,
+                updated_at=now,
+                version=m.Number.version + 1,
+            )
+        )
+        return _rowcount(result) == 1
+
+    async def transition(
+        self,
+        e164: str,
+        *,
+        expected_state: NumberState,
+        expected_account: str | None,
+        now: datetime,
+        **values: Any,
+    ) -> bool:
+        """Conditional update of one number: applies only if it is still as expected."""
+        result = await self.s.execute(
+            update(m.Number)
+            .where(
+                m.Number.e164 == e164,
+                m.Number.state == expected_state.value,
+                m.Number.account_id == expected_account
+                if expected_account
+                else m.Number.account_id.is_(None),
+            )
+            .values(updated_at=now, version=m.Number.version + 1, **values)
+        )
+        return _rowcount(result) == 1
+
+    async def insert_owned(
+        self, e164: str, kind: Kind, account_id: str, now: datetime, activated: bool = True
+    ) -> None:
+        """Seed an owned number (imports, tests, benchmarks)."""
+        self.s.add(
+            m.Number(
+                e164=e164,
+                state=NumberState.IN_SERVICE.value,
+                kind=kind.value,
+                npa=e164[2:5],
+                account_id=account_id,
+                purchased_at=now,
+                activate_at=now,
+                activated_at=now if activated else None,
+                updated_at=now,
+                version=1,
+            )
+        )
+        await self.s.flush()
+
+    # --- assignments -------------------------------------------------------------
+
+    async def assign(
+        self, e164: str, account_id: str, assignment: Assignment, actor: str, now: datetime
+    ) -> None:
+        stmt = _upsert_insert(self.s, m.NumberAssignment).values(
+            number=e164,
+            account_id=account_id,
+            kind=assignment.kind.value,
+            user_id=assignment.user_id,
+            assigned_by=actor,
+            assigned_at=now,
+        )
+        await self.s.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["number"],
+                set_={
+                    "account_id": account_id,
+                    "kind": assignment.kind.value,
+                    "user_id": assignment.user_id,
+                    "assigned_by": actor,
+                    "assigned_at": now,
+                },
+            )
+        )
+
+    async def unassign(self, e164: str) -> bool:
+        result = await self.s.execute(
+            delete(m.NumberAssignment).where(m.NumberAssignment.number == e164)
+        )
+        return _rowcount(result) == 1
+
+    async def count_assigned(self, account_id: str, kind: AssignmentKind) -> int:
+        count = await self.s.scalar(
+            select(func.count()).where(
+                m.NumberAssignment.account_id == account_id,
+                m.NumberAssignment.kind == kind.value,
+            )
+        )
+        return int(count or 0)
+
+    # --- e911 ---------------------------------------------------------------------
+
+    async def set_e911(self, e164: str, address: E911Address, actor: str, now: datetime) -> None:
+        assert address.status is not None
+        fields = {
+            "street_address": address.street_address,
+            "extended_address": address.extended_address,
+            "locality": address.locality,
+            "region": address.region,
+            "postal_code": address.postal_code,
+            "caller_name": address.caller_name,
+            "status": address.status.value,
+            "latitude": address.latitude,
+            "longitude": address.longitude,
+            "plus_four": address.plus_four,
+            "updated_by": actor,
+            "updated_at": now,
+        }
+        stmt = _upsert_insert(self.s, m.E911Record).values(number=e164, **fields)
+        await self.s.execute(stmt.on_conflict_do_update(index_elements=["number"], set_=fields))
+
+    async def remove_e911(self, e164: str) -> bool:
+        result = await self.s.execute(delete(m.E911Record).where(m.E911Record.number == e164))
+        return _rowcount(result) == 1
+
+    async def emergency_main_numbers(self, account_id: str) -> list[str]:
+        rows = await self.s.scalars(
+            select(m.Number.e164)
+            .join(m.NumberAssignment, m.NumberAssignment.number == m.Number.e164)
+            .join(m.E911Record, m.E911Record.number == m.Number.e164)
+            .where(
+                m.Number.account_id == account_id,
+                m.Number.state == NumberState.IN_SERVICE.value,
+                m.NumberAssignment.kind == AssignmentKind.MAIN.value,
+                m.E911Record.status == E911Status.PROVISIONED.value,
+            )
+        )
+        return list(rows)
+
+    # --- listing ------------------------------------------------------------------
+
+    async def page(
+        self, account_id: str, flt: NumberFilter, *, after: str | None, limit: int
+    ) -> list[NumberRecord]:
+        """One page in E.164 order, starting after `after` (keyset pagination)."""
+        stmt = _with_details().where(
+            m.Number.account_id == account_id,
+            m.Number.state.in_([s.value for s in flt.states]),
+        )
+        stmt = _apply_filter(stmt, flt)
+        if after:
+            stmt = stmt.where(m.Number.e164 > after)
+        rows = await self.s.execute(stmt.order_by(m.Number.e164).limit(limit))
+        return [_number(r[0], r[1], r[2]) for r in rows]
+
+    async def spares(
+        self, account_id: str, *, kind: Kind | None, prefix: str | None, limit: int
+    ) -> list[NumberRecord]:
+        stmt = _with_details().where(
+            m.Number.account_id == account_id,
+            m.Number.state == NumberState.IN_SERVICE.value,
+            m.NumberAssignment.number.is_(None),
+        )
+        if kind is not None:
+            stmt = stmt.where(m.Number.kind == kind.value)
+        if prefix:
+            stmt = stmt.where(m.Number.npa == prefix[:3])
+            if len(prefix) > 3:
+                stmt = stmt.where(m.Number.e164.startswith("+1" + prefix))
+        rows = await self.s.execute(stmt.order_by(m.Number.e164).limit(limit))
+        return [_number(r[0], r[1], r[2]) for r in rows]
+
+    async def counts(self, account_id: str) -> dict[str, int]:
+        """In-service counts by kind and by assignment, spares, aging, emergency enabled."""
+        owned = m.Number.account_id == account_id
+        in_service = m.Number.state == NumberState.IN_SERVICE.value
+        counts: dict[str, int] = {}
+        rows = await self.s.execute(
+            select(m.Number.state, m.Number.kind, func.count())
+            .where(owned)
+            .group_by(m.Number.state, m.Number.kind)
+        )
+        for state, kind, n in rows:
+            counts[f"{state}:{kind}"] = int(n)
+        by_assignment = await self.s.execute(
+            select(m.NumberAssignment.kind, func.count())
+            .join(m.Number, m.Number.e164 == m.NumberAssignment.number)
+            .where(owned, in_service)
+            .group_by(m.NumberAssignment.kind)
+        )
+        for kind, n in by_assignment:
+            counts[f"assigned:{kind}"] = int(n)
+        counts["e911"] = int(
+            await self.s.scalar(
+                select(func.count())
+                .select_from(m.Number)
+                .join(m.E911Record, m.E911Record.number == m.Number.e164)
+                .where(owned, in_service, m.E911Record.status == E911Status.PROVISIONED.value)
+            )
+            or 0
+        )
+        return counts
+
+    async def due_activation(self, now: datetime, limit: int = 200) -> list[str]:
+        rows = await self.s.scalars(
+            select(m.Number.e164)
+            .where(
+                m.Number.state == NumberState.IN_SERVICE.value,
+                m.Number.activated_at.is_(None),
+                m.Number.activate_at <= now,
+            )
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def mark_activated(self, e164: str, now: datetime) -> bool:
+        result = await self.s.execute(
+            update(m.Number)
+            .where(
+                m.Number.e164 == e164,
+                m.Number.state == NumberState.IN_SERVICE.value,
+                m.Number.activated_at.is_(None),
+            )
+            .values(activated_at=now, updated_at=now)
+        )
+        return _rowcount(result) == 1
+
+    async def aged_out(self, now: datetime, limit: int = 500) -> list[str]:
+        rows = await self.s.scalars(
+            select(m.Number.e164)
+            .where(m.Number.state == NumberState.AGING.value, m.Number.aging_until <= now)
+            .limit(limit)
+        )
+        return list(rows)
+
+
+def _apply_filter(stmt: Any, flt: NumberFilter) -> Any:
+    a = m.NumberAssignment
+    if flt.assignment == "spare":
+        stmt = stmt.where(a.number.is_(None))
+    elif flt.assignment == "users":
+        stmt = stmt.where(a.kind == AssignmentKind.USER.value)
+    elif flt.assignment and flt.assignment.startswith("user:"):
+        stmt = stmt.where(a.kind == AssignmentKind.USER.value, a.user_id == flt.assignment[5:])
+    elif flt.assignment:
+        stmt = stmt.where(a.kind == flt.assignment)
+    if flt.kind is not None:
+        stmt = stmt.where(m.Number.kind == flt.kind.value)
+    if flt.npa:
+        stmt = stmt.where(m.Number.npa == flt.npa)
+    if flt.e911 is True:
+        stmt = stmt.where(m.E911Record.status == E911Status.PROVISIONED.value)
+    elif flt.e911 is False:
+        stmt = stmt.where(
+            or_(m.E911Record.number.is_(None), m.E911Record.status != E911Status.PROVISIONED.value)
+        )
+    return stmt
+
+
+def _request(row: m.PurchaseRequest, items: Sequence[m.PurchaseItem]) -> PurchaseRequestRecord:
+    cards = row.approval_cards.get("cards", []) if row.approval_cards else []
+    return PurchaseRequestRecord(
+        id=row.id,
+        workspace_id=row.workspace_id,
+        account_id=row.account_id,
+        requester_id=row.requester_id,
+        target=Assignment.parse(row.target),
+        kind=Kind(row.kind),
+        state=RequestState(row.state),
+        quote=Quote.from_json(row.quote),
+        hold_expires_at=row.hold_expires_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        items=tuple(
+            PurchaseItemRecord(i.number, ItemOutcome(i.outcome), i.reason, i.spare)
+            for i in sorted(items, key=lambda i: i.position)
+        ),
+        accepted_at=row.accepted_at,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+        reason=row.reason,
+        channel_id=row.channel_id,
+        message_ts=row.message_ts,
+        approval_cards=tuple((c[0], c[1]) for c in cards),
+        activation_notified_at=row.activation_notified_at,
+    )
+
+
+class RequestsRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def create(
+        self,
+        *,
+        request_id: str,
+        workspace_id: str,
+        account_id: str,
+        requester_id: str,
+        target: Assignment,
+        kind: Kind,
+        quote: Quote,
+        numbers: Sequence[str],
+        spares: Sequence[str] = (),
+        hold_expires_at: datetime,
+        channel_id: str | None,
+        now: datetime,
+    ) -> None:
+        self.s.add(
+            m.PurchaseRequest(
+                id=request_id,
+                workspace_id=workspace_id,
+                account_id=account_id,
+                requester_id=requester_id,
+                target=target.key,
+                kind=kind.value,
+                state=RequestState.QUOTED.value,
+                quote=quote.to_json(),
+                monthly_increase=quote.difference,
+                hold_expires_at=hold_expires_at,
+                created_at=now,
+                updated_at=now,
+                channel_id=channel_id,
+                approval_cards={"cards": []},
+            )
+        )
+        await self.s.flush()
+        if numbers:
+            await self.s.execute(
+                insert(m.PurchaseItem),
+                [
+                    {
+                        "request_id": request_id,
+                        "number": n,
+                        "position": i,
+                        "spare": n in spares,
+                        "outcome": ItemOutcome.PENDING.value,
+                        "updated_at": now,
+                    }
+                    for i, n in enumerate(numbers)
+                ],
+            )
+
+    async def get(self, request_id: str) -> PurchaseRequestRecord | None:
+        row = await self.s.get(m.PurchaseRequest, request_id, populate_existing=True)
+        if row is None:
+            return None
+        items = await self.s.scalars(
+            select(m.PurchaseItem).where(m.PurchaseItem.request_id == request_id)
+        )
+        return _request(row, list(items))
+
+    async def transition(
+        self,
+        request_id: str,
+        expected: RequestState | Sequence[RequestState],
+        new: RequestState,
+        now: datetime,
+        **values: Any,
+    ) -> bool:
+        """Move a request only if it is still in `expected`; the row count says who won."""
+        states = [expected] if isinstance(expected, RequestState) else list(expected)
+        result = await self.s.execute(
+            update(m.PurchaseRequest)
+            .where(
+                m.PurchaseRequest.id == request_id,
+                m.PurchaseRequest.state.in_([s.value for s in states]),
+            )
+            .values(state=new.value, updated_at=now, **values)
+        )
+        return _rowcount(result) == 1
+
+    async def update_fields(self, request_id: str, now: datetime, **values: Any) -> None:
+        await self.s.execute(
+            update(m.PurchaseRequest)
+            .where(m.PurchaseRequest.id == request_id)
+            .values(updated_at=now, **values)
+        )
+
+    async def set_item(
+        self,
+        request_id: str,
+        number: str,
+        outcome: ItemOutcome,
+        reason: str | None,
+        now: datetime,
+        *,
+        only_if: ItemOutcome | None = ItemOutcome.PENDING,
+    ) -> bool:
+        where = [m.PurchaseItem.request_id == request_id, m.PurchaseItem.number == number]
+        if only_if is not None:
+            where.append(m.PurchaseItem.outcome == only_if.value)
+        result = await self.s.execute(
+            update(m.PurchaseItem)
+            .where(*where)
+            .values(outcome=outcome.value, reason=reason, updated_at=now)
+        )
+        return _rowcount(result) == 1
+
+    async def find(
+        self,
+        workspace_id: str,
+        *,
+        requester_id: str | None = None,
+        states: Sequence[RequestState] | None = None,
+        limit: int = 20,
+    ) -> list[PurchaseRequestRecord]:
+        stmt = select(m.PurchaseRequest).where(m.PurchaseRequest.workspace_id == workspace_id)
+        if requester_id:
+            stmt = stmt.where(m.PurchaseRequest.requester_id == requester_id)
+        if states:
+            stmt = stmt.where(m.PurchaseRequest.state.in_([s.value for s in states]))
+        rows = list(
+            await self.s.scalars(stmt.order_by(m.PurchaseRequest.created_at.desc()).limit(limit))
+        )
+        if not rows:
+            return []
+        items = await self.s.scalars(
+            select(m.PurchaseItem).where(m.PurchaseItem.request_id.in_([r.id for r in rows]))
+        )
+        by_request: dict[str, list[m.PurchaseItem]] = {}
+        for item in items:
+            by_request.setdefault(item.request_id, []).append(item)
+        return [_request(r, by_request.get(r.id, [])) for r in rows]
+
+    async def ids_in_state(self, state: RequestState, limit: int = 100) -> list[str]:
+        rows = await self.s.scalars(
+            select(m.PurchaseRequest.id)
+            .where(m.PurchaseRequest.state == state.value)
+            .order_by(m.PurchaseRequest.updated_at)
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def expired_open(self, now: datetime, limit: int = 100) -> list[str]:
+        rows = await self.s.scalars(
+            select(m.PurchaseRequest.id)
+            .where(
+                m.PurchaseRequest.state.in_(
+                    [RequestState.QUOTED.value, RequestState.AWAITING_APPROVAL.value]
+                ),
+                m.PurchaseRequest.hold_expires_at <= now,
+            )
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def awaiting_activation_notice(self, limit: int = 100) -> list[str]:
+        rows = await self.s.scalars(
+            select(m.PurchaseRequest.id)
+            .where(
+                m.PurchaseRequest.state.in_(
+                    [RequestState.COMPLETED.value, RequestState.PARTIALLY_COMPLETED.value]
+                ),
+                m.PurchaseRequest.activation_notified_at.is_(None),
+            )
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def mark_activation_notified(self, request_id: str, now: datetime) -> bool:
+        """Claim the "numbers are active" notice, once, whichever replica gets here first."""
+        result = await self.s.execute(
+            update(m.PurchaseRequest)
+            .where(
+                m.PurchaseRequest.id == request_id,
+                m.PurchaseRequest.activation_notified_at.is_(None),
+            )
+            .values(activation_notified_at=now)
+        )
+        return _rowcount(result) == 1
+
+    async def open_for_workspace(self, workspace_id: str) -> int:
+        n = await self.s.scalar(
+            select(func.count()).where(
+                m.PurchaseRequest.workspace_id == workspace_id,
+                m.PurchaseRequest.state.in_(
+                    [RequestState.QUOTED.value, RequestState.AWAITING_APPROVAL.value]
+                ),
+            )
+        )
+        return int(n or 0)
+
+
+class AuditRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def add(
+        self,
+        *,
+        at: datetime,
+        workspace_id: str,
+        actor: str,
+        action: str,
+        number: str | None = None,
+        request_id: str | None = None,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+        detail: str | None = None,
+    ) -> None:
+        self.s.add(
+            m.AuditEvent(
+                at=at,
+                workspace_id=workspace_id,
+                actor=actor,
+                action=action,
+                number=number,
+                request_id=request_id,
+                before=before,
+                after=after,
+                detail=detail,
+            )
+        )
+        await self.s.flush()
+
+    @staticmethod
+    def _entry(row: m.AuditEvent) -> AuditEntry:
+        return AuditEntry(
+            row.id, row.at, row.actor, row.action, row.number, row.request_id,
+            row.before, row.after, row.detail,
+        )  # fmt: skip
+
+    async def for_number(self, e164: str, limit: int = 50) -> list[AuditEntry]:
+        rows = await self.s.scalars(
+            select(m.AuditEvent).where(m.AuditEvent.number == e164).order_by(m.AuditEvent.id)
+            .limit(limit)
+        )  # fmt: skip
+        return [self._entry(r) for r in rows]
+
+    async def for_request(self, request_id: str, limit: int = 100) -> list[AuditEntry]:
+        rows = await self.s.scalars(
+            select(m.AuditEvent)
+            .where(m.AuditEvent.request_id == request_id)
+            .order_by(m.AuditEvent.id)
+            .limit(limit)
+        )
+        return [self._entry(r) for r in rows]
+
+
+class DeliveriesRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def claim(self, key: str, now: datetime) -> bool:
+        """True the first time a key is seen: the caller may do the side effect."""
+        result = await self.s.execute(
+            _upsert_insert(self.s, m.ProcessedDelivery)
+            .values(key=key, at=now)
+            .on_conflict_do_nothing()
+        )
+        return _rowcount(result) == 1
