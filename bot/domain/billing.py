@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from bot.domain.phone import Kind
@@ -12,13 +12,16 @@ CENT = Decimal("0.01")
 
 
 def money(value: Decimal | int | str) -> Decimal:
+    if isinstance(value, float):
+        raise TypeError("money is Decimal, never float")
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def format_money(amount: Decimal, currency: str = "USD") -> str:
-    sign = "-" if amount < 0 else ""
+    rounded = money(amount)
+    sign = "-" if rounded < 0 else ""
     symbol = "$" if currency == "USD" else ""
-    text = f"{sign}{symbol}{abs(money(amount)):,.2f}"
+    text = f"{sign}{symbol}{abs(rounded):,.2f}"
     return text if symbol else f"{text} {currency}"
 
 
@@ -58,7 +61,6 @@ class Quote:
     monthly_before: Decimal
     monthly_after: Decimal
     spare_count: int = 0
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def difference(self) -> Decimal:

@@ -75,7 +75,7 @@ US_REGIONS = frozenset(
         "VI",
     }
 )
-_ZIP = re.compile(r"^\d{5}(-\d{4})?$")
+_ZIP = re.compile(r"^[0-9]{5}(-[0-9]{4})?$")
 
 LIMITS: dict[str, tuple[int, int]] = {
     "street_address": (1, 100),

@@ -30,6 +30,8 @@ _GEOGRAPHIC_TYPES = frozenset(
 # Exchanges used to probe whether phonenumbers' metadata knows an area code.
 _PROBE_EXCHANGES = ("234", "456", "789", "567", "345", "678", "890", "222", "321", "820", "520")
 _SEPARATORS = re.compile(r"[\s().\-+]")
+# ASCII digits only: str.isdigit() also accepts superscripts and full-width digits.
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def is_n11(code: str) -> bool:
@@ -102,7 +104,7 @@ def parse_area_code(text: str) -> SearchQuery:
     if not raw:
         raise InvalidInput("area_code", f"Enter {_LOCAL_ACCEPTED}.")
     digits = _SEPARATORS.sub("", raw)
-    if not digits.isdigit():
+    if not _DIGITS.fullmatch(digits):
         raise InvalidInput(
             "area_code", f"“{raw}” has characters other than digits. Enter {_LOCAL_ACCEPTED}."
         )
@@ -111,7 +113,9 @@ def parse_area_code(text: str) -> SearchQuery:
         raise InvalidInput("area_code", f"“{raw}” is not {_LOCAL_ACCEPTED}.")
     npa, nxx = digits[:3], digits[3:] or None
     if is_n11(npa):
-        raise InvalidInput("area_code", f"{npa} is a service code, not an area code.")
+        raise InvalidInput(
+            "area_code", f"{npa} is a service code, not an area code. Enter {_LOCAL_ACCEPTED}."
+        )
     if npa in TOLLFREE_PREFIXES:
         raise InvalidInput("area_code", f"{npa} is toll-free: choose Toll-free to search it.")
     if not is_local_area_code(npa):
@@ -151,9 +155,9 @@ def parse_number(text: str, field: str = "number") -> str:
     raw = text.strip()
     accepted = "a US or Canadian number such as (415) 555-2671 or +14155552671"
     digits = _SEPARATORS.sub("", raw)
-    if not digits.isdigit():
+    if not _DIGITS.fullmatch(digits):
         raise InvalidInput(field, f"“{raw}” is not {accepted}.")
-    if len(digits) == 10:
+    if len(digits) == 10 and not raw.startswith("+"):
         digits = "1" + digits
     if len(digits) != 11 or not digits.startswith("1"):
         raise InvalidInput(field, f"“{raw}” is not {accepted}.")

@@ -1,0 +1,97 @@
+"""Assignments (Kazoo's used_by): what an owned number rings (product.md sections 2 and 3.8)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domain.assignment import LABELS, MAX_PER_ACCOUNT, Assignment, AssignmentKind
+from bot.domain.errors import InvalidInput
+
+A = AssignmentKind
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "user_id"),
+    [
+        ("main", A.MAIN, None),
+        ("MAIN", A.MAIN, None),
+        (" Main ", A.MAIN, None),
+        ("conference", A.CONFERENCE, None),
+        ("Conference", A.CONFERENCE, None),
+        ("faxbox", A.FAXBOX, None),
+        ("FAXBOX", A.FAXBOX, None),
+        ("<@U123|name>", A.USER, "U123"),
+        ("<@U0ABC123|jane.doe>", A.USER, "U0ABC123"),
+        ("<@U123>", A.USER, "U123"),
+        ("@U123", A.USER, "U123"),
+        ("user:U123", A.USER, "U123"),
+        ("U123", A.USER, "U123"),
+        (" user:W0ABC ", A.USER, "W0ABC"),
+    ],
+)
+def test_parse_accepts(text: str, kind: AssignmentKind, user_id: str | None) -> None:
+    assert Assignment.parse(text) == Assignment(kind, user_id)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "  ",
+        "boss",
+        "mainline",
+        "fax",
+        "users",
+        "@",
+        "user:",
+        "@U1",  # too short to be a Slack id
+        "u123",
+        "<@u123>",
+        "@alice",
+        "user:main",
+        "<@U123|name",
+        "<@U123> extra",
+        "@U123 x",
+        "<#C123|general>",
+        "<!subteam^S123|team>",
+        "C123",
+    ],
+)
+def test_parse_refuses_and_says_what_is_accepted(text: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        Assignment.parse(text)
+    assert info.value.field == "target"
+    for word in ("main", "conference", "faxbox", "@user", "user:U123"):
+        assert word in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("assignment", "key", "label"),
+    [
+        (Assignment.main(), "main", "Main Company Numbers"),
+        (Assignment(A.CONFERENCE), "conference", "Main Conference Number"),
+        (Assignment(A.FAXBOX), "faxbox", "Main Faxbox Number"),
+        (Assignment.user("U123"), "user:U123", "<@U123>"),
+    ],
+)
+def test_key_label_and_round_trip(assignment: Assignment, key: str, label: str) -> None:
+    assert assignment.key == key
+    assert assignment.label == label
+    assert Assignment.parse(key) == assignment
+
+
+@pytest.mark.parametrize(
+    ("kind", "user_id"),
+    [(A.USER, None), (A.MAIN, "U123"), (A.CONFERENCE, "U123"), (A.FAXBOX, "U123")],
+)
+def test_only_user_assignments_have_a_user(kind: AssignmentKind, user_id: str | None) -> None:
+    with pytest.raises(InvalidInput) as info:
+        Assignment(kind, user_id)
+    assert info.value.field == "target"
+
+
+def test_labels_and_limits_are_the_products_words() -> None:
+    assert LABELS[A.MAIN] == "Main Company Numbers"
+    assert LABELS[A.CONFERENCE] == "Main Conference Number"
+    assert LABELS[A.FAXBOX] == "Main Faxbox Number"
+    assert MAX_PER_ACCOUNT == {A.FAXBOX: 1}
