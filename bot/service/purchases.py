@@ -46,12 +46,28 @@ def _when(at: datetime | None) -> str:
     return at.strftime("%Y-%m-%d %H:%M UTC") if at else "earlier"
 
 
+_PAST_APPROVAL = frozenset(
+    {
+        RequestState.PROVISIONING,
+        RequestState.COMPLETED,
+        RequestState.PARTIALLY_COMPLETED,
+        RequestState.FAILED,
+    }
+)
+
+
 def decided_text(request: PurchaseRequestRecord) -> str:
-    """`approved by <@U1> at 2026-11-26 10:00 UTC`, for answers to stale clicks."""
-    state = request.state.value.replace("_", " ")
+    """`already approved by <@U1> at 2026-11-26 10:00 UTC`, for answers to stale clicks."""
+    if request.state in _PAST_APPROVAL and request.decided_by:
+        return f"already approved by <@{request.decided_by}> at {_when(request.decided_at)}"
+    if request.state in _PAST_APPROVAL or request.state is RequestState.AWAITING_APPROVAL:
+        return f"already accepted by <@{request.requester_id}> at {_when(request.accepted_at)}"
+    if request.state is RequestState.EXPIRED:
+        return f"already expired at {_when(request.updated_at)}"
+    verb = request.state.value.replace("_", " ")
     if request.decided_by:
-        return f"already {state} by <@{request.decided_by}> at {_when(request.decided_at)}"
-    return f"already {state} ({_when(request.updated_at)})"
+        return f"already {verb} by <@{request.decided_by}> at {_when(request.decided_at)}"
+    return f"already {verb} at {_when(request.updated_at)}"
 
 
 class PurchaseService:
