@@ -74,6 +74,14 @@ class AccountsRepo:
         row = await self.s.get(m.Account, account_id)
         return self._info(row) if row else None
 
+    async def default_of(self, workspace_id: str) -> AccountInfo | None:
+        row = await self.s.scalar(
+            select(m.Account)
+            .join(m.Workspace, m.Workspace.default_account_id == m.Account.id)
+            .where(m.Workspace.id == workspace_id)
+        )
+        return self._info(row) if row else None
+
     async def by_name(self, workspace_id: str, name: str) -> AccountInfo | None:
         row = await self.s.scalar(
             select(m.Account).where(

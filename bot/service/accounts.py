@@ -51,9 +51,24 @@ class AccountService:
                     return account
         return await self._default(uow, workspace_id)
 
+    async def _lookup(
+        self, uow: UnitOfWork, workspace_id: str, channel_id: str | None
+    ) -> AccountInfo | None:
+        if channel_id:
+            bound = await uow.accounts.binding(workspace_id, channel_id)
+            if bound:
+                return await uow.accounts.get(bound)
+        return await uow.accounts.default_of(workspace_id)
+
     async def for_channel(self, actor: Actor, channel_id: str | None = None) -> AccountInfo:
+        """The channel's account; a read, unless the workspace has none yet."""
+        channel = channel_id or actor.channel_id
+        async with self.deps.uow(write=False) as uow:
+            found = await self._lookup(uow, actor.workspace_id, channel)
+        if found is not None:
+            return found
         async with self.deps.uow() as uow:
-            account = await self.resolve_in(uow, actor.workspace_id, channel_id or actor.channel_id)
+            account = await self.resolve_in(uow, actor.workspace_id, channel)
             await uow.commit()
             return account
 

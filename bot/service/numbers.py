@@ -79,8 +79,8 @@ class NumberService:
         query = parse_query(kind, text)
         plan = self.deps.settings.plan
         rate = plan.rate(query.kind).monthly
+        account = await self.accounts.for_channel(actor, channel_id)
         async with self.deps.uow(write=False) as uow:
-            account = await self._account(uow, actor, channel_id)
             spares = await self.deps.backend.spares(
                 uow, account, kind=query.kind, prefix=query.prefix, limit=quantity
             )
@@ -112,9 +112,7 @@ class NumberService:
     ) -> Page:
         """One page of the channel's account's numbers (anyone may read)."""
         limit = max(1, min(limit, MAX_PAGE))
-        async with self.deps.uow() as uow:
-            account = await self._account(uow, actor, channel_id)
-            await uow.commit()
+        account = await self.accounts.for_channel(actor, channel_id)
         async with self.deps.uow(write=False) as uow:
             rows = await self.deps.backend.list_numbers(
                 uow, account, flt or NumberFilter(), after=after, limit=limit + 1
@@ -134,9 +132,7 @@ class NumberService:
         limit: int = MAX_SEARCH,
         channel_id: str | None = None,
     ) -> list[NumberRecord]:
-        async with self.deps.uow() as uow:
-            account = await self._account(uow, actor, channel_id)
-            await uow.commit()
+        account = await self.accounts.for_channel(actor, channel_id)
         async with self.deps.uow(write=False) as uow:
             return await self.deps.backend.spares(
                 uow, account, kind=kind, prefix=prefix, limit=limit
@@ -146,20 +142,17 @@ class NumberService:
         self, actor: Actor, number: str, *, channel_id: str | None = None
     ) -> NumberRecord:
         e164 = parse_number(number)
-        async with self.deps.uow() as uow:
-            account = await self._account(uow, actor, channel_id)
-            record = await self.owned(uow, account, e164, states=None)
-            await uow.commit()
-            return record
+        account = await self.accounts.for_channel(actor, channel_id)
+        async with self.deps.uow(write=False) as uow:
+            return await self.owned(uow, account, e164, states=None)
 
     async def summary(self, actor: Actor, *, channel_id: str | None = None) -> Summary:
-        async with self.deps.uow() as uow:
-            account = await self._account(uow, actor, channel_id)
+        account = await self.accounts.for_channel(actor, channel_id)
+        async with self.deps.uow(write=False) as uow:
             counts = await uow.numbers.counts(account.id)
             total = await self.deps.backend.monthly_total(uow, account)
             open_requests = await uow.requests.open_for_workspace(actor.workspace_id)
             main_e911 = await uow.numbers.emergency_main_numbers(account.id)
-            await uow.commit()
         in_service = sum(counts.get(f"in_service:{k.value}", 0) for k in Kind)
         by_assignment = {k.value: counts.get(f"assigned:{k.value}", 0) for k in AssignmentKind}
         return Summary(
