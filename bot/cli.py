@@ -2,11 +2,49 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import importlib
+import logging
 import sys
 
 from bot.config import Settings
 
 
+def _serve(settings: Settings) -> int:
+    if not settings.has_slack_credentials:
+        print(
+            "numbers-bot: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for "
+            "Socket Mode) are needed to connect to Slack; `numbers-bot console` runs offline.",
+            file=sys.stderr,
+        )
+        return 2
+    from bot.server import serve
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(settings))
+    return 0
+
+
+def _console(settings: Settings) -> int:
+    try:
+        repl = importlib.import_module("bot.console.repl")
+    except ModuleNotFoundError as exc:
+        if exc.name != "bot.console.repl":
+            raise
+        print("numbers-bot: the offline console is not available in this build.", file=sys.stderr)
+        return 1
+    result = repl.main(settings)
+    return int(result or 0)
+
+
 def run_command(command: str, settings: Settings) -> int:
-    print("numbers-bot: the Slack app is not part of this build yet.", file=sys.stderr)
-    return 1
+    if command == "serve":
+        return _serve(settings)
+    if command == "console":
+        return _console(settings)
+    if command == "run":
+        return _serve(settings) if settings.has_slack_credentials else _console(settings)
+    print(f"numbers-bot: unknown command {command!r}", file=sys.stderr)
+    return 2

@@ -1,0 +1,97 @@
+"""The Slack app: `build_app(runtime)` wires bolt, the listeners and the services.
+
+Nothing here runs at import time; the console, the server and the tests each
+build their own app from a `Runtime` (bot/bootstrap.py).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Awaitable, Callable
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.bootstrap import Runtime
+from bot.config import Settings
+from bot.handlers import register_all
+from bot.handlers.cards import CardPublisher
+from bot.handlers.errors import on_error
+from bot.handlers.kit import KIT_KEY, Kit
+from bot.handlers.roles import Roles
+from bot.worker import Worker
+
+_KITS: weakref.WeakKeyDictionary[AsyncApp, Kit] = weakref.WeakKeyDictionary()
+
+
+def web_client(settings: Settings) -> AsyncWebClient:
+    """The Web API client, retrying rate limits (honouring Retry-After), 5xx and resets."""
+    return AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        retry_handlers=[
+            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+async def _skip_redeliveries(
+    request: AsyncBoltRequest, next: Callable[[], Awaitable[BoltResponse]]
+) -> BoltResponse:
+    # Slack re-delivers what it thinks was not acknowledged in time; the first delivery
+    # is still being handled here, so doing it again could only repeat a side effect.
+    if request.headers.get("x-slack-retry-num"):
+        return BoltResponse(status=200, body="")
+    return await next()
+
+
+def build_app(
+    runtime: Runtime, *, client: AsyncWebClient | None = None, roles: Roles | None = None
+) -> AsyncApp:
+    """The bolt app. `client` defaults to one for `settings.slack_api_url` with the bot token."""
+    settings = runtime.settings
+    client = client or web_client(settings)
+    roles = roles or Roles(settings, client)
+    kit = Kit(
+        services=runtime.services,
+        settings=settings,
+        roles=roles,
+        cards=CardPublisher(runtime.services, client, roles, settings),
+    )
+    app = AsyncApp(
+        client=client,
+        signing_secret=settings.slack_signing_secret,
+        # Socket Mode has no signatures to check; HTTP always does.
+        request_verification_enabled=not settings.slack_app_token,
+    )
+
+    async def inject(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:
+        context[KIT_KEY] = kit
+        await next()
+
+    app.use(_skip_redeliveries)
+    app.use(inject)
+    app.error(on_error)
+    register_all(app, kit.inflight)
+    _KITS[app] = kit
+    return app
+
+
+def kit_for(app: AsyncApp) -> Kit:
+    return _KITS[app]
+
+
+def worker_for(app: AsyncApp, *, interval: float = 30.0) -> Worker:
+    """The background worker sharing the app's client, roles and card publisher."""
+    kit = _KITS[app]
+    return Worker(kit.services, kit.cards, interval=interval)

@@ -1,0 +1,1 @@
+"""Block Kit builders: pure functions of view models, built with `slack_sdk.models`."""

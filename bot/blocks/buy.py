@@ -1,0 +1,276 @@
+"""The `Buy Numbers` modal (seed flows 3.1-3.5 and 3.7)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    CheckboxesElement,
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    RadioButtonsElement,
+    SectionBlock,
+    StaticSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.blocks.ids import ActionId, BlockId, CallbackId
+from bot.blocks.payloads import BuyMeta
+from bot.blocks.text import MAX_CHECKBOX_OPTIONS, escape
+from bot.domain.assignment import LABELS, AssignmentKind
+from bot.domain.billing import format_money
+from bot.domain.phone import TOLLFREE_PREFIXES, Kind
+from bot.domain.records import AvailableNumber, NumberRecord
+
+TITLE = "Buy Numbers"
+KIND_LABELS = {Kind.LOCAL: "Local", Kind.TOLLFREE: "Toll-free"}
+TARGET_LABELS: dict[AssignmentKind, str] = {
+    AssignmentKind.MAIN: LABELS[AssignmentKind.MAIN],
+    AssignmentKind.CONFERENCE: LABELS[AssignmentKind.CONFERENCE],
+    AssignmentKind.FAXBOX: LABELS[AssignmentKind.FAXBOX],
+    AssignmentKind.USER: "A user",
+}
+OPTION_TEXT_MAX = 75
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Results:
+    """One search's offers: the account's matching spares first, then carrier stock."""
+
+    key: str  # identifies the search in block ids, so a new search starts unticked
+    label: str
+    offers: tuple[AvailableNumber, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BuyForm:
+    """Everything the modal shows; the handlers rebuild it from the view state."""
+
+    meta: BuyMeta
+    target: AssignmentKind = AssignmentKind.MAIN
+    user_id: str | None = None
+    kind: Kind = Kind.LOCAL
+    area_code: str = ""
+    prefix: str | None = None
+    notice: str | None = None  # a problem with the search fields, shown under them
+    results: Results | None = None
+    spares: tuple[NumberRecord, ...] | None = None  # after `Add from Spare Numbers`
+    currency: str = "USD"
+
+
+def _option(label: str, value: str) -> Option:
+    if len(label) > OPTION_TEXT_MAX:
+        label = label[: OPTION_TEXT_MAX - 1] + "…"
+    return Option(value=value, label=label)
+
+
+def offer_label(offer: AvailableNumber, currency: str = "USD") -> str:
+    """`(415) 555-0123 · San Francisco, CA · $1.00/mo`, or `... · spare · free`."""
+    price = "spare · free" if offer.spare else f"{format_money(offer.monthly, currency)}/mo"
+    return f"{offer.display} · {price}"
+
+
+def chunks(items: Sequence[T], size: int = MAX_CHECKBOX_OPTIONS) -> list[Sequence[T]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _checkbox_groups(
+    block_prefix: str, action_id: str, label: str, options: Sequence[Option]
+) -> list[Block]:
+    """Checkbox groups of at most 10 options (Slack's limit for one group)."""
+    groups = chunks(options)
+    blocks: list[Block] = []
+    for n, group in enumerate(groups):
+        shown = label if n == 0 else f"{label} (more)"
+        blocks.append(
+            InputBlock(
+                block_id=f"{block_prefix}.{n}",
+                label=shown,
+                optional=True,
+                element=CheckboxesElement(action_id=action_id, options=list(group)),
+            )
+        )
+    return blocks
+
+
+def _target_blocks(form: BuyForm) -> list[Block]:
+    options = {kind: _option(text, kind.value) for kind, text in TARGET_LABELS.items()}
+    return [
+        InputBlock(
+            block_id=BlockId.BUY_TARGET,
+            label="Buy for",
+            element=StaticSelectElement(
+                action_id=ActionId.BUY_TARGET,
+                placeholder="Choose a target",
+                options=list(options.values()),
+                initial_option=options[form.target],
+            ),
+        ),
+        InputBlock(
+            block_id=BlockId.BUY_USER,
+            label="User",
+            optional=True,
+            hint="Only for “A user”: the person the numbers ring.",
+            element=UserSelectElement(
+                action_id=ActionId.BUY_USER,
+                placeholder="Choose a person",
+                initial_user=form.user_id,
+            ),
+        ),
+    ]
+
+
+def _search_blocks(form: BuyForm) -> list[Block]:
+    kinds = {kind: _option(text, kind.value) for kind, text in KIND_LABELS.items()}
+    blocks: list[Block] = [
+        ActionsBlock(
+            block_id=BlockId.BUY_KIND,
+            elements=[
+                RadioButtonsElement(
+                    action_id=ActionId.BUY_KIND,
+                    options=list(kinds.values()),
+                    initial_option=kinds[form.kind],
+                )
+            ],
+        )
+    ]
+    if form.kind is Kind.LOCAL:
+        blocks.append(
+            InputBlock(
+                block_id=BlockId.BUY_AREA_CODE,
+                label="Area code",
+                optional=True,
+                hint="3 digits (415) or area code and exchange (415-555).",
+                element=PlainTextInputElement(
+                    action_id=ActionId.BUY_AREA_CODE,
+                    placeholder="415",
+                    initial_value=form.area_code or None,
+                    max_length=20,
+                ),
+            )
+        )
+    else:
+        prefixes = {p: _option(p, p) for p in TOLLFREE_PREFIXES}
+        blocks.append(
+            InputBlock(
+                block_id=BlockId.BUY_PREFIX,
+                label="Prefix",
+                optional=True,
+                element=StaticSelectElement(
+                    action_id=ActionId.BUY_PREFIX,
+                    placeholder="Choose a prefix",
+                    options=list(prefixes.values()),
+                    initial_option=prefixes.get(form.prefix or ""),
+                ),
+            )
+        )
+    if form.notice:
+        blocks.append(
+            ContextBlock(
+                block_id=BlockId.BUY_NOTICE,
+                elements=[MarkdownTextObject(text=f":warning: {escape(form.notice)}")],
+            )
+        )
+    blocks.append(
+        ActionsBlock(
+            block_id=BlockId.BUY_BUTTONS,
+            elements=[
+                ButtonElement(text="Search", action_id=ActionId.BUY_SEARCH, style="primary"),
+                ButtonElement(text="Add from Spare Numbers", action_id=ActionId.BUY_SHOW_SPARES),
+            ],
+        )
+    )
+    return blocks
+
+
+def _results_blocks(results: Results, currency: str) -> list[Block]:
+    spares = [o for o in results.offers if o.spare]
+    offered = [o for o in results.offers if not o.spare]
+    if not results.offers:
+        text = f"No numbers found for {escape(results.label)}. Try another area code."
+        return [SectionBlock(text=MarkdownTextObject(text=text))]
+    summary = f"*{len(offered)}* numbers for sale for {escape(results.label)}"
+    if spares:
+        summary += f", and *{len(spares)}* of your spare numbers (free)"
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=summary + "."))]
+    prefix = f"{BlockId.BUY_RESULTS}.{results.key}"
+    if spares:
+        blocks += _checkbox_groups(
+            f"{prefix}.s",
+            ActionId.BUY_RESULTS,
+            "Spare numbers",
+            [_option(offer_label(o, currency), o.e164) for o in spares],
+        )
+    if offered:
+        blocks += _checkbox_groups(
+            f"{prefix}.a",
+            ActionId.BUY_RESULTS,
+            "Numbers",
+            [_option(offer_label(o, currency), o.e164) for o in offered],
+        )
+    return blocks
+
+
+def _spare_blocks(spares: Sequence[NumberRecord]) -> list[Block]:
+    if not spares:
+        text = "The account has no spare numbers that match. Search to buy new ones."
+        return [SectionBlock(text=MarkdownTextObject(text=text))]
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"*{len(spares)}* spare numbers: assigning them costs nothing."
+            )
+        )
+    ]
+    options = [_option(f"{s.display} · spare · free", s.e164) for s in spares]
+    blocks += _checkbox_groups(
+        BlockId.BUY_SPARES, ActionId.BUY_SPARE_PICK, "Spare numbers to add", options
+    )
+    blocks.append(
+        ActionsBlock(
+            block_id=BlockId.BUY_SPARE_BUTTONS,
+            elements=[
+                ButtonElement(text="Add selected numbers", action_id=ActionId.BUY_ADD_SPARES)
+            ],
+        )
+    )
+    return blocks
+
+
+def buy_modal(form: BuyForm) -> View:
+    blocks = _target_blocks(form) + _search_blocks(form)
+    if form.results is not None:
+        blocks += _results_blocks(form.results, form.currency)
+    if form.spares is not None:
+        blocks += _spare_blocks(form.spares)
+    return View(
+        type="modal",
+        callback_id=CallbackId.BUY,
+        title=PlainTextObject(text=TITLE),
+        submit=PlainTextObject(text=TITLE),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=form.meta.dump(),
+        blocks=blocks,
+    )
+
+
+def spares_added_modal(text: str) -> View:
+    """What the modal shows once spare numbers were assigned: no purchase, no bill change."""
+    return View(
+        type="modal",
+        callback_id=CallbackId.BUY,
+        title=PlainTextObject(text=TITLE),
+        close=PlainTextObject(text="Close"),
+        blocks=[SectionBlock(block_id=BlockId.BUY_DONE, text=MarkdownTextObject(text=text))],
+    )

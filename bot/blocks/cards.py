@@ -1,0 +1,257 @@
+"""The billing card (requester) and the approval card (approvers) of a purchase request.
+
+Both are drawn from the request record alone, so any replica can redraw them in
+place (`chat.update`) whenever the request moves.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.blocks.buy import chunks
+from bot.blocks.ids import ActionId, BlockId, CallbackId
+from bot.blocks.payloads import CardRef, RejectMeta
+from bot.blocks.text import MAX_MESSAGE_BLOCKS, count, escape, mention, target_text, when
+from bot.domain.billing import Quote, format_money
+from bot.domain.phone import display
+from bot.domain.records import PurchaseItemRecord, PurchaseRequestRecord
+from bot.domain.states import ItemOutcome, RequestState
+
+ACTIVE_WITHIN = "They will be active within 5 minutes."
+_NUMBERS_PER_SECTION = 20  # 20 lines of ~70 characters stay under a section's 3000
+
+
+def _md(text: str, block_id: str | None = None) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=text), block_id=block_id)
+
+
+def _item_line(item: PurchaseItemRecord, state: RequestState) -> str:
+    line = escape(display(item.number))
+    if item.spare:
+        line += " · spare · free"
+    if item.outcome is ItemOutcome.BOUGHT:
+        return f":white_check_mark: {line}"
+    if item.outcome is ItemOutcome.FAILED:
+        return f":x: {line} — failed: {escape(item.reason or 'unknown reason')}"
+    if item.outcome is ItemOutcome.RELEASED:
+        return f":heavy_minus_sign: {line}"
+    return f":hourglass: {line}" if state is RequestState.PROVISIONING else f"• {line}"
+
+
+def _numbers(request: PurchaseRequestRecord) -> list[Block]:
+    lines = [_item_line(i, request.state) for i in request.items]
+    return [_md("\n".join(part)) for part in chunks(lines, _NUMBERS_PER_SECTION)]
+
+
+def quote_text(quote: Quote) -> str:
+    def fmt(amount: Decimal) -> str:
+        return format_money(amount, quote.currency)
+
+    lines = [
+        f"{escape(i.name)}: {i.quantity} × {fmt(i.rate)} = {fmt(i.total)}/mo" for i in quote.items
+    ]
+    if quote.spare_count:
+        lines.append(f"Spare numbers: {quote.spare_count} × free")
+    diff = quote.difference
+    sign = "+" if diff >= 0 else ""
+    lines.append(
+        f"*Monthly bill:* {fmt(quote.monthly_before)} → {fmt(quote.monthly_after)} "
+        f"({sign}{fmt(diff)})"
+    )
+    lines.append(f"*Activation charges today:* {fmt(quote.activation_today)}")
+    return "\n".join(lines)
+
+
+def _decided(request: PurchaseRequestRecord) -> str:
+    return f"{mention(request.decided_by or request.requester_id)} at {when(request.decided_at)}"
+
+
+def status_text(request: PurchaseRequestRecord, *, for_approver: bool = False) -> str:
+    state = request.state
+    n = len(request.items)
+    bought = len(request.items_with(ItemOutcome.BOUGHT))
+    failed = request.items_with(ItemOutcome.FAILED)
+    approved = f" Approved by {_decided(request)}." if request.decided_by else ""
+    if state is RequestState.QUOTED:
+        return (
+            "Review the monthly billing change, then *Accept* or *Cancel*. "
+            f"The numbers are held until {when(request.hold_expires_at)}."
+        )
+    held = f"The numbers are held until {when(request.hold_expires_at)}."
+    if state is RequestState.AWAITING_APPROVAL:
+        if for_approver:
+            return f"*Approve* or *Reject*. {held}"
+        return (
+            f":hourglass: Accepted by {mention(request.requester_id)}; awaiting approval. "
+            f"The numbers are held until {when(request.hold_expires_at)}."
+        )
+    if state is RequestState.PROVISIONING:
+        done = n - len(request.items_with(ItemOutcome.PENDING))
+        return f":gear: Purchasing… {done} of {n} done.{approved}"
+    if state is RequestState.COMPLETED:
+        if request.activation_notified_at:
+            return f":white_check_mark: Bought {count(n)}; all of them are active now.{approved}"
+        return f":white_check_mark: Bought {count(n)}. {ACTIVE_WITHIN}{approved}"
+    if state is RequestState.PARTIALLY_COMPLETED:
+        tail = (
+            "The bought ones are active now."
+            if request.activation_notified_at
+            else "The bought ones will be active within 5 minutes."
+        )
+        return (
+            f":warning: Bought {bought} of {n} numbers; {len(failed)} failed (named above). "
+            f"{tail}{approved}"
+        )
+    if state is RequestState.FAILED:
+        return f":x: The purchase failed: no number was bought (reasons above).{approved}"
+    if state is RequestState.REJECTED:
+        reason = f": “{escape(request.reason)}”" if request.reason else "."
+        return f":no_entry: Rejected by {_decided(request)}{reason} Nothing was bought."
+    if state is RequestState.CANCELLED:
+        return f":heavy_multiplication_x: Cancelled by {_decided(request)}. Nothing was bought."
+    return (
+        f":hourglass_flowing_sand: Expired at {when(request.updated_at)}: the hold ran out and "
+        "the numbers were released. Search again to buy."
+    )
+
+
+def _button(
+    text: str, action: ActionId, request: PurchaseRequestRecord, style: str | None = None
+) -> ButtonElement:
+    value = CardRef(request_id=request.id, expected_state=request.state).dump()
+    return ButtonElement(text=text, action_id=action, value=value, style=style)
+
+
+def _title(request: PurchaseRequestRecord, account_name: str) -> str:
+    target = target_text(request.target.label, request.target.user_id)
+    return (
+        f"*Buy {count(len(request.items))}* for *{target}* "
+        f"on account *{escape(account_name)}* (requested by {mention(request.requester_id)})"
+    )
+
+
+def _card(
+    request: PurchaseRequestRecord,
+    account_name: str,
+    buttons: list[ButtonElement],
+    for_approver: bool,
+) -> list[Block]:
+    blocks: list[Block] = [_md(_title(request, account_name))]
+    blocks += _numbers(request)
+    blocks.append(_md(quote_text(request.quote)))
+    blocks.append(
+        ContextBlock(
+            elements=[MarkdownTextObject(text=status_text(request, for_approver=for_approver))]
+        )
+    )
+    if buttons:
+        blocks.append(ActionsBlock(block_id=BlockId.CARD_ACTIONS, elements=buttons))
+    assert len(blocks) <= MAX_MESSAGE_BLOCKS
+    return blocks
+
+
+def billing_card(request: PurchaseRequestRecord, account_name: str) -> tuple[str, list[Block]]:
+    """What the requester sees in the channel; buttons only while they can act."""
+    buttons: list[ButtonElement] = []
+    if request.state is RequestState.QUOTED:
+        buttons = [
+            _button("Accept", ActionId.CARD_ACCEPT, request, "primary"),
+            _button("Cancel", ActionId.CARD_CANCEL, request),
+        ]
+    elif request.state is RequestState.AWAITING_APPROVAL:
+        buttons = [_button("Cancel", ActionId.CARD_CANCEL, request)]
+    elif request.state in (RequestState.PARTIALLY_COMPLETED, RequestState.FAILED):
+        buttons = [_button("Retry", ActionId.CARD_RETRY, request, "primary")]
+    n = len(request.items)
+    text = f"Purchase of {n} numbers: {request.state.value.replace('_', ' ')}"
+    return text, _card(request, account_name, buttons, for_approver=False)
+
+
+def approval_card(request: PurchaseRequestRecord, account_name: str) -> tuple[str, list[Block]]:
+    """What approvers see; Approve/Reject only while the request awaits approval."""
+    buttons: list[ButtonElement] = []
+    if request.state is RequestState.AWAITING_APPROVAL:
+        buttons = [
+            _button("Approve", ActionId.CARD_APPROVE, request, "primary"),
+            _button("Reject", ActionId.CARD_REJECT, request, "danger"),
+        ]
+    n = len(request.items)
+    text = f"Approval needed: {mention(request.requester_id)} wants to buy {n} numbers"
+    return text, _card(request, account_name, buttons, for_approver=True)
+
+
+def stale_text(request: PurchaseRequestRecord) -> str:
+    """The answer to a click on a card that no longer shows the request's state."""
+    state = request.state
+    if state is RequestState.EXPIRED:
+        return f"This request already expired at {when(request.updated_at)}."
+    if state is RequestState.QUOTED:
+        return "This request is still waiting for its requester to accept it."
+    if state is RequestState.AWAITING_APPROVAL:
+        when_ = when(request.accepted_at)
+        return f"This request was already accepted by {mention(request.requester_id)} at {when_}."
+    if state in (RequestState.REJECTED, RequestState.CANCELLED):
+        return f"This request was already {state.value} by {_decided(request)}."
+    if request.decided_by:
+        return f"This request was already approved by {_decided(request)}."
+    when_ = when(request.accepted_at)
+    return f"This request was already accepted by {mention(request.requester_id)} at {when_}."
+
+
+def bought_text(request: PurchaseRequestRecord) -> str:
+    """The note to the requester once provisioning ends."""
+    bought = request.items_with(ItemOutcome.BOUGHT)
+    failed = request.items_with(ItemOutcome.FAILED)
+    lines = [f"{mention(request.requester_id)} "]
+    if bought:
+        names = ", ".join(escape(display(i.number)) for i in bought)
+        target = target_text(request.target.label, request.target.user_id)
+        lines[0] += f"your numbers are bought for {target}: {names}. "
+        lines[0] += ACTIVE_WITHIN
+    else:
+        lines[0] += "no number could be bought."
+    for item in failed:
+        lines.append(f"• {escape(display(item.number))} failed: {escape(item.reason or 'unknown')}")
+    return "\n".join(lines)
+
+
+def active_text(request: PurchaseRequestRecord) -> str:
+    bought = request.items_with(ItemOutcome.BOUGHT)
+    names = ", ".join(escape(display(i.number)) for i in bought)
+    return f"{mention(request.requester_id)} your numbers are active now: {names}."
+
+
+def reject_modal(meta: RejectMeta) -> View:
+    """Reject asks for an optional reason; it is shown on every card of the request."""
+    return View(
+        type="modal",
+        callback_id=CallbackId.REJECT,
+        title=PlainTextObject(text="Reject purchase"),
+        submit=PlainTextObject(text="Reject"),
+        close=PlainTextObject(text="Back"),
+        private_metadata=meta.dump(),
+        blocks=[
+            InputBlock(
+                block_id=BlockId.REJECT_REASON,
+                label="Reason",
+                optional=True,
+                hint="Optional; the requester sees it.",
+                element=PlainTextInputElement(
+                    action_id=ActionId.REJECT_REASON, multiline=True, max_length=500
+                ),
+            )
+        ],
+    )

@@ -1,0 +1,49 @@
+"""Every action_id, block_id and callback_id the app sends or listens for.
+
+Dynamic block ids (result groups) are built as `f"{BlockId.X}.{suffix}"` so a
+listener can still recognise them by prefix.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class CallbackId(StrEnum):
+    BUY = "buy"
+    REJECT = "reject"
+
+
+class ActionId(StrEnum):
+    BUY_TARGET = "buy.target"
+    BUY_USER = "buy.user"
+    BUY_KIND = "buy.kind"
+    BUY_AREA_CODE = "buy.area_code"
+    BUY_PREFIX = "buy.prefix"
+    BUY_SEARCH = "buy.search"
+    BUY_SHOW_SPARES = "buy.show_spares"
+    BUY_ADD_SPARES = "buy.add_spares"
+    BUY_RESULTS = "buy.results"
+    BUY_SPARE_PICK = "buy.spare_pick"
+    CARD_ACCEPT = "card.accept"
+    CARD_CANCEL = "card.cancel"
+    CARD_APPROVE = "card.approve"
+    CARD_REJECT = "card.reject"
+    CARD_RETRY = "card.retry"
+    REJECT_REASON = "reject.reason"
+
+
+class BlockId(StrEnum):
+    BUY_TARGET = "buy.target"
+    BUY_USER = "buy.user"
+    BUY_KIND = "buy.kind"
+    BUY_AREA_CODE = "buy.area_code"
+    BUY_PREFIX = "buy.prefix"
+    BUY_NOTICE = "buy.notice"
+    BUY_BUTTONS = "buy.buttons"
+    BUY_RESULTS = "buy.results"  # prefix: buy.results.<query>.<n>
+    BUY_SPARES = "buy.spares"  # prefix: buy.spares.<n>
+    BUY_SPARE_BUTTONS = "buy.spare_buttons"
+    BUY_DONE = "buy.done"
+    CARD_ACTIONS = "card.actions"
+    REJECT_REASON = "reject.reason"

@@ -1,0 +1,13 @@
+"""Slack listeners: parse the payload, call one service function, render, send."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.handlers import approvals, buy, commands
+from bot.handlers.kit import InFlight
+
+
+def register_all(app: AsyncApp, inflight: InFlight) -> None:
+    for module in (commands, buy, approvals):
+        module.register(app, inflight.track)

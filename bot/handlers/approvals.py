@@ -1,0 +1,148 @@
+"""Buttons on the billing and approval cards: Accept, Cancel, Approve, Reject, Retry.
+
+Each click is one conditional transition in the service; a click on a card
+that is out of date loses there (Conflict) and the person is told, privately,
+who decided and when. The card itself is left alone: the winner redraws it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.cards import reject_modal, stale_text
+from bot.blocks.ids import ActionId, BlockId, CallbackId
+from bot.blocks.payloads import CardRef, RejectMeta
+from bot.handlers.errors import field_errors
+from bot.handlers.kit import Kit, Track, actor_of, kit_of
+from bot.service.context import Actor
+from bot.service.errors import Conflict, NumbersBotError
+
+Json = dict[str, Any]
+
+
+def _ref(body: Json) -> CardRef:
+    return CardRef.model_validate_json(body["actions"][0]["value"])
+
+
+def _ephemeral_card_url(body: Json) -> str | None:
+    """A card shown only through a response_url (private channel) is redrawn through it."""
+    container = body.get("container") or {}
+    return body.get("response_url") if container.get("is_ephemeral") else None
+
+
+async def _stale(kit: Kit, actor: Actor, request_id: str, conflict: Conflict) -> str:
+    try:
+        return stale_text(await kit.services.purchases.get(actor, request_id))
+    except NumbersBotError:
+        return conflict.message
+
+
+async def _tell(respond: AsyncRespond, text: str) -> None:
+    await respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+async def on_accept(
+    ack: AsyncAck, body: Json, context: AsyncBoltContext, respond: AsyncRespond
+) -> None:
+    await ack()
+    kit, ref = kit_of(context), _ref(body)
+    actor = await actor_of(context)
+    try:
+        accepted = await kit.services.purchases.accept(actor, ref.request_id)
+    except Conflict as exc:
+        await _tell(respond, await _stale(kit, actor, ref.request_id, exc))
+        return
+    url = _ephemeral_card_url(body)
+    if accepted.needs_approval:
+        await kit.cards.post_approval_cards(accepted.request)
+        await kit.cards.refresh(
+            await kit.services.purchases.get(actor, ref.request_id), response_url=url
+        )
+        return
+    await kit.cards.refresh(accepted.request, response_url=url)
+    await kit.cards.provision(accepted.request.id, response_url=url)
+
+
+async def on_cancel(
+    ack: AsyncAck, body: Json, context: AsyncBoltContext, respond: AsyncRespond
+) -> None:
+    await ack()
+    kit, ref = kit_of(context), _ref(body)
+    actor = await actor_of(context)
+    try:
+        request = await kit.services.purchases.cancel(actor, ref.request_id)
+    except Conflict as exc:
+        await _tell(respond, await _stale(kit, actor, ref.request_id, exc))
+        return
+    await kit.cards.refresh(request, response_url=_ephemeral_card_url(body))
+
+
+async def on_approve(
+    ack: AsyncAck, body: Json, context: AsyncBoltContext, respond: AsyncRespond
+) -> None:
+    await ack()
+    kit, ref = kit_of(context), _ref(body)
+    actor = await actor_of(context)
+    try:
+        request = await kit.services.purchases.approve(actor, ref.request_id)
+    except Conflict as exc:
+        await _tell(respond, await _stale(kit, actor, ref.request_id, exc))
+        return
+    await kit.cards.refresh(request)
+    await kit.cards.provision(request.id)
+
+
+async def on_reject_click(
+    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """Reject opens a small modal for an optional reason; the decision happens on submit."""
+    await ack()
+    ref = _ref(body)
+    meta = RejectMeta(request_id=ref.request_id)
+    await client.views_open(trigger_id=body["trigger_id"], view=reject_modal(meta))
+
+
+async def on_reject_submit(ack: AsyncAck, body: Json, context: AsyncBoltContext) -> None:
+    kit = kit_of(context)
+    view = body["view"]
+    meta = RejectMeta.model_validate_json(view["private_metadata"])
+    entry = view["state"]["values"].get(BlockId.REJECT_REASON, {}).get(ActionId.REJECT_REASON, {})
+    actor = await actor_of(context)
+    try:
+        request = await kit.services.purchases.reject(actor, meta.request_id, entry.get("value"))
+    except Conflict as exc:
+        text = await _stale(kit, actor, meta.request_id, exc)
+        await ack(response_action="errors", errors={BlockId.REJECT_REASON: text})
+        return
+    except NumbersBotError as exc:
+        errors = field_errors(exc, {"reason": BlockId.REJECT_REASON}, BlockId.REJECT_REASON)
+        await ack(response_action="errors", errors=errors)
+        return
+    await ack()
+    await kit.cards.refresh(request)
+
+
+async def on_retry(
+    ack: AsyncAck, body: Json, context: AsyncBoltContext, respond: AsyncRespond
+) -> None:
+    """A new quote for the numbers that failed; it gets its own billing card."""
+    await ack()
+    kit, ref = kit_of(context), _ref(body)
+    actor = await actor_of(context)
+    request = await kit.services.purchases.retry(actor, ref.request_id)
+    await kit.cards.post_billing_card(request, request.channel_id, body.get("response_url"))
+
+
+def register(app: AsyncApp, track: Track) -> None:
+    app.action(ActionId.CARD_ACCEPT)(track(on_accept))
+    app.action(ActionId.CARD_CANCEL)(track(on_cancel))
+    app.action(ActionId.CARD_APPROVE)(track(on_approve))
+    app.action(ActionId.CARD_REJECT)(track(on_reject_click))
+    app.action(ActionId.CARD_RETRY)(track(on_retry))
+    app.view(CallbackId.REJECT)(track(on_reject_submit))

@@ -1,0 +1,272 @@
+"""The `Buy Numbers` modal: open at once, search and spares in place, submit to a quote.
+
+The modal is opened before any slow work (a trigger_id lives 3 seconds) and
+then redrawn with `views.update`, passing the view's hash so a stale redraw
+never overwrites what the user did meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.buy import BuyForm, Results, buy_modal
+from bot.blocks.buy import spares_added_modal as done_modal
+from bot.blocks.ids import ActionId, BlockId, CallbackId
+from bot.blocks.payloads import BuyMeta
+from bot.blocks.text import count, escape, target_text
+from bot.domain.assignment import Assignment, AssignmentKind
+from bot.domain.phone import Kind, SearchQuery, parse_query
+from bot.handlers.errors import field_errors
+from bot.handlers.kit import Kit, Track, actor_of, kit_of
+from bot.service.context import Actor
+from bot.service.errors import InvalidInput, NumbersBotError
+
+log = logging.getLogger(__name__)
+Json = dict[str, Any]
+
+
+# --- reading the modal ------------------------------------------------------------------
+
+
+def _value(values: Json, block: str, key: str) -> Any:
+    entry = values.get(block, {}).get(block, {})  # action ids equal block ids in this modal
+    return entry.get(key) if isinstance(entry, dict) else None
+
+
+def _picked(values: Json, prefix: str) -> list[str]:
+    found: list[str] = []
+    for block_id, entries in values.items():
+        if not block_id.startswith(prefix + "."):
+            continue
+        for entry in entries.values():
+            found += [o["value"] for o in entry.get("selected_options") or []]
+    return found
+
+
+def read_form(view: Json) -> tuple[BuyForm, list[str], list[str]]:
+    """The form as the user left it, with the ticked search results and spare numbers."""
+    values: Json = view.get("state", {}).get("values", {})
+    meta = BuyMeta.model_validate_json(view.get("private_metadata") or "{}")
+    target = (_value(values, BlockId.BUY_TARGET, "selected_option") or {}).get("value")
+    kind = (_value(values, BlockId.BUY_KIND, "selected_option") or {}).get("value")
+    prefix = (_value(values, BlockId.BUY_PREFIX, "selected_option") or {}).get("value")
+    form = BuyForm(
+        meta=meta,
+        target=AssignmentKind(target or AssignmentKind.MAIN),
+        user_id=_value(values, BlockId.BUY_USER, "selected_user"),
+        kind=Kind(kind or Kind.LOCAL),
+        area_code=str(_value(values, BlockId.BUY_AREA_CODE, "value") or ""),
+        prefix=prefix,
+    )
+    return form, _picked(values, BlockId.BUY_RESULTS), _picked(values, BlockId.BUY_SPARES)
+
+
+def target_of(form: BuyForm) -> Assignment:
+    if form.target is not AssignmentKind.USER:
+        return Assignment(form.target)
+    if not form.user_id:
+        raise InvalidInput("user", "Choose the person to buy the numbers for.")
+    return Assignment.user(form.user_id)
+
+
+def _query_text(form: BuyForm) -> str:
+    return form.area_code if form.kind is Kind.LOCAL else (form.prefix or "")
+
+
+def _label(query: SearchQuery) -> str:
+    if query.kind is Kind.TOLLFREE:
+        return f"toll-free prefix {query.npa}"
+    return f"area code {query.npa}" + (f"-{query.nxx}" if query.nxx else "")
+
+
+def _input_blocks(view: Json, prefix: str) -> list[str]:
+    return [
+        b["block_id"]
+        for b in view.get("blocks", [])
+        if b.get("type") == "input" and str(b.get("block_id", "")).startswith(prefix + ".")
+    ]
+
+
+# --- drawing ----------------------------------------------------------------------------
+
+
+async def _redraw(client: AsyncWebClient, view: Json, modal: View) -> None:
+    try:
+        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=modal)
+    except SlackApiError as exc:
+        # hash_conflict: the user changed the modal meanwhile; their newer action redraws it.
+        log.info("views.update skipped: %s", exc.response.get("error"))
+
+
+async def _with_search(kit: Kit, actor: Actor, form: BuyForm) -> BuyForm:
+    try:
+        found = await kit.services.numbers.search(
+            actor, form.kind, _query_text(form), channel_id=form.meta.channel_id
+        )
+    except NumbersBotError as exc:
+        return replace(form, notice=exc.message, results=None, spares=None)
+    key = f"{found.query.kind.value}{found.query.prefix}"
+    results = Results(key=key, label=_label(found.query), offers=found.all)
+    return replace(form, notice=None, results=results, spares=None)
+
+
+async def open_buy_modal(
+    client: AsyncWebClient,
+    kit: Kit,
+    actor: Actor,
+    *,
+    trigger_id: str,
+    channel_id: str | None,
+    response_url: str | None = None,
+    kind: Kind | None = None,
+    query: str | None = None,
+    target: Assignment | None = None,
+) -> None:
+    """Open the modal first, then run the search the command asked for, if any."""
+    form = BuyForm(
+        meta=BuyMeta(channel_id=channel_id, response_url=response_url),
+        target=target.kind if target else AssignmentKind.MAIN,
+        user_id=target.user_id if target else None,
+        kind=kind or Kind.LOCAL,
+        area_code=(query or "") if kind is not Kind.TOLLFREE else "",
+        prefix=query if kind is Kind.TOLLFREE else None,
+        currency=kit.settings.plan.currency,
+    )
+    opened = await client.views_open(trigger_id=trigger_id, view=buy_modal(form))
+    if kind is not None and query:
+        await _redraw(client, opened["view"], buy_modal(await _with_search(kit, actor, form)))
+
+
+# --- listeners --------------------------------------------------------------------------
+
+
+async def on_kind(
+    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """`Local` / `Toll-free`: swap the area code input for the prefix select."""
+    await ack()
+    form, _, _ = read_form(body["view"])
+    form = replace(form, currency=kit_of(context).settings.plan.currency)
+    await _redraw(client, body["view"], buy_modal(form))
+
+
+async def on_search(
+    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    await ack()
+    kit = kit_of(context)
+    form, _, _ = read_form(body["view"])
+    form = replace(form, currency=kit.settings.plan.currency)
+    actor = await actor_of(context, form.meta.channel_id)
+    await _redraw(client, body["view"], buy_modal(await _with_search(kit, actor, form)))
+
+
+async def _with_spares(kit: Kit, actor: Actor, form: BuyForm) -> BuyForm:
+    try:
+        text = _query_text(form).strip()
+        prefix = parse_query(form.kind, text).prefix if text else None
+        spares = await kit.services.numbers.spares(
+            actor, kind=form.kind, prefix=prefix, channel_id=form.meta.channel_id
+        )
+    except NumbersBotError as exc:
+        return replace(form, notice=exc.message, results=None, spares=None)
+    return replace(form, notice=None, results=None, spares=tuple(spares))
+
+
+async def on_show_spares(
+    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """`Add from Spare Numbers`: list the account's spares matching kind and area code."""
+    await ack()
+    kit = kit_of(context)
+    form, _, _ = read_form(body["view"])
+    form = replace(form, currency=kit.settings.plan.currency)
+    actor = await actor_of(context, form.meta.channel_id)
+    await _redraw(client, body["view"], buy_modal(await _with_spares(kit, actor, form)))
+
+
+async def on_add_spares(
+    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """`Add selected numbers`: assign the ticked spares to the target; nothing is bought."""
+    await ack()
+    kit = kit_of(context)
+    form, _, picked = read_form(body["view"])
+    form = replace(form, currency=kit.settings.plan.currency)
+    actor = await actor_of(context, form.meta.channel_id)
+    try:
+        target = target_of(form)
+        added = await kit.services.numbers.add_spares(
+            actor, picked, target, channel_id=form.meta.channel_id
+        )
+    except NumbersBotError as exc:
+        redrawn = await _with_spares(kit, actor, form)
+        await _redraw(client, body["view"], buy_modal(replace(redrawn, notice=exc.message)))
+        return
+    names = "\n".join(f"• {escape(n.display)}" for n in added)
+    text = (
+        f":white_check_mark: Added {count(len(added), 'spare number')} "
+        f"to *{target_text(target.label, target.user_id)}*:\n"
+        f"{names}\nNo purchase and no change to the monthly bill."
+    )
+    await _redraw(client, body["view"], done_modal(text))
+
+
+async def on_submit(ack: AsyncAck, body: Json, context: AsyncBoltContext) -> None:
+    """`Buy Numbers`: quote and hold the ticked numbers, then post the billing card."""
+    kit = kit_of(context)
+    view = body["view"]
+    form, results, spares = read_form(view)
+    # A repeated delivery of the same submission must not quote (and post) twice.
+    key = f"{view['id']}:{view.get('hash')}"
+    if not kit.submissions.first_time(key):
+        await ack()
+        return
+    query_block = BlockId.BUY_AREA_CODE if form.kind is Kind.LOCAL else BlockId.BUY_PREFIX
+    picked_blocks = _input_blocks(view, BlockId.BUY_RESULTS) + _input_blocks(
+        view, BlockId.BUY_SPARES
+    )
+    first = picked_blocks[0] if picked_blocks else query_block
+    fields = {
+        "numbers": first,
+        "spares": first,
+        "area_code": BlockId.BUY_AREA_CODE,
+        "prefix": BlockId.BUY_PREFIX,
+        "target": BlockId.BUY_TARGET,
+        "user": BlockId.BUY_USER,
+    }
+    try:
+        target = target_of(form)
+        numbers = results + spares
+        if not numbers:
+            text = _query_text(form).strip()
+            if text:
+                parse_query(form.kind, text)  # a bad area code is the first thing to fix
+            raise InvalidInput("numbers", "Search, then tick the numbers to buy.")
+        actor = await actor_of(context, form.meta.channel_id)
+        request = await kit.services.purchases.request_purchase(
+            actor, numbers, target, channel_id=form.meta.channel_id
+        )
+    except NumbersBotError as exc:
+        kit.submissions.forget(key)
+        await ack(response_action="errors", errors=field_errors(exc, fields, first))
+        return
+    await ack()
+    await kit.cards.post_billing_card(request, form.meta.channel_id, form.meta.response_url)
+
+
+def register(app: AsyncApp, track: Track) -> None:
+    app.action(ActionId.BUY_KIND)(track(on_kind))
+    app.action(ActionId.BUY_SEARCH)(track(on_search))
+    app.action(ActionId.BUY_SHOW_SPARES)(track(on_show_spares))
+    app.action(ActionId.BUY_ADD_SPARES)(track(on_add_spares))
+    app.view(CallbackId.BUY)(track(on_submit))

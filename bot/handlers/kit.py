@@ -1,0 +1,116 @@
+"""What a listener finds in bolt's context (put there by the middleware in bot/app.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from slack_bolt.context.async_context import AsyncBoltContext
+
+from bot.config import Settings
+from bot.handlers.errors import tell
+from bot.handlers.roles import Roles
+from bot.service.container import Services
+from bot.service.context import Actor
+
+if TYPE_CHECKING:
+    from bot.handlers.cards import CardPublisher
+
+KIT_KEY = "numbers_kit"
+Listener = TypeVar("Listener", bound=Callable[..., Awaitable[Any]])
+
+
+class Track(Protocol):
+    """Wraps a listener so `InFlight` knows while it runs."""
+
+    def __call__(self, listener: Listener, /) -> Listener: ...
+
+
+class InFlight:
+    """Counts listeners still working after their ack, so callers can await quiet.
+
+    Tests and the console await `idle()` after a click instead of sleeping.
+    """
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def track(self, listener: Listener) -> Listener:
+        @functools.wraps(listener)  # bolt reads the wrapped signature to inject arguments
+        async def tracked(*args: Any, **kwargs: Any) -> Any:
+            self._count += 1
+            self._idle.clear()
+            try:
+                return await listener(*args, **kwargs)
+            except Exception as error:
+                # Report here rather than raise: bolt drops an already-sent ack when a
+                # listener raises after it, and Slack would wait 3 s for nothing.
+                context = kwargs.get("context")
+                if not isinstance(context, AsyncBoltContext):
+                    raise
+                await tell(error, context)
+                return None
+            finally:
+                self._count -= 1
+                if not self._count:
+                    self._idle.set()
+
+        return tracked  # type: ignore[return-value]
+
+    async def idle(self) -> None:
+        await self._idle.wait()
+
+
+class RecentKeys:
+    """Keys seen in the last `ttl` seconds: drops a repeated view submission.
+
+    Per process only; the request state machine is what guards money across replicas.
+    """
+
+    def __init__(self, ttl: float = 600.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl, self.clock = ttl, clock
+        self._seen: dict[str, float] = {}
+
+    def first_time(self, key: str) -> bool:
+        now = self.clock()
+        self._seen = {k: t for k, t in self._seen.items() if t > now}
+        if key in self._seen:
+            return False
+        self._seen[key] = now + self.ttl
+        return True
+
+    def forget(self, key: str) -> None:
+        """The work under `key` failed visibly: let the person try again."""
+        self._seen.pop(key, None)
+
+
+@dataclass
+class Kit:
+    services: Services
+    settings: Settings
+    roles: Roles
+    cards: CardPublisher
+    submissions: RecentKeys = field(default_factory=RecentKeys)
+    inflight: InFlight = field(default_factory=InFlight)
+
+
+def kit_of(context: AsyncBoltContext) -> Kit:
+    kit = context[KIT_KEY]
+    assert isinstance(kit, Kit)
+    return kit
+
+
+async def actor_of(context: AsyncBoltContext, channel_id: str | None = None) -> Actor:
+    """The acting user with their roles, resolved after the ack (it may call Slack)."""
+    user_id = context.user_id
+    if not user_id:
+        raise RuntimeError("this request names no user")
+    return await kit_of(context).roles.actor(
+        user_id, context.team_id or "", channel_id or context.channel_id
+    )
