@@ -47,8 +47,7 @@ class Worker:
         purchases = self.services.purchases
         ids = await purchases.resume_provisioning(self.cards.refresh)
         for request_id in ids:
-            # provision() on a finished request only reads it back.
-            await self.cards.finished(await purchases.provision(request_id))
+            await self.cards.finished(await purchases.reload(request_id))
         return ids
 
     async def run_once(self) -> Tick:

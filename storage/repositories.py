@@ -876,3 +876,6 @@ class DeliveriesRepo:
             .on_conflict_do_nothing()
         )
         return _rowcount(result) == 1
+
+    async def release(self, key: str) -> None:
+        await self.s.execute(delete(m.ProcessedDelivery).where(m.ProcessedDelivery.key == key))

@@ -228,7 +228,7 @@ async def on_submit(ack: AsyncAck, body: Json, context: AsyncBoltContext) -> Non
     form, results, spares = read_form(view)
     # A repeated delivery of the same submission must not quote (and post) twice.
     key = f"{view['id']}:{view.get('hash')}"
-    if not kit.submissions.first_time(key):
+    if not await kit.services.deliveries.first_time(key):
         await ack()
         return
     query_block = BlockId.BUY_AREA_CODE if form.kind is Kind.LOCAL else BlockId.BUY_PREFIX
@@ -257,7 +257,7 @@ async def on_submit(ack: AsyncAck, body: Json, context: AsyncBoltContext) -> Non
             actor, numbers, target, channel_id=form.meta.channel_id
         )
     except NumbersBotError as exc:
-        kit.submissions.forget(key)
+        await kit.services.deliveries.forget(key)
         await ack(response_action="errors", errors=field_errors(exc, fields, first))
         return
     await ack()

@@ -23,7 +23,6 @@ from bot.domain.records import PurchaseRequestRecord
 from bot.domain.states import FINAL_REQUEST_STATES, ItemOutcome
 from bot.handlers.roles import Roles
 from bot.service.container import Services
-from bot.service.context import Actor
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +52,9 @@ class CardPublisher:
 
     async def account_name(self, request: PurchaseRequestRecord) -> str:
         if request.account_id not in self._account_names:
-            actor = Actor(request.requester_id, request.workspace_id)
-            for account in await self.services.accounts.list_accounts(actor):
-                self._account_names[account.id] = account.name
-        return self._account_names.get(request.account_id, "?")
+            account = await self.services.accounts.get(request.account_id)
+            self._account_names[account.id] = account.name
+        return self._account_names[request.account_id]
 
     # --- posting ----------------------------------------------------------------------
 

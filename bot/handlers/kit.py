@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -67,36 +66,12 @@ class InFlight:
         await self._idle.wait()
 
 
-class RecentKeys:
-    """Keys seen in the last `ttl` seconds: drops a repeated view submission.
-
-    Per process only; the request state machine is what guards money across replicas.
-    """
-
-    def __init__(self, ttl: float = 600.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.ttl, self.clock = ttl, clock
-        self._seen: dict[str, float] = {}
-
-    def first_time(self, key: str) -> bool:
-        now = self.clock()
-        self._seen = {k: t for k, t in self._seen.items() if t > now}
-        if key in self._seen:
-            return False
-        self._seen[key] = now + self.ttl
-        return True
-
-    def forget(self, key: str) -> None:
-        """The work under `key` failed visibly: let the person try again."""
-        self._seen.pop(key, None)
-
-
 @dataclass
 class Kit:
     services: Services
     settings: Settings
     roles: Roles
     cards: CardPublisher
-    submissions: RecentKeys = field(default_factory=RecentKeys)
     inflight: InFlight = field(default_factory=InFlight)
 
 

@@ -72,6 +72,14 @@ class AccountService:
             await uow.commit()
             return account
 
+    async def get(self, account_id: str) -> AccountInfo:
+        """An account by id (system side: for naming it on cards)."""
+        async with self.deps.uow(write=False) as uow:
+            account = await uow.accounts.get(account_id)
+        if account is None:
+            raise NotFound("That account does not exist.")
+        return account
+
     async def list_accounts(self, actor: Actor) -> list[AccountInfo]:
         async with self.deps.uow() as uow:
             await self._default(uow, actor.workspace_id)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.service.accounts import AccountService
 from bot.service.context import Deps
+from bot.service.deliveries import DeliveryService
 from bot.service.e911 import E911Service
 from bot.service.numbers import NumberService
 from bot.service.purchases import PurchaseService
@@ -18,6 +19,7 @@ class Services:
     numbers: NumberService
     purchases: PurchaseService
     e911: E911Service
+    deliveries: DeliveryService
 
     @classmethod
     def build(cls, deps: Deps) -> Services:
@@ -29,4 +31,5 @@ class Services:
             numbers=numbers,
             purchases=PurchaseService(deps, accounts, numbers),
             e911=E911Service(deps, numbers),
+            deliveries=DeliveryService(deps),
         )

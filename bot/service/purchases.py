@@ -187,7 +187,7 @@ class PurchaseService:
                     number=number, after={"state": "reserved", "until": until.isoformat()},
                 )  # fmt: skip
             await uow.commit()
-        return await self._reload(request_id)
+        return await self.reload(request_id)
 
     async def _check_target_room(
         self, uow: UnitOfWork, account: AccountInfo, target: Assignment, adding: int
@@ -201,7 +201,8 @@ class PurchaseService:
                 "Unassign it first, or buy for another target."
             )
 
-    async def _reload(self, request_id: str) -> PurchaseRequestRecord:
+    async def reload(self, request_id: str) -> PurchaseRequestRecord:
+        """The request as stored now (system side: for redrawing its cards)."""
         async with self.deps.uow(write=False) as uow:
             request = await uow.requests.get(request_id)
         assert request is not None
@@ -280,7 +281,7 @@ class PurchaseService:
                 detail=str(values.get("reason")) if values.get("reason") else None,
             )  # fmt: skip
             await uow.commit()
-        return await self._reload(request_id)
+        return await self.reload(request_id)
 
     def _only_requester(self, actor: Actor, doing: str) -> Callable[[PurchaseRequestRecord], None]:
         def check(request: PurchaseRequestRecord) -> None:
@@ -381,7 +382,7 @@ class PurchaseService:
         self, request_id: str, on_progress: Progress | None = None
     ) -> PurchaseRequestRecord:
         """Buy and assign each pending number; safe to run twice or after a crash."""
-        request = await self._reload(request_id)
+        request = await self.reload(request_id)
         if request.state is not RequestState.PROVISIONING:
             return request
         account = await self._account_of(request)
@@ -393,7 +394,7 @@ class PurchaseService:
             else:
                 await self._provision_one(request, account, item.number)
             if on_progress:
-                await on_progress(await self._reload(request_id))
+                await on_progress(await self.reload(request_id))
         return await self._finish(request_id)
 
     async def _account_of(self, request: PurchaseRequestRecord) -> AccountInfo:
@@ -500,7 +501,7 @@ class PurchaseService:
             await uow.commit()
 
     async def _finish(self, request_id: str) -> PurchaseRequestRecord:
-        request = await self._reload(request_id)
+        request = await self.reload(request_id)
         if request.state is not RequestState.PROVISIONING:
             return request
         outcomes = [i.outcome for i in request.items]
@@ -515,7 +516,7 @@ class PurchaseService:
                     before={"state": "provisioning"}, after={"state": final.value},
                 )  # fmt: skip
                 await uow.commit()
-        return await self._reload(request_id)
+        return await self.reload(request_id)
 
     async def retry(self, actor: Actor, request_id: str) -> PurchaseRequestRecord:
         """A new request for the numbers that failed, if they are still for sale."""
@@ -567,7 +568,7 @@ class PurchaseService:
                 if await self._expire(uow, request, now):
                     await uow.commit()
                     expired.append(request_id)
-        return [await self._reload(i) for i in expired]
+        return [await self.reload(i) for i in expired]
 
     async def activation_sweep(self) -> list[PurchaseRequestRecord]:
         """Mark activated numbers; return requests whose numbers are now all active."""
@@ -597,4 +598,4 @@ class PurchaseService:
                 if all_active and await uow.requests.mark_activation_notified(request_id, now):
                     await uow.commit()
                     ready.append(request_id)
-        return [await self._reload(i) for i in ready]
+        return [await self.reload(i) for i in ready]

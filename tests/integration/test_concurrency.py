@@ -126,3 +126,22 @@ async def test_racing_requests_never_sell_a_number_twice(runtime: Runtime, manag
     assert sorted(r.e164 for r in owned) == sorted(bought)
     # Losers left no holds behind.
     assert all(r.state is not NumberState.RESERVED for r in rows.values())
+
+
+async def test_a_delivery_is_claimed_once_across_replicas(
+    settings: Settings, clock: FakeClock
+) -> None:
+    one = await start(settings, clock=clock)
+    two = await start(settings, clock=clock)
+    try:
+        claims = await asyncio.gather(
+            one.services.deliveries.first_time("V1:hash1"),
+            two.services.deliveries.first_time("V1:hash1"),
+            one.services.deliveries.first_time("V1:hash1"),
+        )
+        assert sorted(claims) == [False, False, True]
+        await two.services.deliveries.forget("V1:hash1")  # failed visibly: may try again
+        assert await one.services.deliveries.first_time("V1:hash1")
+    finally:
+        await one.close()
+        await two.close()

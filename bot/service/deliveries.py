@@ -1,0 +1,26 @@
+"""Once-only side effects across replicas: Slack re-deliveries and repeated submissions.
+
+A key (a view id and hash, an event id) is claimed in the database; only the
+first claim proceeds, whichever replica receives the delivery.
+"""
+
+from __future__ import annotations
+
+from bot.service.context import Deps
+
+
+class DeliveryService:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    async def first_time(self, key: str) -> bool:
+        async with self.deps.uow() as uow:
+            claimed = await uow.deliveries.claim(key[:200], self.deps.clock())
+            await uow.commit()
+            return claimed
+
+    async def forget(self, key: str) -> None:
+        """The work under `key` failed visibly: let the person try again."""
+        async with self.deps.uow() as uow:
+            await uow.deliveries.release(key[:200])
+            await uow.commit()
