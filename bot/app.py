@@ -9,6 +9,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Awaitable, Callable
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -32,11 +33,16 @@ from bot.worker import Worker
 _KITS: weakref.WeakKeyDictionary[AsyncApp, Kit] = weakref.WeakKeyDictionary()
 
 
-def web_client(settings: Settings) -> AsyncWebClient:
-    """The Web API client, retrying rate limits (honouring Retry-After), 5xx and resets."""
+def web_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+    """The Web API client, retrying rate limits (honouring Retry-After), 5xx and resets.
+
+    Given a session, every call reuses its connections; without one, slack_sdk
+    opens a new connection per call.
+    """
     return AsyncWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
+        session=session,
         retry_handlers=[
             AsyncRateLimitErrorRetryHandler(max_retry_count=2),
             AsyncServerErrorRetryHandler(max_retry_count=2),
@@ -60,13 +66,17 @@ def build_app(
 ) -> AsyncApp:
     """The bolt app. `client` defaults to one for `settings.slack_api_url` with the bot token."""
     settings = runtime.settings
-    client = client or web_client(settings)
+    http = None
+    if client is None:
+        http = aiohttp.ClientSession()
+        client = web_client(settings, http)
     roles = roles or Roles(settings, client)
     kit = Kit(
         services=runtime.services,
         settings=settings,
         roles=roles,
         cards=CardPublisher(runtime.services, client, roles, settings),
+        http=http,
     )
     app = AsyncApp(
         client=client,
@@ -89,6 +99,13 @@ def build_app(
 
 def kit_for(app: AsyncApp) -> Kit:
     return _KITS[app]
+
+
+async def close_app(app: AsyncApp) -> None:
+    """Close the Web API connections `build_app` opened (none when a client was given)."""
+    kit = _KITS[app]
+    if kit.http is not None and not kit.http.closed:
+        await kit.http.close()
 
 
 def worker_for(app: AsyncApp, *, interval: float = 30.0) -> Worker:

@@ -12,7 +12,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
-from bot.app import build_app, worker_for
+from bot.app import build_app, close_app, worker_for
 from bot.bootstrap import start
 from bot.config import Settings
 
@@ -95,4 +95,5 @@ async def serve(settings: Settings) -> None:
                 await server.stop()
     finally:
         await worker.stop()
+        await close_app(app)
         await runtime.close()

@@ -47,11 +47,9 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
-            if not self._committed:
-                await self.session.rollback()
-        finally:
-            await self.session.close()
+        # close() rolls back whatever was not committed (the pool resets the connection
+        # on return); an explicit rollback first would cost a second round trip.
+        await self.session.close()
 
 
 class UnitOfWorkFactory:

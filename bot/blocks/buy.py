@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TypeVar
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any, TypeVar
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -263,6 +264,24 @@ def buy_modal(form: BuyForm) -> View:
         private_metadata=form.meta.dump(),
         blocks=blocks,
     )
+
+
+@lru_cache(maxsize=64)
+def _opening_modal(form: BuyForm) -> dict[str, Any]:
+    return buy_modal(form).to_dict()
+
+
+def opening_modal(form: BuyForm) -> dict[str, Any]:
+    """The modal as `/numbers buy` first opens it, as a dict.
+
+    Built and checked against Slack's limits once per shape, then reused: the
+    command is answered on a busy event loop, and slack_sdk validates a `View`
+    object again on every call but sends a dict as it is.
+    """
+    assert form.results is None and form.spares is None
+    view = dict(_opening_modal(replace(form, meta=BuyMeta())))
+    view["private_metadata"] = form.meta.dump()
+    return view
 
 
 def spares_added_modal(text: str) -> View:

@@ -14,14 +14,14 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.blocks.cards import reject_modal, stale_text
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.payloads import CardRef, RejectMeta
 from bot.handlers.errors import field_errors
 from bot.handlers.kit import Kit, Track, actor_of, kit_of
-from bot.service.context import Actor
-from bot.service.errors import Conflict, NumbersBotError
+from bot.service.errors import Conflict, NumbersBotError, StaleRequest
 
 Json = dict[str, Any]
 
@@ -36,15 +36,22 @@ def _ephemeral_card_url(body: Json) -> str | None:
     return body.get("response_url") if container.get("is_ephemeral") else None
 
 
-async def _stale(kit: Kit, actor: Actor, request_id: str, conflict: Conflict) -> str:
-    try:
-        return stale_text(await kit.services.purchases.get(actor, request_id))
-    except NumbersBotError:
-        return conflict.message
+def _stale(conflict: Conflict) -> str:
+    # The service hands back the request as it is now: no second read to explain it.
+    if isinstance(conflict, StaleRequest):
+        return stale_text(conflict.request)
+    return conflict.message
 
 
-async def _tell(respond: AsyncRespond, text: str) -> None:
-    await respond(text=text, response_type="ephemeral", replace_original=False)
+async def _tell(kit: Kit, body: Json, respond: AsyncRespond, text: str) -> None:
+    """An ephemeral answer to the clicker, reusing the app's connections when it has them."""
+    url = body.get("response_url")
+    if kit.http is None or not url:
+        await respond(text=text, response_type="ephemeral", replace_original=False)
+        return
+    await AsyncWebhookClient(url, session=kit.http).send(
+        text=text, response_type="ephemeral", replace_original=False
+    )
 
 
 async def on_accept(
@@ -56,7 +63,7 @@ async def on_accept(
     try:
         accepted = await kit.services.purchases.accept(actor, ref.request_id)
     except Conflict as exc:
-        await _tell(respond, await _stale(kit, actor, ref.request_id, exc))
+        await _tell(kit, body, respond, _stale(exc))
         return
     url = _ephemeral_card_url(body)
     if accepted.needs_approval:
@@ -78,7 +85,7 @@ async def on_cancel(
     try:
         request = await kit.services.purchases.cancel(actor, ref.request_id)
     except Conflict as exc:
-        await _tell(respond, await _stale(kit, actor, ref.request_id, exc))
+        await _tell(kit, body, respond, _stale(exc))
         return
     await kit.cards.refresh(request, response_url=_ephemeral_card_url(body))
 
@@ -92,7 +99,7 @@ async def on_approve(
     try:
         request = await kit.services.purchases.approve(actor, ref.request_id)
     except Conflict as exc:
-        await _tell(respond, await _stale(kit, actor, ref.request_id, exc))
+        await _tell(kit, body, respond, _stale(exc))
         return
     await kit.cards.refresh(request)
     await kit.cards.provision(request.id)
@@ -117,7 +124,7 @@ async def on_reject_submit(ack: AsyncAck, body: Json, context: AsyncBoltContext)
     try:
         request = await kit.services.purchases.reject(actor, meta.request_id, entry.get("value"))
     except Conflict as exc:
-        text = await _stale(kit, actor, meta.request_id, exc)
+        text = _stale(exc)
         await ack(response_action="errors", errors={BlockId.REJECT_REASON: text})
         return
     except NumbersBotError as exc:

@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.buy import BuyForm, Results, buy_modal
+from bot.blocks.buy import BuyForm, Results, buy_modal, opening_modal
 from bot.blocks.buy import spares_added_modal as done_modal
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.payloads import BuyMeta
@@ -141,7 +141,7 @@ async def open_buy_modal(
         prefix=query if kind is Kind.TOLLFREE else None,
         currency=kit.settings.plan.currency,
     )
-    opened = await client.views_open(trigger_id=trigger_id, view=buy_modal(form))
+    opened = await client.views_open(trigger_id=trigger_id, view=opening_modal(form))
     if kind is not None and query:
         await _redraw(client, opened["view"], buy_modal(await _with_search(kit, actor, form)))
 

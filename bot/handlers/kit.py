@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+import aiohttp
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.config import Settings
@@ -73,6 +74,8 @@ class Kit:
     roles: Roles
     cards: CardPublisher
     inflight: InFlight = field(default_factory=InFlight)
+    # The Web API client's connection pool, when build_app made it (closed by close_app).
+    http: aiohttp.ClientSession | None = None
 
 
 def kit_of(context: AsyncBoltContext) -> Kit:

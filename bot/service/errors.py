@@ -1,5 +1,7 @@
 """The errors services raise; handlers map them in one place."""
 
+from __future__ import annotations
+
 from bot.domain.errors import (
     BackendUnavailable,
     Conflict,
@@ -8,6 +10,16 @@ from bot.domain.errors import (
     NotFound,
     NumbersBotError,
 )
+from bot.domain.records import PurchaseRequestRecord
+
+
+class StaleRequest(Conflict):
+    """A click on a request that has moved on; carries the request as it is now."""
+
+    def __init__(self, message: str, request: PurchaseRequestRecord) -> None:
+        super().__init__(message)
+        self.request = request
+
 
 __all__ = [
     "BackendUnavailable",
@@ -16,4 +28,5 @@ __all__ = [
     "NotAllowed",
     "NotFound",
     "NumbersBotError",
+    "StaleRequest",
 ]

@@ -29,6 +29,7 @@ from bot.domain.states import (
 )
 from bot.service.accounts import AccountService
 from bot.service.context import SYSTEM, Actor, Deps
+from bot.service.errors import StaleRequest
 from bot.service.numbers import NumberService
 from storage.uow import UnitOfWork
 
@@ -249,14 +250,18 @@ class PurchaseService:
         **values: object,
     ) -> PurchaseRequestRecord:
         """One conditional transition with its audit event; the loser gets a Conflict."""
+        expected_states = [expected] if isinstance(expected, RequestState) else expected
+        # A stale click is answered from a read: it need not queue for the write lock.
+        seen = await self._peek(actor, request_id)
+        if check:
+            check(seen)
+        if seen.state not in expected_states:
+            raise StaleRequest(f"This request was {decided_text(seen)}.", seen)
         now = self.deps.clock()
         async with self.deps.uow() as uow:
             request = await self._load(uow, actor.workspace_id, request_id)
-            if check:
-                check(request)
-            expected_states = [expected] if isinstance(expected, RequestState) else expected
             if request.state not in expected_states:
-                raise Conflict(f"This request was {decided_text(request)}.")
+                raise StaleRequest(f"This request was {decided_text(request)}.", request)
             if (
                 request.state in OPEN_REQUEST_STATES
                 and request.hold_expires_at is not None
@@ -264,11 +269,14 @@ class PurchaseService:
             ):
                 await self._expire(uow, request, now)
                 await uow.commit()
-                raise Conflict("This request expired: its numbers were released. Search again.")
+                raise StaleRequest(
+                    "This request expired: its numbers were released. Search again.",
+                    replace(request, state=RequestState.EXPIRED, updated_at=now),
+                )
             if not await uow.requests.transition(request_id, request.state, new, now, **values):
                 fresh = await uow.requests.get(request_id)
                 assert fresh is not None
-                raise Conflict(f"This request was {decided_text(fresh)}.")
+                raise StaleRequest(f"This request was {decided_text(fresh)}.", fresh)
             if release:
                 await self.deps.backend.release_hold(uow, request_id, now)
             if hold_until is not False:

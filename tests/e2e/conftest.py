@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from slack_bolt.async_app import AsyncApp
 
-from bot.app import build_app, kit_for, worker_for
+from bot.app import build_app, close_app, kit_for, worker_for
 from bot.bootstrap import Runtime, start
 from bot.console.driver import SlackDriver
 from bot.console.fake_slack import FakeSlack, Message, SlackState, View, plain
@@ -189,6 +189,7 @@ async def make_bot(tmp_path: Path, clock: FakeClock) -> AsyncIterator[BotFactory
         runtime = await start(settings, clock=clock)
         cleanups.append(runtime.close)
         app = build_app(runtime)
+        cleanups.append(lambda: close_app(app))
         server = await start_http(app)
         cleanups.append(server.stop)
         driver = SlackDriver(slack, server.events_url, SECRET)
