@@ -89,8 +89,9 @@ class Number(Base):
     __table_args__ = (
         # Listing an account's numbers by state, in E.164 order (keyset pagination).
         Index("ix_numbers_account_state_e164", "account_id", "state", "e164"),
-        # Spares and listings filtered by kind or area code.
+        # Spares and listings filtered by area code, or by kind.
         Index("ix_numbers_account_state_npa", "account_id", "state", "npa", "e164"),
+        Index("ix_numbers_account_state_kind", "account_id", "state", "kind", "e164"),
         # Hold expiry sweep.
         Index("ix_numbers_state_hold", "state", "hold_expires_at"),
         Index("ix_numbers_hold_request", "hold_request_id"),
@@ -117,6 +118,8 @@ class NumberAssignment(Base):
     __tablename__ = "assignments"
     __table_args__ = (
         Index("ix_assignments_account_kind", "account_id", "kind", "number"),
+        # One person's numbers in a big account.
+        Index("ix_assignments_account_kind_user", "account_id", "kind", "user_id", "number"),
         # The faxbox answers on one number per account; the database enforces it.
         Index(
             "uq_assignments_one_faxbox",

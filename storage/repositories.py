@@ -469,6 +469,8 @@ class NumbersRepo:
         self, account_id: str, flt: NumberFilter, *, after: str | None, limit: int
     ) -> list[NumberRecord]:
         """One page in E.164 order, starting after `after` (keyset pagination)."""
+        if flt.assignment and flt.assignment != "spare":
+            return await self._page_by_assignment(account_id, flt, after=after, limit=limit)
         stmt = _with_details().where(
             m.Number.account_id == account_id,
             m.Number.state.in_([s.value for s in flt.states]),
@@ -479,6 +481,29 @@ class NumbersRepo:
         rows = await self.s.execute(stmt.order_by(m.Number.e164).limit(limit))
         return [_number(r[0], r[1], r[2]) for r in rows]
 
+    async def _page_by_assignment(
+        self, account_id: str, flt: NumberFilter, *, after: str | None, limit: int
+    ) -> list[NumberRecord]:
+        """Driven from `assignments`: a filter that matches few numbers of a big account
+        (one user, the faxbox) must not walk all of the account's numbers to find them."""
+        a = m.NumberAssignment
+        stmt = (
+            select(m.Number, a, m.E911Record)
+            .select_from(a)
+            .join(m.Number, m.Number.e164 == a.number)
+            .outerjoin(m.E911Record, m.E911Record.number == a.number)
+            .where(
+                a.account_id == account_id,
+                m.Number.account_id == account_id,
+                m.Number.state.in_([s.value for s in flt.states]),
+            )
+        )
+        stmt = _apply_filter(stmt, flt)
+        if after:
+            stmt = stmt.where(a.number > after)
+        rows = await self.s.execute(stmt.order_by(a.number).limit(limit))
+        return [_number(r[0], r[1], r[2]) for r in rows]
+
     async def spares(
         self, account_id: str, *, kind: Kind | None, prefix: str | None, limit: int
     ) -> list[NumberRecord]:
@@ -487,7 +512,8 @@ class NumbersRepo:
             m.Number.state == NumberState.IN_SERVICE.value,
             m.NumberAssignment.number.is_(None),
         )
-        if kind is not None:
+        # A prefix decides the kind; testing kind too would steer SQLite to the kind index.
+        if kind is not None and not prefix:
             stmt = stmt.where(m.Number.kind == kind.value)
         if prefix:
             stmt = stmt.where(m.Number.npa == prefix[:3])
@@ -570,7 +596,7 @@ def _apply_filter(stmt: Any, flt: NumberFilter) -> Any:
         stmt = stmt.where(a.kind == AssignmentKind.USER.value, a.user_id == flt.assignment[5:])
     elif flt.assignment:
         stmt = stmt.where(a.kind == flt.assignment)
-    if flt.kind is not None:
+    if flt.kind is not None and not flt.npa:  # an area code already decides the kind
         stmt = stmt.where(m.Number.kind == flt.kind.value)
     if flt.npa:
         stmt = stmt.where(m.Number.npa == flt.npa)

@@ -6,6 +6,7 @@ the middle of a use case leaves nothing half-done.
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,12 +22,21 @@ from storage.repositories import (
 
 
 class UnitOfWork:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, write: bool) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        write: bool,
+        write_lock: asyncio.Lock | None = None,
+    ) -> None:
         self._sessions = sessions
         self._write = write
+        self._lock = write_lock if write else None
         self._committed = False
 
     async def __aenter__(self) -> UnitOfWork:
+        if self._lock is not None:
+            await self._lock.acquire()
         self.session = self._sessions()
         if self._write and self.session.get_bind().dialect.name == "sqlite":
             await self.session.connection(execution_options={IMMEDIATE: True})
@@ -49,14 +59,28 @@ class UnitOfWork:
     ) -> None:
         # close() rolls back whatever was not committed (the pool resets the connection
         # on return); an explicit rollback first would cost a second round trip.
-        await self.session.close()
+        try:
+            await self.session.close()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
 
 
 class UnitOfWorkFactory:
-    """Hands out units of work; `write=False` for reads that must not queue behind writers."""
+    """Hands out units of work; `write=False` for reads that must not queue behind writers.
+
+    SQLite takes one writer at a time. Writers of this process queue on an
+    asyncio lock, which hands over the moment the previous one commits, rather
+    than in SQLite's busy handler, which sleeps and polls. BEGIN IMMEDIATE and
+    the busy timeout still order writers of other processes. A task must not
+    open a writing unit of work while it holds one.
+    """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
+        bind = sessions.kw.get("bind")
+        sqlite = bind is not None and bind.dialect.name == "sqlite"
+        self._write_lock = asyncio.Lock() if sqlite else None
 
     def __call__(self, *, write: bool = True) -> UnitOfWork:
-        return UnitOfWork(self.sessions, write=write)
+        return UnitOfWork(self.sessions, write=write, write_lock=self._write_lock)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from bot.domain.errors import Conflict, InvalidInput, NotFound
 from bot.domain.records import AccountInfo
@@ -59,6 +61,21 @@ class AccountService:
             if bound:
                 return await uow.accounts.get(bound)
         return await uow.accounts.default_of(workspace_id)
+
+    @asynccontextmanager
+    async def reading(
+        self, actor: Actor, channel_id: str | None = None
+    ) -> AsyncIterator[tuple[UnitOfWork, AccountInfo]]:
+        """A read unit of work and the channel's account, found in that same read."""
+        channel = channel_id or actor.channel_id
+        async with self.deps.uow(write=False) as uow:
+            found = await self._lookup(uow, actor.workspace_id, channel)
+            if found is not None:
+                yield uow, found
+                return
+        account = await self.for_channel(actor, channel)  # first use: creates the default
+        async with self.deps.uow(write=False) as uow:
+            yield uow, account
 
     async def for_channel(self, actor: Actor, channel_id: str | None = None) -> AccountInfo:
         """The channel's account; a read, unless the workspace has none yet."""

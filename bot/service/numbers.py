@@ -79,8 +79,7 @@ class NumberService:
         query = parse_query(kind, text)
         plan = self.deps.settings.plan
         rate = plan.rate(query.kind).monthly
-        account = await self.accounts.for_channel(actor, channel_id)
-        async with self.deps.uow(write=False) as uow:
+        async with self.accounts.reading(actor, channel_id) as (uow, account):
             spares = await self.deps.backend.spares(
                 uow, account, kind=query.kind, prefix=query.prefix, limit=quantity
             )
@@ -112,8 +111,7 @@ class NumberService:
     ) -> Page:
         """One page of the channel's account's numbers (anyone may read)."""
         limit = max(1, min(limit, MAX_PAGE))
-        account = await self.accounts.for_channel(actor, channel_id)
-        async with self.deps.uow(write=False) as uow:
+        async with self.accounts.reading(actor, channel_id) as (uow, account):
             rows = await self.deps.backend.list_numbers(
                 uow, account, flt or NumberFilter(), after=after, limit=limit + 1
             )
@@ -132,8 +130,7 @@ class NumberService:
         limit: int = MAX_SEARCH,
         channel_id: str | None = None,
     ) -> list[NumberRecord]:
-        account = await self.accounts.for_channel(actor, channel_id)
-        async with self.deps.uow(write=False) as uow:
+        async with self.accounts.reading(actor, channel_id) as (uow, account):
             return await self.deps.backend.spares(
                 uow, account, kind=kind, prefix=prefix, limit=limit
             )
@@ -142,13 +139,11 @@ class NumberService:
         self, actor: Actor, number: str, *, channel_id: str | None = None
     ) -> NumberRecord:
         e164 = parse_number(number)
-        account = await self.accounts.for_channel(actor, channel_id)
-        async with self.deps.uow(write=False) as uow:
+        async with self.accounts.reading(actor, channel_id) as (uow, account):
             return await self.owned(uow, account, e164, states=None)
 
     async def summary(self, actor: Actor, *, channel_id: str | None = None) -> Summary:
-        account = await self.accounts.for_channel(actor, channel_id)
-        async with self.deps.uow(write=False) as uow:
+        async with self.accounts.reading(actor, channel_id) as (uow, account):
             counts = await uow.numbers.counts(account.id)
             total = await self.deps.backend.monthly_total(uow, account)
             open_requests = await uow.requests.open_for_workspace(actor.workspace_id)

@@ -92,7 +92,7 @@ def test_migrate_command_creates_schema_with_wal(tmp_path: Path) -> None:
         tables = {r[0] for r in conn.execute("select name from sqlite_master where type='table'")}
         assert {"numbers", "assignments", "e911_addresses", "purchase_requests"} <= tables
         assert conn.execute("pragma journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("select version_num from alembic_version").fetchone()[0] == "0001"
+        assert conn.execute("select version_num from alembic_version").fetchone()[0] == "0002"
 
 
 async def test_migrations_match_the_models(tmp_path: Path) -> None:
