@@ -7,7 +7,8 @@ who decided and when. The card itself is left alone: the winner redraws it.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -21,9 +22,12 @@ from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.payloads import CardRef, RejectMeta
 from bot.handlers.errors import field_errors
 from bot.handlers.kit import Kit, Track, actor_of, kit_of
+from bot.service.context import Actor
 from bot.service.errors import Conflict, NumbersBotError, StaleRequest
+from bot.service.purchases import PurchaseService
 
 Json = dict[str, Any]
+T = TypeVar("T")
 
 
 def _ref(body: Json) -> CardRef:
@@ -54,22 +58,37 @@ async def _tell(kit: Kit, body: Json, respond: AsyncRespond, text: str) -> None:
     )
 
 
-async def on_accept(
-    ack: AsyncAck, body: Json, context: AsyncBoltContext, respond: AsyncRespond
-) -> None:
+async def _card_click(
+    ack: AsyncAck,
+    body: Json,
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
+    move: Callable[[PurchaseService, Actor, str], Awaitable[T]],
+) -> tuple[Kit, T] | None:
+    """Ack, then move the card's request; a stale click is answered and goes no further."""
     await ack()
     kit, ref = kit_of(context), _ref(body)
     actor = await actor_of(context)
     try:
-        accepted = await kit.services.purchases.accept(actor, ref.request_id)
+        return kit, await move(kit.services.purchases, actor, ref.request_id)
     except Conflict as exc:
         await _tell(kit, body, respond, _stale(exc))
+        return None
+
+
+async def on_accept(
+    ack: AsyncAck, body: Json, context: AsyncBoltContext, respond: AsyncRespond
+) -> None:
+    clicked = await _card_click(ack, body, context, respond, PurchaseService.accept)
+    if clicked is None:
         return
+    kit, accepted = clicked
     url = _ephemeral_card_url(body)
     if accepted.needs_approval:
         await kit.cards.post_approval_cards(accepted.request)
+        # Reloaded: the approval cards' places are on it now, so they are redrawn too.
         await kit.cards.refresh(
-            await kit.services.purchases.get(actor, ref.request_id), response_url=url
+            await kit.services.purchases.reload(accepted.request.id), response_url=url
         )
         return
     await kit.cards.refresh(accepted.request, response_url=url)
@@ -79,30 +98,20 @@ async def on_accept(
 async def on_cancel(
     ack: AsyncAck, body: Json, context: AsyncBoltContext, respond: AsyncRespond
 ) -> None:
-    await ack()
-    kit, ref = kit_of(context), _ref(body)
-    actor = await actor_of(context)
-    try:
-        request = await kit.services.purchases.cancel(actor, ref.request_id)
-    except Conflict as exc:
-        await _tell(kit, body, respond, _stale(exc))
-        return
-    await kit.cards.refresh(request, response_url=_ephemeral_card_url(body))
+    clicked = await _card_click(ack, body, context, respond, PurchaseService.cancel)
+    if clicked is not None:
+        kit, request = clicked
+        await kit.cards.refresh(request, response_url=_ephemeral_card_url(body))
 
 
 async def on_approve(
     ack: AsyncAck, body: Json, context: AsyncBoltContext, respond: AsyncRespond
 ) -> None:
-    await ack()
-    kit, ref = kit_of(context), _ref(body)
-    actor = await actor_of(context)
-    try:
-        request = await kit.services.purchases.approve(actor, ref.request_id)
-    except Conflict as exc:
-        await _tell(kit, body, respond, _stale(exc))
-        return
-    await kit.cards.refresh(request)
-    await kit.cards.provision(request.id)
+    clicked = await _card_click(ack, body, context, respond, PurchaseService.approve)
+    if clicked is not None:
+        kit, request = clicked
+        await kit.cards.refresh(request)
+        await kit.cards.provision(request.id)
 
 
 async def on_reject_click(
