@@ -44,6 +44,7 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.contention
+	$(BIN)/python -m bench.ack
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
