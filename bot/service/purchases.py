@@ -302,7 +302,8 @@ class PurchaseService:
         """The requester accepts the billing change: to approval, or straight to purchase."""
         now = self.deps.clock()
         probe = await self._peek(actor, request_id)
-        approval = needs_approval(
+        # Spare numbers alone cost nothing: there is no purchase for a manager to approve.
+        approval = bool(probe.quote.items) and needs_approval(
             self.deps.settings.approvals.mode,
             self.deps.settings.approvals.threshold,
             probe.quote.difference,
@@ -602,7 +603,13 @@ class PurchaseService:
                 assert request is not None
                 bought = request.items_with(ItemOutcome.BOUGHT)
                 records = await uow.numbers.get_many(i.number for i in bought)
-                all_active = all(r.activated_at is not None for r in records.values())
+                # A number released since counts as done: it will never be announced.
+                all_active = all(
+                    r.activated_at is not None
+                    or r.state is not NumberState.IN_SERVICE
+                    or r.account_id != request.account_id
+                    for r in records.values()
+                )
                 if all_active and await uow.requests.mark_activation_notified(request_id, now):
                     await uow.commit()
                     ready.append(request_id)

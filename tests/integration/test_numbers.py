@@ -252,3 +252,30 @@ async def test_release_ages_and_restore(
         assert record is not None and record.state is NumberState.AVAILABLE
         assert record.account_id is None  # back on the carrier's shelf
         assert await uow.numbers.unavailable_among([b], clock()) == set()
+
+
+async def test_spares_alone_need_no_approval(
+    runtime: Runtime, admin: Actor, manager: Actor
+) -> None:
+    a, _ = await _owned(runtime, admin, manager, count=2)
+    await runtime.services.numbers.unassign(admin, a)
+    request = await runtime.services.purchases.request_purchase(
+        admin, [a], Assignment.parse("conference")
+    )
+    assert request.quote.items == () and request.quote.difference == Decimal("0.00")
+    accepted = await runtime.services.purchases.accept(admin, request.id)
+    assert not accepted.needs_approval
+    done = await runtime.services.purchases.provision(request.id)
+    assert done.state.value == "completed"
+
+
+async def test_activation_notice_once_and_not_stuck_on_released_numbers(
+    runtime: Runtime, admin: Actor, manager: Actor, clock: FakeClock
+) -> None:
+    done = await buy(runtime, admin, manager, count=2)
+    assert await runtime.services.purchases.activation_sweep() == []  # not active yet
+    await runtime.services.numbers.release(admin, done.numbers[0])
+    clock.advance(minutes=31 * 24 * 60)  # aged out: activation reset, back to the carrier
+    ready = await runtime.services.purchases.activation_sweep()
+    assert [r.id for r in ready] == [done.id]
+    assert await runtime.services.purchases.activation_sweep() == []  # told once
