@@ -7,8 +7,11 @@ the middle of a use case leaves nothing half-done.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from types import TracebackType
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db import IMMEDIATE
@@ -19,6 +22,10 @@ from storage.repositories import (
     NumbersRepo,
     RequestsRepo,
 )
+
+
+class ConstraintViolation(Exception):
+    """The database refused a change (a unique index, a foreign key)."""
 
 
 class UnitOfWork:
@@ -46,6 +53,15 @@ class UnitOfWork:
         self.audit = AuditRepo(self.session)
         self.deliveries = DeliveriesRepo(self.session)
         return self
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """Undo only this block if it fails; a broken constraint is a `ConstraintViolation`."""
+        try:
+            async with self.session.begin_nested():
+                yield
+        except IntegrityError as exc:
+            raise ConstraintViolation(str(exc.orig)) from exc
 
     async def commit(self) -> None:
         await self.session.commit()

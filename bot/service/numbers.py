@@ -6,8 +6,6 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.domain.assignment import MAX_PER_ACCOUNT, Assignment, AssignmentKind
 from bot.domain.errors import Conflict, InvalidInput, NotFound
 from bot.domain.phone import Kind, SearchQuery, parse_number, parse_query, place_of
@@ -22,7 +20,7 @@ from bot.domain.records import (
 from bot.domain.states import NumberState
 from bot.service.accounts import AccountService
 from bot.service.context import Actor, Deps
-from storage.uow import UnitOfWork
+from storage.uow import ConstraintViolation, UnitOfWork
 
 MAX_SEARCH = 50
 MAX_PAGE = 50
@@ -216,9 +214,9 @@ class NumberService:
         await self.check_assignable(uow, record, assignment)
         now = self.deps.clock()
         try:
-            async with uow.session.begin_nested():
+            async with uow.savepoint():
                 await self.deps.backend.assign(uow, record, assignment, actor=actor_id, now=now)
-        except IntegrityError:
+        except ConstraintViolation:
             raise Conflict(
                 f"The {assignment.label} already has a number; unassign that one first."
             ) from None

@@ -456,7 +456,7 @@ class PurchaseService:
         self, uow: UnitOfWork, request: PurchaseRequestRecord, record: NumberRecord
     ) -> None:
         try:
-            async with uow.session.begin_nested():
+            async with uow.savepoint():
                 await self.numbers.assign_in(
                     uow, request.requester_id, request.workspace_id, record, request.target,
                     request_id=request.id,
@@ -484,7 +484,7 @@ class PurchaseService:
                 await uow.commit()
                 return
             try:
-                async with uow.session.begin_nested():
+                async with uow.savepoint():
                     await self.numbers.assign_in(
                         uow, request.requester_id, request.workspace_id, record, request.target,
                         request_id=request.id,

@@ -279,3 +279,20 @@ async def test_activation_notice_once_and_not_stuck_on_released_numbers(
     ready = await runtime.services.purchases.activation_sweep()
     assert [r.id for r in ready] == [done.id]
     assert await runtime.services.purchases.activation_sweep() == []  # told once
+
+
+async def test_database_refuses_a_second_faxbox_number(
+    runtime: Runtime, admin: Actor, manager: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The partial unique index holds even if the count check were skipped or raced."""
+    a, b = await _owned(runtime, admin, manager, count=2)
+    await runtime.services.numbers.assign(admin, a, "faxbox")
+
+    async def no_check(*_: object) -> None:
+        return None
+
+    monkeypatch.setattr(runtime.services.numbers, "check_assignable", no_check)
+    with pytest.raises(Conflict, match="Faxbox"):
+        await runtime.services.numbers.assign(admin, b, "faxbox")
+    record = await runtime.services.numbers.get(admin, b)
+    assert record.assignment == Assignment.main()  # unchanged, nothing half-done
