@@ -8,6 +8,7 @@ never overwrites what the user did meanwhile.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -159,15 +160,26 @@ async def on_kind(
     await _redraw(client, body["view"], buy_modal(form))
 
 
-async def on_search(
-    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
+async def _redraw_after(
+    ack: AsyncAck,
+    body: Json,
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    step: Callable[[Kit, Actor, BuyForm], Awaitable[BuyForm]],
 ) -> None:
+    """Ack a button in the modal, run `step` on the form, and redraw the modal in place."""
     await ack()
     kit = kit_of(context)
     form, _, _ = read_form(body["view"])
     form = replace(form, currency=kit.settings.plan.currency)
     actor = await actor_of(context, form.meta.channel_id)
-    await _redraw(client, body["view"], buy_modal(await _with_search(kit, actor, form)))
+    await _redraw(client, body["view"], buy_modal(await step(kit, actor, form)))
+
+
+async def on_search(
+    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    await _redraw_after(ack, body, client, context, _with_search)
 
 
 async def _with_spares(kit: Kit, actor: Actor, form: BuyForm) -> BuyForm:
@@ -186,12 +198,7 @@ async def on_show_spares(
     ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
     """`Add from Spare Numbers`: list the account's spares matching kind and area code."""
-    await ack()
-    kit = kit_of(context)
-    form, _, _ = read_form(body["view"])
-    form = replace(form, currency=kit.settings.plan.currency)
-    actor = await actor_of(context, form.meta.channel_id)
-    await _redraw(client, body["view"], buy_modal(await _with_spares(kit, actor, form)))
+    await _redraw_after(ack, body, client, context, _with_spares)
 
 
 async def on_add_spares(
