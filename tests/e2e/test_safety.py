@@ -169,3 +169,15 @@ async def test_help_and_unknown_commands_answer_with_usage(bot: Harness) -> None
     assert all("/numbers buy" in t for t in texts)
     assert "“frobnicate” is not a /numbers command" in texts[1]
     assert "is not a target" in texts[2]
+
+
+async def test_rate_limited_slack_is_retried_and_the_card_posted_once(bot: Harness) -> None:
+    await bot.open_buy()
+    modal = await bot.search("415")
+    await bot.driver.check(ADMIN, result_labels(modal)[:1])
+    # Slack answers the card's chat.postMessage with 429 once; the client honours Retry-After.
+    bot.slack.fail_next("chat.postMessage", error="ratelimited", status=429, retry_after=0)
+    await bot.submit_and_wait_card()
+    posts = bot.state.calls_to("chat.postMessage")
+    assert [call.ok for call in posts] == [False, True]
+    assert len(bot.cards()) == 1
