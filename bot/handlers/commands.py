@@ -95,7 +95,7 @@ def _search(args: list[str]) -> Search:
     quantity = 10
     if rest:
         raw = rest.pop(0)
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_QUANTITY:
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_QUANTITY:
             raise _Usage(f"The quantity is a number from 1 to {MAX_QUANTITY}, not “{raw}”.")
         quantity = int(raw)
     if rest:

@@ -50,6 +50,7 @@ def test_understood(text: str, expected: object) -> None:
         ("search", "Say what to search"),
         ("search 415 500", "from 1 to 50"),
         ("search 415 ten", "from 1 to 50"),
+        ("search 415 ²", "from 1 to 50"),  # isdigit() but not a number int() reads
         ("spare 415", "takes no arguments"),
         ("requests everything", "mine`, `pending` or `all"),
         ("list", "not available in this version yet"),
