@@ -155,7 +155,7 @@ def validate_address(
     """Check the form of an address; raise `InvalidInput` naming the first bad field."""
     street = _clean(street_address)
     _check_length("street_address", street, "Street address")
-    if not any(ch.isdigit() for ch in street.split(" ")[0]):
+    if not any(ch in "0123456789" for ch in street.split(" ")[0]):
         raise InvalidInput(
             "street_address", "Street address must start with a house number, e.g. 140 Main St."
         )

@@ -60,7 +60,7 @@ def _is_geographic(npa: str, nxx: str, line: str = "4567") -> bool:
 @cache
 def is_local_area_code(npa: str) -> bool:
     """A US or Canadian geographic area code that phonenumbers knows."""
-    if len(npa) != 3 or not npa.isdigit() or npa[0] in "01" or is_n11(npa):
+    if len(npa) != 3 or not _DIGITS.fullmatch(npa) or npa[0] in "01" or is_n11(npa):
         return False
     if npa in TOLLFREE_PREFIXES:
         return False
