@@ -84,6 +84,8 @@ class KazooResponse:
     error: str = ""
     message: str = ""
     envelope: Mapping[str, Any] = field(default_factory=dict)
+    # The token Kazoo put at the envelope's root, kept out of `envelope`.
+    issued_token: Secret | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -160,10 +162,9 @@ class KazooClient:
                 raise CarrierUnavailable(
                     f"Kazoo authentication failed: {response.status} {self.scrub(response.message)}"
                 )
-            token = response.envelope.get("auth_token")
-            if not isinstance(token, str) or not token:
+            if not response.issued_token:
                 raise CarrierUnavailable("Kazoo authentication answered without a token.")
-            self._token = Secret(token)
+            self._token = response.issued_token
             data = response.data if isinstance(response.data, dict) else {}
             account = data.get("account_id")
             self._auth_account_id = account if isinstance(account, str) else None
@@ -289,14 +290,15 @@ class KazooClient:
             envelope = {}
         if retry_after is not None:
             envelope = {**envelope, "_retry_after": retry_after}
-        # Kazoo echoes the token in every envelope; drop it at the door.
-        envelope.pop("auth_token", None)
+        # Kazoo echoes the token in every envelope; take it out at the door.
+        issued = envelope.pop("auth_token", None)
         return KazooResponse(
             status=status,
             data=envelope.get("data"),
             error=str(envelope.get("error", "")),
             message=self.scrub(str(envelope.get("message", ""))),
             envelope=envelope,
+            issued_token=Secret(issued) if isinstance(issued, str) and issued else None,
         )
 
 
