@@ -328,26 +328,51 @@ class KazooCarrier:
         return OrderResult(key, tuple(results))
 
     async def reconcile(self, numbers: Sequence[str], *, account_id: str) -> OrderResult:
-        """Settle unknown outcomes by asking Kazoo for each number."""
-        results: list[NumberOrderResult] = []
+        """Settle unknown outcomes by asking Kazoo for each number.
+
+        A number not on the account is FAILED; it is retryable only when Kazoo's
+        availability check says it can still be bought.
+        """
+        results: dict[str, NumberOrderResult] = {}
+        elsewhere: list[str] = []
         for number in numbers:
             status = await self.number_status(number, account_id=account_id)
             if status.owned_by(account_id):
-                results.append(NumberOrderResult(number, OrderOutcome.BOUGHT))
+                results[number] = NumberOrderResult(number, OrderOutcome.BOUGHT)
+            elif status.state is CarrierNumberState.RESERVED:
+                # Held for the account: activating it is still possible.
+                results[number] = NumberOrderResult(
+                    number, OrderOutcome.FAILED, "Kazoo did not complete the order.", True
+                )
+            elif status.state is not CarrierNumberState.UNKNOWN:
+                state = status.state.value.replace("_", " ")
+                results[number] = NumberOrderResult(
+                    number, OrderOutcome.FAILED, f"Kazoo shows the number as {state}.", False
+                )
             else:
-                offered = status.state in (
-                    CarrierNumberState.DISCOVERY,
-                    CarrierNumberState.AVAILABLE,
-                ) or (
-                    status.state is CarrierNumberState.RESERVED and status.account_id == account_id
-                )
-                reason = (
+                elsewhere.append(number)
+        if elsewhere:
+            available = await self.available(elsewhere, account_id=account_id)
+            for number in elsewhere:
+                results[number] = NumberOrderResult(
+                    number,
+                    OrderOutcome.FAILED,
                     "Kazoo did not complete the order."
-                    if offered
-                    else f"Kazoo shows the number as {status.state.value.replace('_', ' ')}."
+                    if number in available
+                    else "Kazoo no longer offers this number.",
+                    number in available,
                 )
-                results.append(NumberOrderResult(number, OrderOutcome.FAILED, reason, offered))
-        return OrderResult("reconcile", tuple(results))
+        return OrderResult("reconcile", tuple(results[n] for n in numbers))
+
+    async def available(self, numbers: Sequence[str], *, account_id: str) -> set[str]:
+        """Which of these numbers Kazoo can still sell (`POST /phone_numbers/check`)."""
+        response = await self._client.request(
+            "POST", self._numbers(account_id, "/check"), data={"numbers": list(numbers)}
+        )
+        if not response.ok:
+            raise self._fail(response)
+        data = response.data if isinstance(response.data, dict) else {}
+        return {n for n in numbers if data.get(n) == "success"}
 
     async def number_status(self, e164: str, *, account_id: str) -> NumberStatus:
         response = await self._client.request("GET", self._number(account_id, e164))
@@ -489,22 +514,22 @@ class KazooCarrier:
         ]
 
     async def _target_callflow(self, account_id: str, target: RouteTarget) -> dict[str, Any]:
+        """The target's callflow document. Listings are summaries, so candidates are read."""
         if target.kind is AssignmentKind.USER:
-            rows = await self._list(
-                self._callflows(account_id), {"filter_owner_id": str(target.owner_id)}
-            )
-            rows = [r for r in rows if r.get("owner_id", target.owner_id) == target.owner_id]
+            query = {"filter_owner_id": str(target.owner_id)}
             missing = "The Kazoo user has no callflow of their own to ring."
         else:
-            rows = await self._list(
-                self._callflows(account_id), {"filter_type": TYPE_OF[target.kind]}
-            )
-            found = pick_company(rows, target.kind)
-            rows = [dict(found)] if found is not None else []
+            query = {"filter_type": TYPE_OF[target.kind]}
             missing = f"SmartPBX's {target.kind.value} callflow does not exist on the account."
-        if not rows:
+        rows = await self._list(self._callflows(account_id), query)
+        docs = [await self._callflow(account_id, str(r["id"])) for r in rows if "id" in r]
+        if target.kind is AssignmentKind.USER:
+            found = next((d for d in docs if d.get("owner_id") == target.owner_id), None)
+        else:
+            found = pick_company(docs, target.kind)
+        if found is None:
             raise NumberConflict(missing, carrier_message=missing)
-        return await self._callflow(account_id, str(rows[0]["id"]))
+        return dict(found)
 
     async def route(self, e164: str, target: RouteTarget, *, account_id: str) -> None:
         destination = await self._target_callflow(account_id, target)

@@ -134,6 +134,7 @@ class KazooStandIn:
         numbers = "/v2/accounts/{account}/phone_numbers"
         r.add_get(numbers, self._numbers)
         r.add_put(numbers + "/collection/activate", self._collection_activate)
+        r.add_post(numbers + "/check", self._check)
         r.add_put(numbers + "/{number}/activate", self._activate_one)
         r.add_put(numbers + "/{number}/reserve", self._reserve)
         r.add_get(numbers + "/{number}", self._number)
@@ -503,6 +504,17 @@ class KazooStandIn:
                 out["success"] = success
             return self._error(request, 400, "client error", out)
         return self._envelope(request, {"success": success})
+
+    async def _check(self, request: web.Request) -> web.Response:
+        """Availability: "success" for a number Kazoo can still sell, "error" otherwise."""
+        data, _ = self._body(request, "numbers_collection")
+        answer = {
+            n: "success"
+            if n in self.model.numbers and self.model.numbers[n].state in ("discovery", "available")
+            else "error"
+            for n in data["numbers"]
+        }
+        return self._envelope(request, answer)
 
     async def _activate_one(self, request: web.Request) -> web.Response:
         account = request.match_info["account"]
