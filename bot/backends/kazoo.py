@@ -96,9 +96,21 @@ def _field(doc: Mapping[str, Any], name: str) -> Any:
 def _reason(response: KazooResponse) -> str:
     data = response.data if isinstance(response.data, dict) else {}
     parts = [str(data.get("message") or ""), str(data.get("cause") or "")]
+    if not any(parts):
+        parts = [_nested_message(data)]
     detail = " ".join(p for p in parts if p and p != response.message)
     base = response.message or response.error or f"HTTP {response.status}"
     return f"{base}: {detail}" if detail else base
+
+
+def _nested_message(data: Mapping[str, Any]) -> str:
+    """The first message of Kazoo's validation shape `{"field": {"rule": {"message": ...}}}`."""
+    for by_rule in data.values():
+        if isinstance(by_rule, dict):
+            for detail in by_rule.values():
+                if isinstance(detail, dict) and detail.get("message"):
+                    return str(detail["message"])
+    return ""
 
 
 def _not_enough_credit(response: KazooResponse) -> bool:
@@ -502,6 +514,12 @@ class KazooCarrier:
         response = await self._client.request(
             "POST", self._callflows(account_id, f"/{doc['id']}"), data=body
         )
+        if response.status in (400, 409):
+            # Kazoo refuses a number another callflow holds, or a stale document.
+            reason = self._client.scrub(_reason(response))
+            raise NumberConflict(
+                f"Kazoo refused the callflow change: {reason}", carrier_message=reason
+            )
         if not response.ok:
             raise self._fail(response)
 
@@ -523,6 +541,7 @@ class KazooCarrier:
             missing = f"SmartPBX's {target.kind.value} callflow does not exist on the account."
         rows = await self._list(self._callflows(account_id), query)
         docs = [await self._callflow(account_id, str(r["id"])) for r in rows if "id" in r]
+        found: Mapping[str, Any] | None
         if target.kind is AssignmentKind.USER:
             found = next((d for d in docs if d.get("owner_id") == target.owner_id), None)
         else:

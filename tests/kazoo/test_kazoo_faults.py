@@ -181,3 +181,39 @@ async def test_a_timed_out_move_raises_outcome_unknown(
 
     status = await quick.number_status(number, account_id="acct000000bb")
     assert status.owned_by("acct000000bb")
+
+
+async def test_concurrent_calls_share_one_session_and_one_reauthentication(
+    carrier: KazooCarrier, standin: KazooStandIn
+) -> None:
+    import asyncio
+
+    await carrier.list_numbers(account_id=CHILD_A)
+    session = carrier._client._session
+    standin.expire_tokens()
+
+    await asyncio.gather(*(carrier.list_numbers(account_id=CHILD_A) for _ in range(5)))
+
+    assert carrier._client._session is session
+    assert len(standin.calls("PUT", "/api_auth")) == 2
+
+
+async def test_a_callflow_kazoo_refuses_is_a_conflict_with_kazoos_words(
+    carrier: KazooCarrier, standin: KazooStandIn
+) -> None:
+    from bot.backends.carrier import NumberConflict, RouteTarget
+
+    [number] = await offered(carrier, quantity=1)
+    await carrier.order([number], account_id=CHILD_A, idempotency_key="r7")
+    standin.fail_next(
+        400,
+        path="/callflows/",
+        method="POST",
+        message="invalid data",
+        data={"numbers": {"unique": {"message": f"Number {number} exists in callflow x"}}},
+    )
+
+    with pytest.raises(NumberConflict) as refused:
+        await carrier.route(number, RouteTarget.main(), account_id=CHILD_A)
+
+    assert f"Number {number} exists in callflow x" in refused.value.carrier_message
