@@ -227,11 +227,13 @@ class CarrierQuote:
 
     Kazoo's 402 is a dry run only when the change costs money: an activation
     that costs nothing is carried out straight away, so `activated` lists the
-    numbers that are already bought (record them as bought, bill nothing).
+    numbers that are already bought (record them as bought, bill nothing), and
+    `refused` the numbers it would not activate, with its reason.
     """
 
     quote: Quote
     activated: tuple[str, ...] = ()
+    refused: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

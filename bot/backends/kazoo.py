@@ -257,12 +257,20 @@ class KazooCarrier:
                 raise CarrierFault(f"Kazoo's charges could not be read: {exc}") from None
         if response.status == 402:
             raise self._fail(response)
-        # No charges, so Kazoo did it: report the numbers now bought with a zero quote.
+        data = response.data if isinstance(response.data, dict) else {}
+        if not response.ok and not any(
+            n in data or n in (data.get("success") or {}) for n in numbers
+        ):
+            raise self._fail(response)
+        # No charges, so Kazoo did it: report what is now bought, and what it refused.
         result = self._order_result("dry-run", numbers, response)
         zero = Decimal("0.00")
         return CarrierQuote(
             Quote(self._currency, (), zero, zero, zero),
-            tuple(result.numbers(OrderOutcome.BOUGHT)),
+            activated=tuple(result.numbers(OrderOutcome.BOUGHT)),
+            refused=tuple(
+                (r.e164, r.reason) for r in result.results if r.outcome is OrderOutcome.FAILED
+            ),
         )
 
     async def order(

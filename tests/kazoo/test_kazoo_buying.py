@@ -136,3 +136,27 @@ async def test_not_enough_credit_is_its_own_error_and_buys_nothing(
     assert "credit" in refused.value.message
     assert standin.model.charges == []
     assert {standin.model.numbers[n].state for n in numbers} == {"discovery"}
+
+
+async def test_a_free_dry_run_reports_what_kazoo_refused(
+    carrier: KazooCarrier, standin: KazooStandIn
+) -> None:
+    numbers = await bought(carrier, CHILD_A, quantity=2)
+    standin.fail_number(numbers[1], code=400, error="forbidden", message="not allowed")
+
+    priced = await carrier.quote(numbers, account_id=CHILD_A)
+
+    assert priced.activated == (numbers[0],)
+    assert priced.refused == ((numbers[1], "not allowed"),)
+
+
+async def test_a_dry_run_kazoo_fails_as_a_whole_raises(
+    carrier: KazooCarrier, standin: KazooStandIn, sleeps: object
+) -> None:
+    from bot.backends.carrier import CarrierFault
+
+    numbers = await offered(carrier, quantity=2)
+    standin.fail_next(500, count=10, path="collection/activate", data={"message": "db down"})
+
+    with pytest.raises(CarrierFault, match="db down"):
+        await carrier.quote(numbers, account_id=CHILD_A)
