@@ -8,7 +8,9 @@ are written down in docs/decisions/kazoo.md.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -55,6 +57,8 @@ from bot.domain.e911 import E911Address, E911Status
 from bot.domain.phone import SearchQuery
 
 log = logging.getLogger(__name__)
+
+REMEMBERED_ORDERS = 10_000
 
 _OWNED_STATES = (CarrierNumberState.IN_SERVICE, CarrierNumberState.PORT_IN)
 _E911_FIELDS = (
@@ -139,9 +143,11 @@ class KazooCarrier:
         self._client = client
         self.root_account_id = root_account_id
         self._currency = currency
-        # Orders by idempotency key. After a restart Kazoo itself keeps the
-        # promise: activating a number already in service on the account is free.
-        self._orders: dict[str, OrderResult] = {}
+        # Orders by idempotency key, the newest last. After a restart (or once
+        # a key is dropped) Kazoo itself keeps the promise: activating a number
+        # already in service on the account is free.
+        self._orders: OrderedDict[str, OrderResult] = OrderedDict()
+        self._order_locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     @classmethod
     def connect(
@@ -276,6 +282,22 @@ class KazooCarrier:
     async def order(
         self, numbers: Sequence[str], *, account_id: str, idempotency_key: str
     ) -> OrderResult:
+        # One order per key at a time: a concurrent repeat waits and gets the result.
+        lock, users = self._order_locks.get(idempotency_key, (asyncio.Lock(), 0))
+        self._order_locks[idempotency_key] = (lock, users + 1)
+        try:
+            async with lock:
+                return await self._order(numbers, account_id, idempotency_key)
+        finally:
+            lock, users = self._order_locks[idempotency_key]
+            if users == 1:
+                del self._order_locks[idempotency_key]
+            else:
+                self._order_locks[idempotency_key] = (lock, users - 1)
+
+    async def _order(
+        self, numbers: Sequence[str], account_id: str, idempotency_key: str
+    ) -> OrderResult:
         previous = self._orders.get(idempotency_key)
         if previous is not None:
             unknown = previous.numbers(OrderOutcome.UNKNOWN)
@@ -294,6 +316,9 @@ class KazooCarrier:
         else:
             result = await self._activate(list(numbers), account_id, idempotency_key)
         self._orders[idempotency_key] = result
+        self._orders.move_to_end(idempotency_key)
+        while len(self._orders) > REMEMBERED_ORDERS:
+            self._orders.popitem(last=False)
         return result
 
     async def _activate(self, numbers: Sequence[str], account_id: str, key: str) -> OrderResult:

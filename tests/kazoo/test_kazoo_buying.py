@@ -160,3 +160,22 @@ async def test_a_dry_run_kazoo_fails_as_a_whole_raises(
 
     with pytest.raises(CarrierFault, match="db down"):
         await carrier.quote(numbers, account_id=CHILD_A)
+
+
+async def test_concurrent_repeats_of_one_order_activate_once(
+    carrier: KazooCarrier, standin: KazooStandIn
+) -> None:
+    import asyncio
+
+    numbers = await offered(carrier, quantity=2)
+
+    results = await asyncio.gather(
+        *(carrier.order(numbers, account_id=CHILD_A, idempotency_key="req-c") for _ in range(3))
+    )
+
+    assert all(r.numbers(OrderOutcome.BOUGHT) == numbers for r in results)
+    accepted = [
+        c for c in standin.calls("PUT", "collection/activate") if c.body.get("accept_charges")
+    ]
+    assert len(accepted) == 1
+    assert carrier._order_locks == {}
