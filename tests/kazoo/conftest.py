@@ -10,11 +10,10 @@ import random
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp.test_utils import TestServer
 
 from bot.backends.kazoo import KazooCarrier
 from bot.backends.kazoo_client import Backoff
-from tests.kazoo_standin import API_KEY, ROOT, KazooStandIn
+from tests.kazoo_standin import API_KEY, ROOT, KazooStandIn, running
 
 
 class RecordedSleep:
@@ -32,13 +31,8 @@ def sleeps() -> RecordedSleep:
 
 @pytest.fixture
 async def standin() -> AsyncIterator[KazooStandIn]:
-    kazoo = KazooStandIn()
-    server = TestServer(kazoo.app(), host="127.0.0.1")
-    await server.start_server()
-    kazoo.url = str(server.make_url("/")).rstrip("/")
-    yield kazoo
-    await kazoo.release_hangs()
-    await server.close()
+    async with running() as kazoo:
+        yield kazoo
     # Every body the backend sent matched Kazoo's schemas (tests that send a bad
     # one on purpose clear the list).
     assert kazoo.schema_errors == []

@@ -217,3 +217,21 @@ async def test_a_callflow_kazoo_refuses_is_a_conflict_with_kazoos_words(
         await carrier.route(number, RouteTarget.main(), account_id=CHILD_A)
 
     assert f"Number {number} exists in callflow x" in refused.value.carrier_message
+
+
+async def test_kazoo_not_listening_is_unavailable(sleeps: RecordedSleep) -> None:
+    import socket
+
+    from bot.backends.kazoo_client import Backoff
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    carrier = KazooCarrier.connect(
+        f"http://127.0.0.1:{port}", "key", "acct", timeout=1.0, backoff=Backoff(sleep=sleeps)
+    )
+    try:
+        with pytest.raises(CarrierUnavailable, match="cannot be reached"):
+            await carrier.ping()
+    finally:
+        await carrier.close()

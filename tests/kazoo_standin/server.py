@@ -14,7 +14,8 @@ import contextlib
 import json
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -656,6 +657,23 @@ class KazooStandIn:
         return self._envelope(request, number.document())
 
 
+@asynccontextmanager
+async def running(host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[KazooStandIn]:
+    """Serve a fresh stand-in on a loopback port; `kazoo.url` is its base URL."""
+    kazoo = KazooStandIn()
+    runner = web.AppRunner(kazoo.app())
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = runner.addresses[0][1]
+    kazoo.url = f"http://{host}:{bound}"
+    try:
+        yield kazoo
+    finally:
+        await kazoo.release_hangs()
+        await runner.cleanup()
+
+
 def _default_message(status: int) -> str:
     return {
         402: "accept charges",
@@ -672,4 +690,4 @@ def _json(response: web.Response) -> dict[str, Any]:
     return loaded
 
 
-__all__ = ["OWNED", "KazooStandIn"]
+__all__ = ["OWNED", "KazooStandIn", "running"]
