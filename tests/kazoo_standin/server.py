@@ -385,8 +385,8 @@ class KazooStandIn:
             ),
             "page_size": len(page),
         }
-        if start is not None:
-            body["start_key"] = start
+        if page:
+            body["start_key"] = page[0].e164
         if rest:
             body["next_start_key"] = rest[0].e164
         return web.json_response(body)
@@ -594,7 +594,7 @@ class KazooStandIn:
             )
         if words[:1] == ["0"] or str(e911.get("postal_code", "")).startswith("000"):
             cause = {
-                k: e911.get(k)
+                k: e911[k]
                 for k in (
                     "caller_name",
                     "postal_code",
@@ -603,6 +603,7 @@ class KazooStandIn:
                     "locality",
                     "region",
                 )
+                if k in e911
             }
             raise KazooError(
                 400,
@@ -611,8 +612,9 @@ class KazooStandIn:
             )
         if not words or words[-1] not in STREET_TYPES:
             cause = {
-                k: e911.get(k)
+                k: e911[k]
                 for k in ("postal_code", "street_address", "extended_address", "locality", "region")
+                if k in e911
             }
             details = [
                 {**cause, "street_address": f"{street.upper()} {suffix}"}
