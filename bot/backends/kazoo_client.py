@@ -114,6 +114,8 @@ class KazooClient:
         self._base = base_url.rstrip("/")
         self._api_key = Secret(api_key)
         self._token: Secret | None = None
+        # Tokens replaced lately: an old one may still turn up in a late answer.
+        self._old_tokens: list[Secret] = []
         self._auth_account_id: str | None = None
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._backoff = backoff or Backoff()
@@ -131,7 +133,7 @@ class KazooClient:
 
     def scrub(self, text: str) -> str:
         """Remove the API key and the token from text that may reach people or logs."""
-        for secret in (self._api_key, self._token):
+        for secret in (self._api_key, self._token, *self._old_tokens):
             if secret and secret.reveal() in text:
                 text = text.replace(secret.reveal(), REDACTED)
         return text
@@ -153,6 +155,8 @@ class KazooClient:
         async with self._auth_lock:
             if self._token is not None and self._token is not stale:
                 return
+            if self._token is not None:
+                self._old_tokens = [self._token, *self._old_tokens][:5]
             self._token = None
             body = {"data": {"api_key": self._api_key.reveal()}}
             response = await self._send_retrying("PUT", "/v2/api_auth", body=body, token=None)

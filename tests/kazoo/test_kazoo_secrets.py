@@ -39,6 +39,11 @@ async def test_secrets_stay_out_of_logs_errors_and_reprs(
     texts += [repr(carrier), repr(carrier._client), str(result)]
     standin.expire_tokens()
     await carrier.list_numbers(account_id=CHILD_A)
+    # A late answer quoting the token that was just replaced.
+    standin.fail_next(500, count=10, path="/phone_numbers/+", message=f"old {token}")
+    with pytest.raises(CarrierFailure) as late:
+        await carrier.number_status(numbers[0], account_id=CHILD_A)
+    texts.append(str(late.value))
 
     assert result.by_number()[numbers[1]].outcome is OrderOutcome.FAILED
     assert "[redacted]" in " ".join(texts)
