@@ -1,0 +1,750 @@
+"""`KazooCarrier`: the carrier interface over Kazoo's Crossbar v2 API.
+
+Kazoo is the system of record. This module only talks to Kazoo and maps its
+answers to the typed values and errors of `bot.backends.carrier`; recording
+them in the bot's database is the service's business. The mapping choices
+are written down in docs/decisions/kazoo.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from bot.backends.base import E911Candidates, E911Invalid, E911Valid
+from bot.backends.carrier import (
+    Carrier,
+    CarrierAccount,
+    CarrierE911Outcome,
+    CarrierFault,
+    CarrierNumberState,
+    CarrierQuote,
+    CarrierUser,
+    E911Fault,
+    NotEnoughCredit,
+    NotFoundAtCarrier,
+    NumberConflict,
+    NumberOrderResult,
+    NumberStatus,
+    Offer,
+    OrderOutcome,
+    OrderResult,
+    OutcomeUnknown,
+    OwnedPage,
+    ReleaseResult,
+    RouteTarget,
+    SearchPage,
+)
+from bot.backends.kazoo_callflows import (
+    TYPE_OF,
+    FaxboxTaken,
+    contains,
+    is_real_number,
+    pick_company,
+    target_of,
+    with_number,
+    without_number,
+)
+from bot.backends.kazoo_client import Backoff, KazooClient, KazooResponse, number_path
+from bot.backends.kazoo_quote import QuoteShapeError, parse_quote
+from bot.domain.assignment import AssignmentKind
+from bot.domain.billing import Quote
+from bot.domain.e911 import E911Address, E911Status
+from bot.domain.phone import SearchQuery
+
+log = logging.getLogger(__name__)
+
+REMEMBERED_ORDERS = 10_000
+
+_OWNED_STATES = (CarrierNumberState.IN_SERVICE, CarrierNumberState.PORT_IN)
+_E911_FIELDS = (
+    "street_address",
+    "extended_address",
+    "locality",
+    "region",
+    "postal_code",
+    "caller_name",
+)
+# Kazoo's per-number error names that mean "the number moved on", not a fault.
+_CONFLICT_ERRORS = frozenset(
+    {
+        "number_exists",
+        "invalid_state_transition",
+        "number_is_porting",
+        "forbidden",
+        "bad_identifier",
+        "not_found",
+    }
+)
+
+
+def _state(value: Any) -> CarrierNumberState:
+    try:
+        return CarrierNumberState(str(value))
+    except ValueError:
+        return CarrierNumberState.UNKNOWN
+
+
+def _field(doc: Mapping[str, Any], name: str) -> Any:
+    """A number document's field, from the top level or Kazoo's `_read_only` copy."""
+    if name in doc:
+        return doc[name]
+    read_only = doc.get("_read_only")
+    return read_only.get(name) if isinstance(read_only, dict) else None
+
+
+def _reason(response: KazooResponse) -> str:
+    data = response.data if isinstance(response.data, dict) else {}
+    parts = [str(data.get("message") or ""), str(data.get("cause") or "")]
+    if not any(parts):
+        parts = [_nested_message(data)]
+    detail = " ".join(p for p in parts if p and p != response.message)
+    base = response.message or response.error or f"HTTP {response.status}"
+    return f"{base}: {detail}" if detail else base
+
+
+def _nested_message(data: Mapping[str, Any]) -> str:
+    """The first message of Kazoo's validation shape `{"field": {"rule": {"message": ...}}}`."""
+    for by_rule in data.values():
+        if isinstance(by_rule, dict):
+            for detail in by_rule.values():
+                if isinstance(detail, dict) and detail.get("message"):
+                    return str(detail["message"])
+    return ""
+
+
+def _not_enough_credit(response: KazooResponse) -> bool:
+    text = " ".join(
+        (
+            response.message,
+            str(response.data.get("message", "")) if isinstance(response.data, dict) else "",
+            str(response.data.get("error", "")) if isinstance(response.data, dict) else "",
+        )
+    ).lower()
+    return response.status == 402 and ("credit" in text or "not_enough" in text)
+
+
+class KazooCarrier:
+    """The `Carrier` protocol over Crossbar v2. One instance per process; share it."""
+
+    name = "kazoo"
+
+    def __init__(
+        self,
+        client: KazooClient,
+        *,
+        root_account_id: str,
+        currency: str = "USD",
+    ) -> None:
+        self._client = client
+        self.root_account_id = root_account_id
+        self._currency = currency
+        # Orders by idempotency key, the newest last. After a restart (or once
+        # a key is dropped) Kazoo itself keeps the promise: activating a number
+        # already in service on the account is free.
+        self._orders: OrderedDict[str, OrderResult] = OrderedDict()
+        self._order_locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @classmethod
+    def connect(
+        cls,
+        url: str,
+        api_key: str,
+        account_id: str,
+        *,
+        timeout: float = 10.0,
+        backoff: Backoff | None = None,
+        currency: str = "USD",
+    ) -> KazooCarrier:
+        client = KazooClient(url, api_key, timeout=timeout, backoff=backoff)
+        return cls(client, root_account_id=account_id, currency=currency)
+
+    def __repr__(self) -> str:
+        return f"KazooCarrier({self._client!r}, account={self.root_account_id})"
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    async def ping(self) -> None:
+        """Authenticate and read the root account; raises if Kazoo does not answer."""
+        response = await self._client.request("GET", f"/v2/accounts/{self.root_account_id}")
+        if not response.ok:
+            raise CarrierFault(f"Kazoo answered {response.status}: {_reason(response)}")
+
+    # --- paths -------------------------------------------------------------------------
+
+    @staticmethod
+    def _numbers(account_id: str, suffix: str = "") -> str:
+        return f"/v2/accounts/{account_id}/phone_numbers{suffix}"
+
+    def _number(self, account_id: str, e164: str, suffix: str = "") -> str:
+        return self._numbers(account_id, f"/{number_path(e164)}{suffix}")
+
+    def _fail(self, response: KazooResponse, e164: str | None = None) -> Exception:
+        """Kazoo's error answer as the carrier error it means."""
+        reason = self._client.scrub(_reason(response))
+        data = response.data if isinstance(response.data, dict) else {}
+        name = str(data.get("error") or response.message)
+        if _not_enough_credit(response):
+            return NotEnoughCredit(
+                "Kazoo says the account does not have enough credit.", number=e164
+            )
+        if response.status == 404 or name == "bad_identifier":
+            return NotFoundAtCarrier(
+                "Kazoo does not have this number on the account.",
+                number=e164,
+                carrier_message=reason,
+            )
+        if response.status in (400, 403, 409) and (
+            name in _CONFLICT_ERRORS or response.status in (403, 409)
+        ):
+            return NumberConflict(f"Kazoo refused: {reason}", number=e164, carrier_message=reason)
+        return CarrierFault(f"Kazoo answered {response.status}: {reason}", number=e164)
+
+    # --- stock -------------------------------------------------------------------------
+
+    async def search(self, query: SearchQuery, *, quantity: int, offset: int = 0) -> SearchPage:
+        response = await self._client.request(
+            "GET",
+            self._numbers(self.root_account_id),
+            params={"prefix": query.prefix, "quantity": quantity, "offset": offset},
+        )
+        if not response.ok:
+            raise self._fail(response)
+        rows = response.data if isinstance(response.data, list) else []
+        wanted = "+1" + query.prefix
+        offers: list[Offer] = []
+        for row in rows:
+            number = row.get("number") or row.get("e164") if isinstance(row, dict) else None
+            if isinstance(number, str) and number.startswith(wanted):
+                offers.append(Offer(number, query.kind))
+        # `offset` counts items: a full page may have more behind it.
+        next_offset = offset + len(rows) if rows and len(rows) >= quantity else None
+        return SearchPage(tuple(offers), next_offset)
+
+    async def reserve(self, e164: str, *, account_id: str) -> None:
+        response = await self._client.request("PUT", self._number(account_id, e164, "/reserve"))
+        if response.ok:
+            return
+        data = response.data if isinstance(response.data, dict) else {}
+        if "no_change_required" in (data.get("error"), response.message):
+            status = await self.number_status(e164, account_id=account_id)
+            if status.state is CarrierNumberState.RESERVED and status.account_id == account_id:
+                return
+        raise self._fail(response, e164)
+
+    async def release_reservation(self, e164: str, *, account_id: str) -> None:
+        status = await self.number_status(e164, account_id=account_id)
+        # Only a hold is given back: a number bought meanwhile is never deleted here.
+        if status.state is not CarrierNumberState.RESERVED or status.account_id != account_id:
+            return
+        response = await self._client.request("DELETE", self._number(account_id, e164))
+        if response.ok or response.status == 404:
+            return
+        raise self._fail(response, e164)
+
+    # --- buying ------------------------------------------------------------------------
+
+    async def quote(self, numbers: Sequence[str], *, account_id: str) -> CarrierQuote:
+        """Kazoo's dry run: the activation without `accept_charges`."""
+        response = await self._client.request(
+            "PUT",
+            self._numbers(account_id, "/collection/activate"),
+            data={"numbers": list(numbers)},
+        )
+        if response.status == 402 and not _not_enough_credit(response):
+            try:
+                return CarrierQuote(parse_quote(response.data, currency=self._currency))
+            except QuoteShapeError as exc:
+                raise CarrierFault(f"Kazoo's charges could not be read: {exc}") from None
+        if response.status == 402:
+            raise self._fail(response)
+        data = response.data if isinstance(response.data, dict) else {}
+        if not response.ok and not any(
+            n in data or n in (data.get("success") or {}) for n in numbers
+        ):
+            raise self._fail(response)
+        # No charges, so Kazoo did it: report what is now bought, and what it refused.
+        result = self._order_result("dry-run", numbers, response)
+        zero = Decimal("0.00")
+        return CarrierQuote(
+            Quote(self._currency, (), zero, zero, zero),
+            activated=tuple(result.numbers(OrderOutcome.BOUGHT)),
+            refused=tuple(
+                (r.e164, r.reason) for r in result.results if r.outcome is OrderOutcome.FAILED
+            ),
+        )
+
+    async def order(
+        self, numbers: Sequence[str], *, account_id: str, idempotency_key: str
+    ) -> OrderResult:
+        # One order per key at a time: a concurrent repeat waits and gets the result.
+        lock, users = self._order_locks.get(idempotency_key, (asyncio.Lock(), 0))
+        self._order_locks[idempotency_key] = (lock, users + 1)
+        try:
+            async with lock:
+                return await self._order(numbers, account_id, idempotency_key)
+        finally:
+            lock, users = self._order_locks[idempotency_key]
+            if users == 1:
+                del self._order_locks[idempotency_key]
+            else:
+                self._order_locks[idempotency_key] = (lock, users - 1)
+
+    async def _order(
+        self, numbers: Sequence[str], account_id: str, idempotency_key: str
+    ) -> OrderResult:
+        previous = self._orders.get(idempotency_key)
+        if previous is not None:
+            unknown = previous.numbers(OrderOutcome.UNKNOWN)
+            if not unknown:
+                return previous
+            settled = await self.reconcile(unknown, account_id=account_id)
+            merged = {**previous.by_number(), **settled.by_number()}
+            # Only numbers Kazoo still offers are sent again; owned ones are bought.
+            retry = [
+                r.e164 for r in settled.results if r.outcome is OrderOutcome.FAILED and r.retryable
+            ]
+            if retry:
+                again = await self._activate(retry, account_id, idempotency_key)
+                merged.update(again.by_number())
+            result = OrderResult(idempotency_key, tuple(merged[n] for n in previous.by_number()))
+        else:
+            result = await self._activate(list(numbers), account_id, idempotency_key)
+        self._orders[idempotency_key] = result
+        self._orders.move_to_end(idempotency_key)
+        while len(self._orders) > REMEMBERED_ORDERS:
+            self._orders.popitem(last=False)
+        return result
+
+    async def _activate(self, numbers: Sequence[str], account_id: str, key: str) -> OrderResult:
+        try:
+            response = await self._client.request(
+                "PUT",
+                self._numbers(account_id, "/collection/activate"),
+                data={"numbers": list(numbers)},
+                accept_charges=True,
+            )
+        except OutcomeUnknown:
+            return OrderResult(
+                key, tuple(NumberOrderResult(n, OrderOutcome.UNKNOWN) for n in numbers)
+            )
+        if response.status == 402:
+            if _not_enough_credit(response):
+                raise self._fail(response)
+            raise CarrierFault("Kazoo asked to accept charges again after they were accepted.")
+        return self._order_result(key, numbers, response)
+
+    def _order_result(
+        self, key: str, numbers: Sequence[str], response: KazooResponse
+    ) -> OrderResult:
+        """Per-number outcomes of `collection/activate`, in the order asked."""
+        data = response.data if isinstance(response.data, dict) else {}
+        success = data.get("success") if isinstance(data.get("success"), dict) else {}
+        assert isinstance(success, dict)
+        whole = None if response.ok else self._fail(response)
+        results: list[NumberOrderResult] = []
+        for number in numbers:
+            if number in success:
+                results.append(NumberOrderResult(number, OrderOutcome.BOUGHT))
+            elif isinstance(data.get(number), dict):
+                err = data[number]
+                name = str(err.get("error", ""))
+                message = self._client.scrub(str(err.get("message") or name))
+                retryable = name not in _CONFLICT_ERRORS and int(err.get("code", 500)) >= 500
+                results.append(NumberOrderResult(number, OrderOutcome.FAILED, message, retryable))
+            elif whole is not None:
+                reason = whole.reason if isinstance(whole, CarrierFault | NumberConflict) else ""
+                results.append(
+                    NumberOrderResult(
+                        number,
+                        OrderOutcome.FAILED,
+                        reason or str(whole),
+                        isinstance(whole, CarrierFault),
+                    )
+                )
+            else:
+                # Kazoo said success without naming the number: do not guess.
+                results.append(NumberOrderResult(number, OrderOutcome.UNKNOWN))
+        return OrderResult(key, tuple(results))
+
+    async def reconcile(self, numbers: Sequence[str], *, account_id: str) -> OrderResult:
+        """Settle unknown outcomes by asking Kazoo for each number.
+
+        A number not on the account is FAILED; it is retryable only when Kazoo's
+        availability check says it can still be bought.
+        """
+        results: dict[str, NumberOrderResult] = {}
+        elsewhere: list[str] = []
+        for number in numbers:
+            status = await self.number_status(number, account_id=account_id)
+            if status.owned_by(account_id):
+                results[number] = NumberOrderResult(number, OrderOutcome.BOUGHT)
+            elif status.state is CarrierNumberState.RESERVED:
+                # Held for the account: activating it is still possible.
+                results[number] = NumberOrderResult(
+                    number, OrderOutcome.FAILED, "Kazoo did not complete the order.", True
+                )
+            elif status.state is not CarrierNumberState.UNKNOWN:
+                state = status.state.value.replace("_", " ")
+                results[number] = NumberOrderResult(
+                    number, OrderOutcome.FAILED, f"Kazoo shows the number as {state}.", False
+                )
+            else:
+                elsewhere.append(number)
+        if elsewhere:
+            available = await self.available(elsewhere, account_id=account_id)
+            for number in elsewhere:
+                results[number] = NumberOrderResult(
+                    number,
+                    OrderOutcome.FAILED,
+                    "Kazoo did not complete the order."
+                    if number in available
+                    else "Kazoo no longer offers this number.",
+                    number in available,
+                )
+        return OrderResult("reconcile", tuple(results[n] for n in numbers))
+
+    async def available(self, numbers: Sequence[str], *, account_id: str) -> set[str]:
+        """Which of these numbers Kazoo can still sell (`POST /phone_numbers/check`)."""
+        response = await self._client.request(
+            "POST", self._numbers(account_id, "/check"), data={"numbers": list(numbers)}
+        )
+        if not response.ok:
+            raise self._fail(response)
+        data = response.data if isinstance(response.data, dict) else {}
+        return {n for n in numbers if data.get(n) == "success"}
+
+    async def number_status(self, e164: str, *, account_id: str) -> NumberStatus:
+        response = await self._client.request("GET", self._number(account_id, e164))
+        if response.status == 404:
+            return NumberStatus(e164, CarrierNumberState.UNKNOWN)
+        if not response.ok:
+            raise self._fail(response, e164)
+        doc = response.data if isinstance(response.data, dict) else {}
+        assigned = _field(doc, "assigned_to")
+        features = _field(doc, "features")
+        return NumberStatus(
+            e164,
+            _state(_field(doc, "state")),
+            # Kazoo shows a number under an account's path only when it is that account's.
+            account_id=assigned if isinstance(assigned, str) and assigned else account_id,
+            used_by=str(_field(doc, "used_by") or ""),
+            features=frozenset(features) if isinstance(features, list) else frozenset(),
+        )
+
+    # --- e911 --------------------------------------------------------------------------
+
+    async def provision_e911(
+        self, e164: str, address: E911Address, *, account_id: str
+    ) -> CarrierE911Outcome:
+        e911: dict[str, Any] = {
+            "street_address": address.street_address,
+            "locality": address.locality,
+            "region": address.region,
+            "postal_code": address.postal_code,
+            "caller_name": address.caller_name,
+        }
+        if address.extended_address:
+            e911["extended_address"] = address.extended_address
+        try:
+            response = await self._client.request(
+                "PATCH", self._number(account_id, e164), data={"e911": e911}
+            )
+        except OutcomeUnknown as exc:
+            return E911Fault(exc.reason)
+        if response.ok:
+            doc = response.data if isinstance(response.data, dict) else {}
+            stored = doc.get("e911") if isinstance(doc.get("e911"), dict) else {}
+            assert isinstance(stored, dict)
+            return E911Valid(_address_from(stored, address))
+        return self._e911_failure(response, address, e164)
+
+    def _e911_failure(
+        self, response: KazooResponse, asked: E911Address, e164: str
+    ) -> CarrierE911Outcome:
+        data = response.data if isinstance(response.data, dict) else {}
+        multiple = data.get("multiple_choice")
+        if isinstance(multiple, dict):
+            details = (multiple.get("e911") or {}).get("details") or []
+            candidates = tuple(_address_from(d, asked) for d in details if isinstance(d, dict))
+            if candidates:
+                return E911Candidates(candidates)
+        address = data.get("address")
+        if isinstance(address, dict) and isinstance(address.get("invalid"), dict):
+            message = str(address["invalid"].get("message") or "The address is not valid.")
+            return E911Invalid("street_address", self._client.scrub(message))
+        # Schema validation: {"e911.region": {...}} or {"e911": {"region": {...}}}.
+        for key, value in data.items():
+            if key.startswith("e911.") and key[5:] in _E911_FIELDS:
+                return E911Invalid(key[5:], _validation_message(value, response.message))
+        nested = data.get("e911")
+        if isinstance(nested, dict):
+            for name in _E911_FIELDS:
+                if name in nested:
+                    return E911Invalid(name, _validation_message(nested[name], response.message))
+        if response.status == 400 and ("cause" in data or "code" in data):
+            cause = str(data.get("cause") or "")
+            name = cause if cause in _E911_FIELDS else "street_address"
+            return E911Invalid(name, self._client.scrub(_reason(response)))
+        if response.status == 404:
+            raise self._fail(response, e164)
+        return E911Fault(self._client.scrub(f"Kazoo's e911 provider failed: {_reason(response)}"))
+
+    async def remove_e911(self, e164: str, *, account_id: str) -> None:
+        doc = await self._read_number(e164, account_id)
+        if "e911" not in doc:
+            return
+        body = {k: v for k, v in doc.items() if k not in ("e911", "_read_only", "id")}
+        # POST replaces the document: the one way to drop a field Kazoo merges on PATCH.
+        response = await self._client.request("POST", self._number(account_id, e164), data=body)
+        if not response.ok:
+            raise self._fail(response, e164)
+
+    async def _read_number(self, e164: str, account_id: str) -> dict[str, Any]:
+        response = await self._client.request("GET", self._number(account_id, e164))
+        if not response.ok:
+            raise self._fail(response, e164)
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    # --- routing -----------------------------------------------------------------------
+
+    def _callflows(self, account_id: str, suffix: str = "") -> str:
+        return f"/v2/accounts/{account_id}/callflows{suffix}"
+
+    async def _list(
+        self, path: str, params: Mapping[str, str | int] | None = None
+    ) -> list[dict[str, Any]]:
+        """Every row of a Crossbar listing, following `next_start_key`."""
+        rows: list[dict[str, Any]] = []
+        start: str | None = None
+        while True:
+            query: dict[str, str | int] = dict(params or {})
+            if start is not None:
+                query["start_key"] = start
+            response = await self._client.request("GET", path, params=query)
+            if not response.ok:
+                raise self._fail(response)
+            page = response.data if isinstance(response.data, list) else []
+            rows.extend(r for r in page if isinstance(r, dict))
+            nxt = response.envelope.get("next_start_key")
+            if not isinstance(nxt, str) or not nxt or nxt == start:
+                return rows
+            start = nxt
+
+    async def _callflow(self, account_id: str, callflow_id: str) -> dict[str, Any]:
+        response = await self._client.request("GET", self._callflows(account_id, f"/{callflow_id}"))
+        if not response.ok:
+            raise self._fail(response)
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    async def _save_callflow(self, account_id: str, doc: Mapping[str, Any]) -> None:
+        body = {k: v for k, v in doc.items() if k != "_read_only"}
+        response = await self._client.request(
+            "POST", self._callflows(account_id, f"/{doc['id']}"), data=body
+        )
+        if response.status in (400, 409):
+            # Kazoo refuses a number another callflow holds, or a stale document.
+            reason = self._client.scrub(_reason(response))
+            raise NumberConflict(
+                f"Kazoo refused the callflow change: {reason}", carrier_message=reason
+            )
+        if not response.ok:
+            raise self._fail(response)
+
+    async def _callflows_with(self, account_id: str, e164: str) -> list[dict[str, Any]]:
+        summaries = await self._list(self._callflows(account_id))
+        return [
+            await self._callflow(account_id, str(s["id"]))
+            for s in summaries
+            if "id" in s and contains(s, e164)
+        ]
+
+    async def _target_callflow(self, account_id: str, target: RouteTarget) -> dict[str, Any]:
+        """The target's callflow document. Listings are summaries, so candidates are read."""
+        if target.kind is AssignmentKind.USER:
+            query = {"filter_owner_id": str(target.owner_id)}
+            missing = "The Kazoo user has no callflow of their own to ring."
+        else:
+            query = {"filter_type": TYPE_OF[target.kind]}
+            missing = f"SmartPBX's {target.kind.value} callflow does not exist on the account."
+        rows = await self._list(self._callflows(account_id), query)
+        docs = [await self._callflow(account_id, str(r["id"])) for r in rows if "id" in r]
+        found: Mapping[str, Any] | None
+        if target.kind is AssignmentKind.USER:
+            found = next((d for d in docs if d.get("owner_id") == target.owner_id), None)
+        else:
+            found = pick_company(docs, target.kind)
+        if found is None:
+            raise NumberConflict(missing, carrier_message=missing)
+        return dict(found)
+
+    async def route(self, e164: str, target: RouteTarget, *, account_id: str) -> None:
+        destination = await self._target_callflow(account_id, target)
+        # At most one callflow: leave the others first, so Kazoo never sees it twice.
+        for doc in await self._callflows_with(account_id, e164):
+            if doc.get("id") != destination.get("id"):
+                await self._save_callflow(account_id, without_number(doc, e164))
+        if contains(destination, e164):
+            return
+        try:
+            changed = with_number(destination, target, e164)
+        except FaxboxTaken as taken:
+            raise NumberConflict(
+                f"The faxbox already answers on {taken.current}.",
+                number=e164,
+                carrier_message=f"MainFaxing holds {taken.current}",
+            ) from None
+        await self._save_callflow(account_id, changed)
+
+    async def unroute(self, e164: str, *, account_id: str) -> None:
+        await self._unroute(e164, account_id)
+
+    async def _unroute(self, e164: str, account_id: str) -> tuple[RouteTarget, ...]:
+        left: list[RouteTarget] = []
+        for doc in await self._callflows_with(account_id, e164):
+            await self._save_callflow(account_id, without_number(doc, e164))
+            target = target_of(doc)
+            if target is not None:
+                left.append(target)
+        return tuple(left)
+
+    async def routes(self, *, account_id: str) -> Mapping[str, RouteTarget]:
+        found: dict[str, RouteTarget] = {}
+        for summary in await self._list(self._callflows(account_id)):
+            numbers = summary.get("numbers")
+            if not isinstance(numbers, list) or not any(is_real_number(str(n)) for n in numbers):
+                continue
+            doc = await self._callflow(account_id, str(summary["id"]))
+            target = target_of(doc)
+            if target is None:
+                continue
+            for number in doc.get("numbers") or []:
+                if is_real_number(str(number)):
+                    found[str(number)] = target
+        return found
+
+    async def users(self, *, account_id: str) -> Sequence[CarrierUser]:
+        rows = await self._list(f"/v2/accounts/{account_id}/users")
+        return [
+            CarrierUser(
+                id=str(r["id"]),
+                email=(str(r["email"]).strip().lower() or None) if r.get("email") else None,
+                first_name=str(r.get("first_name") or ""),
+                last_name=str(r.get("last_name") or ""),
+            )
+            for r in rows
+            if "id" in r
+        ]
+
+    async def user_by_email(self, email: str, *, account_id: str) -> CarrierUser | None:
+        wanted = email.strip().lower()
+        return next((u for u in await self.users(account_id=account_id) if u.email == wanted), None)
+
+    # --- moving and releasing ----------------------------------------------------------
+
+    async def move(self, e164: str, *, from_account_id: str, to_account_id: str) -> None:
+        await self._unroute(e164, from_account_id)
+        response = await self._client.request(
+            "PUT", self._number(to_account_id, e164, "/activate"), accept_charges=True
+        )
+        if not response.ok:
+            raise self._fail(response, e164)
+
+    async def release(self, e164: str, *, account_id: str) -> ReleaseResult:
+        left = await self._unroute(e164, account_id)
+        response = await self._client.request("DELETE", self._number(account_id, e164))
+        if not response.ok:
+            raise self._fail(response, e164)
+        doc = response.data if isinstance(response.data, dict) else {}
+        state = _state(_field(doc, "state"))
+        return ReleaseResult(e164, state, left)
+
+    # --- the mirror --------------------------------------------------------------------
+
+    async def list_numbers(
+        self, *, account_id: str, start_key: str | None = None, page_size: int = 500
+    ) -> OwnedPage:
+        params: dict[str, str | int] = {"page_size": page_size}
+        if start_key is not None:
+            params["start_key"] = start_key
+        response = await self._client.request("GET", self._numbers(account_id), params=params)
+        if not response.ok:
+            raise self._fail(response)
+        data = response.data if isinstance(response.data, dict) else {}
+        raw = data.get("numbers") if isinstance(data.get("numbers"), dict) else {}
+        assert isinstance(raw, dict)
+        numbers = tuple(
+            NumberStatus(
+                e164,
+                _state(doc.get("state")),
+                account_id=str(doc.get("assigned_to") or account_id),
+                used_by=str(doc.get("used_by") or ""),
+                features=frozenset(doc.get("features") or ()),
+            )
+            for e164, doc in sorted(raw.items())
+            if isinstance(doc, dict)
+        )
+        nxt = response.envelope.get("next_start_key")
+        return OwnedPage(numbers, nxt if isinstance(nxt, str) and nxt != start_key else None)
+
+    async def accounts(self) -> Sequence[CarrierAccount]:
+        rows = await self._list(f"/v2/accounts/{self.root_account_id}/children")
+        return [
+            CarrierAccount(str(r["id"]), str(r.get("name") or r["id"])) for r in rows if "id" in r
+        ]
+
+
+def _validation_message(value: Any, fallback: str) -> str:
+    """Kazoo's validation detail: `{"minLength": {"message": "...", "target": 3}}`."""
+    if isinstance(value, dict):
+        for detail in value.values():
+            if isinstance(detail, dict) and detail.get("message"):
+                return str(detail["message"])
+    return fallback or "Kazoo did not accept this field."
+
+
+def _address_from(
+    stored: Mapping[str, Any], asked: E911Address, *, status: E911Status | None = None
+) -> E911Address:
+    """Kazoo's stored (or candidate) address, keeping what we asked where it says nothing."""
+
+    def text(name: str, default: str | None) -> str | None:
+        value = stored.get(name)
+        return str(value) if value not in (None, "") else default
+
+    raw_status = stored.get("status")
+    try:
+        found_status = E911Status(str(raw_status)) if raw_status else status
+    except ValueError:
+        found_status = E911Status.ERROR
+    return E911Address(
+        street_address=text("street_address", asked.street_address) or asked.street_address,
+        extended_address=text("extended_address", asked.extended_address),
+        locality=text("locality", asked.locality) or asked.locality,
+        region=text("region", asked.region) or asked.region,
+        postal_code=text("postal_code", asked.postal_code) or asked.postal_code,
+        caller_name=text("caller_name", asked.caller_name) or asked.caller_name,
+        status=found_status,
+        latitude=_decimal_or_none(stored.get("latitude")),
+        longitude=_decimal_or_none(stored.get("longitude")),
+        plus_four=text("plus_four", None),
+    )
+
+
+def _decimal_or_none(value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        return None
+
+
+if TYPE_CHECKING:
+    # mypy checks here that KazooCarrier keeps the Carrier protocol.
+    _conforms: type[Carrier] = KazooCarrier

@@ -1,0 +1,144 @@
+"""e911 on the number document: provisioned, invalid, multiple choice, fault."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+import pytest
+
+from bot.backends.base import E911Candidates, E911Invalid, E911Valid
+from bot.backends.carrier import E911Fault, NotFoundAtCarrier
+from bot.backends.kazoo import KazooCarrier
+from bot.domain.e911 import E911Address, E911Status
+from tests.kazoo.helpers import bought
+from tests.kazoo_standin import CHILD_A, KazooStandIn
+
+ADDRESS = E911Address(
+    street_address="116 Natoma St",
+    extended_address="Apt 116",
+    locality="San Francisco",
+    region="CA",
+    postal_code="94105",
+    caller_name="Acme West",
+)
+
+
+async def test_a_valid_address_is_provisioned_with_the_providers_answer(
+    carrier: KazooCarrier, standin: KazooStandIn
+) -> None:
+    [number] = await bought(carrier, CHILD_A)
+    standin.model.numbers[number].public["cnam"] = {"display_name": "Acme"}
+
+    outcome = await carrier.provision_e911(number, ADDRESS, account_id=CHILD_A)
+
+    assert isinstance(outcome, E911Valid)
+    assert outcome.address.status is E911Status.PROVISIONED
+    assert outcome.address.street_address == "116 NATOMA ST"
+    assert (outcome.address.latitude, outcome.address.plus_four) == (Decimal("37.786861"), "3745")
+    assert standin.calls("PATCH")[-1].body == {
+        "data": {
+            "e911": {
+                "street_address": "116 Natoma St",
+                "extended_address": "Apt 116",
+                "locality": "San Francisco",
+                "region": "CA",
+                "postal_code": "94105",
+                "caller_name": "Acme West",
+            }
+        }
+    }
+    stored = standin.model.numbers[number]
+    assert "e911" in stored.features
+    assert stored.public["cnam"] == {"display_name": "Acme"}  # PATCH merges
+
+
+async def test_an_address_kazoo_cannot_geocode_is_invalid(carrier: KazooCarrier) -> None:
+    [number] = await bought(carrier, CHILD_A)
+
+    outcome = await carrier.provision_e911(
+        number, replace(ADDRESS, postal_code="00012"), account_id=CHILD_A
+    )
+
+    assert outcome == E911Invalid("street_address", "Location is not geocoded")
+
+
+async def test_several_matching_addresses_come_back_as_candidates(
+    carrier: KazooCarrier,
+) -> None:
+    [number] = await bought(carrier, CHILD_A)
+
+    outcome = await carrier.provision_e911(
+        number, replace(ADDRESS, street_address="116 Natoma"), account_id=CHILD_A
+    )
+
+    assert isinstance(outcome, E911Candidates)
+    assert [c.street_address for c in outcome.candidates] == ["116 NATOMA ST", "116 NATOMA AVE"]
+    assert {c.caller_name for c in outcome.candidates} == {"Acme West"}
+    assert {c.status for c in outcome.candidates} == {None}
+
+
+async def test_the_400_code_and_cause_shape_is_invalid_on_the_named_field(
+    carrier: KazooCarrier,
+) -> None:
+    [number] = await bought(carrier, CHILD_A)
+
+    outcome = await carrier.provision_e911(
+        number, replace(ADDRESS, street_address="1 Cause St"), account_id=CHILD_A
+    )
+
+    assert isinstance(outcome, E911Invalid)
+    assert outcome.field == "postal_code"
+    assert "postal code does not match city" in outcome.message
+
+
+async def test_a_provider_fault_is_a_fault_not_a_verdict_on_the_address(
+    carrier: KazooCarrier, sleeps: object
+) -> None:
+    [number] = await bought(carrier, CHILD_A)
+
+    outcome = await carrier.provision_e911(
+        number, replace(ADDRESS, street_address="1 Fault St"), account_id=CHILD_A
+    )
+
+    assert isinstance(outcome, E911Fault)
+    assert "e911 provider timeout" in outcome.message
+
+
+async def test_kazoo_schema_errors_name_the_field(
+    carrier: KazooCarrier, standin: KazooStandIn
+) -> None:
+    [number] = await bought(carrier, CHILD_A)
+
+    outcome = await carrier.provision_e911(
+        number, replace(ADDRESS, region="CAL"), account_id=CHILD_A
+    )
+
+    assert isinstance(outcome, E911Invalid) and outcome.field == "region"
+    standin.schema_errors.clear()  # sent on purpose
+
+
+async def test_remove_e911_drops_the_address_and_keeps_other_fields(
+    carrier: KazooCarrier, standin: KazooStandIn
+) -> None:
+    [number] = await bought(carrier, CHILD_A)
+    standin.model.numbers[number].public["cnam"] = {"display_name": "Acme"}
+    await carrier.provision_e911(number, ADDRESS, account_id=CHILD_A)
+
+    await carrier.remove_e911(number, account_id=CHILD_A)
+    await carrier.remove_e911(number, account_id=CHILD_A)  # nothing left: no call
+
+    stored = standin.model.numbers[number]
+    assert "e911" not in stored.public and "e911" not in stored.features
+    assert stored.public["cnam"] == {"display_name": "Acme"}
+    assert len(standin.calls("POST", "/phone_numbers/")) == 1
+
+
+async def test_e911_on_a_number_that_left_the_account_says_so(
+    carrier: KazooCarrier, standin: KazooStandIn
+) -> None:
+    [number] = await bought(carrier, CHILD_A)
+    standin.change_number(number, assigned_to="someone-else")
+
+    with pytest.raises(NotFoundAtCarrier):
+        await carrier.provision_e911(number, ADDRESS, account_id=CHILD_A)

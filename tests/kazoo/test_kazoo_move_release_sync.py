@@ -1,0 +1,109 @@
+"""Move, release, the owned-number listing for the mirror, and sub-accounts."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.backends.carrier import (
+    CarrierAccount,
+    CarrierNumberState,
+    NotFoundAtCarrier,
+    RouteTarget,
+)
+from bot.backends.kazoo import KazooCarrier
+from bot.domain.assignment import AssignmentKind
+from tests.kazoo.helpers import bought
+from tests.kazoo_standin import CHILD_A, CHILD_B, KazooStandIn
+
+
+async def test_move_leaves_the_old_callflows_then_activates_on_the_destination(
+    carrier: KazooCarrier, standin: KazooStandIn
+) -> None:
+    [number] = await bought(carrier, CHILD_A)
+    await carrier.route(number, RouteTarget.main(), account_id=CHILD_A)
+
+    await carrier.move(number, from_account_id=CHILD_A, to_account_id=CHILD_B)
+
+    assert standin.model.routed_numbers(CHILD_A)[f"{CHILD_A}-main"] == []
+    assert standin.model.callflows[CHILD_A][f"{CHILD_A}-main"]["numbers"] == ["0"]
+    status = await carrier.number_status(number, account_id=CHILD_B)
+    assert status.owned_by(CHILD_B) and status.spare
+    assert (await carrier.number_status(number, account_id=CHILD_A)).state is (
+        CarrierNumberState.UNKNOWN
+    )
+    move_call = standin.calls("PUT", f"{CHILD_B}/phone_numbers/")[-1]
+    assert move_call.path.endswith("/activate") and move_call.body["accept_charges"] is True
+
+
+async def test_release_takes_the_number_out_of_every_callflow_then_deletes(
+    carrier: KazooCarrier, standin: KazooStandIn
+) -> None:
+    [number] = await bought(carrier, CHILD_A)
+    await carrier.route(number, RouteTarget(AssignmentKind.CONFERENCE), account_id=CHILD_A)
+    before = len(standin.seen)
+
+    result = await carrier.release(number, account_id=CHILD_A)
+
+    assert result.state is CarrierNumberState.AGING
+    assert result.unrouted_from == (RouteTarget(AssignmentKind.CONFERENCE),)
+    assert all(n == [] for n in standin.model.routed_numbers(CHILD_A).values())
+    assert standin.model.callflows[CHILD_A][f"{CHILD_A}-conf"]["numbers"] == ["undefinedconf"]
+    changes = [(s.method, s.path) for s in standin.seen[before:] if s.method != "GET"]
+    assert changes == [
+        ("POST", f"/v2/accounts/{CHILD_A}/callflows/{CHILD_A}-conf"),
+        ("DELETE", f"/v2/accounts/{CHILD_A}/phone_numbers/{number}"),
+    ]
+
+
+async def test_releasing_a_number_that_left_the_account_is_not_found(
+    carrier: KazooCarrier, standin: KazooStandIn
+) -> None:
+    [number] = await bought(carrier, CHILD_A)
+    standin.change_number(number, assigned_to=CHILD_B)
+
+    with pytest.raises(NotFoundAtCarrier) as refused:
+        await carrier.release(number, account_id=CHILD_A)
+
+    assert "bad_identifier" in refused.value.carrier_message
+    assert standin.model.numbers[number].state == "in_service"
+
+
+async def test_owned_numbers_are_listed_in_pages_with_start_key(
+    carrier: KazooCarrier, standin: KazooStandIn
+) -> None:
+    numbers = await bought(carrier, CHILD_A, quantity=5)
+    await carrier.route(numbers[0], RouteTarget.main(), account_id=CHILD_A)
+
+    seen: list[str] = []
+    start: str | None = None
+    pages = 0
+    while True:
+        page = await carrier.list_numbers(account_id=CHILD_A, start_key=start, page_size=2)
+        pages += 1
+        seen.extend(n.e164 for n in page.numbers)
+        if page.next_start_key is None:
+            break
+        start = page.next_start_key
+
+    assert seen == sorted(numbers) and pages == 3
+    first = (await carrier.list_numbers(account_id=CHILD_A, page_size=10)).numbers
+    by_number = {n.e164: n for n in first}
+    assert by_number[numbers[0]].used_by == "callflow"
+    assert by_number[numbers[1]].spare and by_number[numbers[1]].account_id == CHILD_A
+
+
+async def test_sub_accounts_come_from_children_across_pages(
+    carrier: KazooCarrier, standin: KazooStandIn
+) -> None:
+    from tests.kazoo_standin.model import Account
+
+    standin.model.accounts["acct000000cc"] = Account("acct000000cc", "Acme North", "acct0000root")
+
+    accounts = await carrier.accounts()
+
+    assert accounts == [
+        CarrierAccount(CHILD_A, "Acme West"),
+        CarrierAccount(CHILD_B, "Acme East"),
+        CarrierAccount("acct000000cc", "Acme North"),
+    ]
+    assert len(standin.calls("GET", "/children")) == 2

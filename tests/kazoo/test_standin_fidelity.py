@@ -1,0 +1,117 @@
+"""The stand-in answers in the shapes Kazoo documents (tests/data/kazoo/examples)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from tests.kazoo_standin import API_KEY, CHILD_A, KazooStandIn
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "kazoo" / "examples"
+
+
+def example(name: str) -> Any:
+    return json.loads((EXAMPLES / f"{name}.json").read_text())
+
+
+def shape(value: Any) -> Any:
+    """Keys and types, with Kazoo's `{PLACEHOLDER}` keys and numbers' keys folded."""
+    if isinstance(value, dict):
+        folded: dict[str, Any] = {}
+        for key, item in value.items():
+            name = "<number>" if key.startswith(("+", "{PHONE")) else key
+            folded[name] = shape(item)
+        return folded
+    if isinstance(value, list):
+        return [shape(value[0])] if value else []
+    return type(value).__name__ if not isinstance(value, int | float) else "number"
+
+
+async def call(
+    standin: KazooStandIn, method: str, path: str, body: Any = None
+) -> tuple[int, dict[str, Any]]:
+    async with aiohttp.ClientSession() as session:
+        async with session.put(
+            standin.url + "/v2/api_auth", json={"data": {"api_key": API_KEY}}
+        ) as auth:
+            token = (await auth.json())["auth_token"]
+        async with session.request(
+            method, standin.url + path, json=body, headers={"X-Auth-Token": token}
+        ) as resp:
+            return resp.status, await resp.json()
+
+
+def without(doc: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if k not in keys}
+
+
+async def test_the_number_listing_has_the_documented_shape(standin: KazooStandIn) -> None:
+    standin.change_number("+14155550100", state="in_service", assigned_to=CHILD_A)
+    standin.change_number("+14155550101", state="in_service", assigned_to=CHILD_A)
+
+    status, body = await call(standin, "GET", f"/v2/accounts/{CHILD_A}/phone_numbers?page_size=1")
+
+    documented = example("list-account-s-phone-numbers")
+    assert status == 200
+    assert set(body) == set(documented)
+    ours = body["data"]["numbers"]["+14155550100"]
+    assert set(documented["data"]["numbers"]["+14152338421"]) <= set(ours)
+
+
+async def test_collection_activate_answers_have_the_documented_shapes(
+    standin: KazooStandIn,
+) -> None:
+    found = standin.model.search("415", 2, 0)
+    numbers = [n.e164 for n in found]
+    path = f"/v2/accounts/{CHILD_A}/phone_numbers/collection/activate"
+
+    status, body = await call(
+        standin, "PUT", path, {"data": {"numbers": numbers}, "accept_charges": True}
+    )
+    assert status == 200
+    documented = example("buy-a-list-of-numbers--success-response")
+    assert shape(without(body, "revision")) == shape(without(documented, "revision"))
+
+    standin.fail_number("+14155550999", message="missing_provider_url")
+    status, body = await call(
+        standin, "PUT", path, {"data": {"numbers": ["+14155550999"]}, "accept_charges": True}
+    )
+    assert status == 400
+    assert shape(body) == shape(example("buy-a-list-of-numbers--number-not-found-or-other-error"))
+
+
+async def test_the_402_and_e911_answers_have_the_documented_shapes(
+    standin: KazooStandIn,
+) -> None:
+    numbers = [n.e164 for n in standin.model.search("415", 1, 0)]
+    path = f"/v2/accounts/{CHILD_A}/phone_numbers/collection/activate"
+    _, invoices = await call(standin, "PUT", path, {"data": {"numbers": numbers}})
+    standin.model.quote_shape = "legacy"
+    _, legacy = await call(standin, "PUT", path, {"data": {"numbers": numbers}})
+
+    documented = example("402-accept-charges--invoices")
+    assert shape(invoices["data"]) == shape(documented["data"])
+    assert set(legacy["data"]) >= {"activation_charges", "phone_numbers"}
+    item = example("402-accept-charges--legacy")["data"]["{CATEGORY}"]["{ITEM}"]
+    assert set(legacy["data"]["phone_numbers"]["did_us"]) == set(item)
+
+    standin.change_number("+14155550100", state="in_service", assigned_to=CHILD_A)
+    e911 = {
+        "street_address": "116 Natoma",
+        "extended_address": "Apt 116",
+        "locality": "SF",
+        "region": "CA",
+        "postal_code": "94105",
+    }
+    status, body = await call(
+        standin,
+        "PATCH",
+        f"/v2/accounts/{CHILD_A}/phone_numbers/%2B14155550100",
+        {"data": {"e911": e911}},
+    )
+    assert status == 400
+    multiple = example("e911--multiple-choice")
+    assert shape(body["data"]) == shape(multiple["data"])
