@@ -204,9 +204,11 @@ class NumbersRepo:
             select(m.Number.e164).where(
                 m.Number.e164.in_(list(numbers)),
                 m.Number.state != NumberState.AVAILABLE.value,
-                # A hold past its expiry no longer blocks anyone.
+                # A hold past its expiry no longer blocks anyone; a hold with no expiry
+                # (accepted, being bought) blocks until the purchase settles it.
                 or_(
                     m.Number.state != NumberState.RESERVED.value,
+                    m.Number.hold_expires_at.is_(None),
                     m.Number.hold_expires_at > now,
                 ),
             )
