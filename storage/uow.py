@@ -47,7 +47,7 @@ def is_busy(error: BaseException) -> bool:
     code = getattr(orig, "sqlite_errorcode", None)
     if code is not None:
         # The primary code is the low byte; extended codes (SQLITE_BUSY_SNAPSHOT…) share it.
-        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+        return (code & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
     return "locked" in str(orig) or "busy" in str(orig)
 
 
