@@ -11,14 +11,14 @@ from bot.config import Settings, SettingsError, load_settings
 
 async def _migrate(settings: Settings) -> None:
     from storage.db import create_engine
-    from storage.migrate import upgrade
+    from storage.migrate import shown_url, upgrade
 
     engine = create_engine(settings.database_url)
     try:
         await upgrade(engine)
     finally:
         await engine.dispose()
-    print(f"Database is up to date ({settings.database_url}).")
+    print(f"Database is up to date ({shown_url(settings.database_url)}).")
 
 
 def main(argv: list[str] | None = None) -> int:

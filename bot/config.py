@@ -167,14 +167,19 @@ class Settings(BaseSettings):
 _YAML_OVERRIDE: list[Path | None] = []
 
 
+def _default_yaml_file() -> Path | None:
+    """`numbers-bot.yml` in the working directory, when there is one."""
+    default = Path(DEFAULT_CONFIG_FILE)
+    return default if default.is_file() else None
+
+
 def _yaml_file() -> Path | None:
     if _YAML_OVERRIDE:
         return _YAML_OVERRIDE[-1]
     named = os.environ.get("NUMBERS_BOT_CONFIG")
     if named:
         return Path(named)
-    default = Path(DEFAULT_CONFIG_FILE)
-    return default if default.exists() else None
+    return _default_yaml_file()
 
 
 _ENV_NAMES = {
@@ -199,7 +204,8 @@ def load_settings(yaml_file: Path | None = None, **overrides: Any) -> Settings:
     named = yaml_file or (Path(p) if (p := os.environ.get("NUMBERS_BOT_CONFIG")) else None)
     if named is not None and not named.exists():
         raise SettingsError(f"NUMBERS_BOT_CONFIG: file {named} does not exist")
-    _YAML_OVERRIDE.append(named)
+    # The file this call reads: the one named, else the default one when present.
+    _YAML_OVERRIDE.append(named if named is not None else _default_yaml_file())
     try:
         return Settings(**overrides)
     except ValidationError as exc:

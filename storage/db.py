@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -36,8 +39,38 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+# The database holds e911 (home) addresses: only the bot's own user may read it.
+PRIVATE_FILE_MODE = 0o600
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for other databases and in-memory ones."""
+    parsed = make_url(url)
+    database = parsed.database
+    if not parsed.drivername.startswith("sqlite") or not database:
+        return None
+    if database == ":memory:" or database.startswith("file:") or "mode" in parsed.query:
+        return None  # in memory, or a URI SQLite opens itself: not ours to create
+    return Path(database)
+
+
+def create_private_file(path: Path) -> None:
+    """Create an empty database file readable by its owner only, unless it exists.
+
+    SQLite would create it with the umask's mode (often world-readable); it
+    creates the -wal and -shm files with the database file's permissions.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except (FileExistsError, FileNotFoundError):
+        return  # there already, or no such directory (SQLite says so on connect)
+    os.close(fd)
+
+
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     is_sqlite = url.startswith("sqlite")
+    if (path := sqlite_file(url)) is not None:
+        create_private_file(path)
     kwargs: dict[str, Any] = {"echo": echo}
     if is_sqlite:
         kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}

@@ -204,9 +204,11 @@ class NumbersRepo:
             select(m.Number.e164).where(
                 m.Number.e164.in_(list(numbers)),
                 m.Number.state != NumberState.AVAILABLE.value,
-                # A hold past its expiry no longer blocks anyone.
+                # A hold past its expiry no longer blocks anyone; a hold with no expiry
+                # (accepted, being bought) blocks until the purchase settles it.
                 or_(
                     m.Number.state != NumberState.RESERVED.value,
+                    m.Number.hold_expires_at.is_(None),
                     m.Number.hold_expires_at > now,
                 ),
             )
@@ -784,6 +786,22 @@ class RequestsRepo:
         )
         return list(rows)
 
+    async def provisioning_activity(self, limit: int = 100) -> dict[str, datetime]:
+        """Requests in provisioning, each with when it or any of its items last changed."""
+        last_item = (
+            select(func.max(m.PurchaseItem.updated_at))
+            .where(m.PurchaseItem.request_id == m.PurchaseRequest.id)
+            .correlate(m.PurchaseRequest)
+            .scalar_subquery()
+        )
+        rows = await self.s.execute(
+            select(m.PurchaseRequest.id, m.PurchaseRequest.updated_at, last_item)
+            .where(m.PurchaseRequest.state == RequestState.PROVISIONING.value)
+            .order_by(m.PurchaseRequest.updated_at)
+            .limit(limit)
+        )
+        return {rid: max(updated, item or updated) for rid, updated, item in rows}
+
     async def expired_open(self, now: datetime, limit: int = 100) -> list[str]:
         rows = await self.s.scalars(
             select(m.PurchaseRequest.id)
@@ -905,3 +923,10 @@ class DeliveriesRepo:
 
     async def release(self, key: str) -> None:
         await self.s.execute(delete(m.ProcessedDelivery).where(m.ProcessedDelivery.key == key))
+
+    async def prune(self, before: datetime) -> int:
+        """Forget claims made before `before`; returns how many."""
+        result = await self.s.execute(
+            delete(m.ProcessedDelivery).where(m.ProcessedDelivery.at < before)
+        )
+        return _rowcount(result)

@@ -7,13 +7,15 @@ the middle of a use case leaves nothing half-done.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import TracebackType
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.domain.errors import BackendUnavailable
 from storage.db import IMMEDIATE
 from storage.repositories import (
     AccountsRepo,
@@ -26,6 +28,27 @@ from storage.repositories import (
 
 class ConstraintViolation(Exception):
     """The database refused a change (a unique index, a foreign key)."""
+
+
+class DatabaseBusy(BackendUnavailable):
+    """Another process held the database past the busy timeout; nothing was changed."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The database is busy right now, so nothing was changed. Try again in a moment."
+        )
+
+
+def is_busy(error: BaseException) -> bool:
+    """SQLite's "database is locked" (SQLITE_BUSY / SQLITE_LOCKED), however it is wrapped."""
+    orig = error.orig if isinstance(error, OperationalError) else error
+    if not isinstance(orig, sqlite3.OperationalError):
+        return False
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is not None:
+        # The primary code is the low byte; extended codes (SQLITE_BUSY_SNAPSHOT…) share it.
+        return (code & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(orig) or "busy" in str(orig)
 
 
 class UnitOfWork:
@@ -44,9 +67,19 @@ class UnitOfWork:
     async def __aenter__(self) -> UnitOfWork:
         if self._lock is not None:
             await self._lock.acquire()
-        self.session = self._sessions()
-        if self._write and self.session.get_bind().dialect.name == "sqlite":
-            await self.session.connection(execution_options={IMMEDIATE: True})
+        session: AsyncSession | None = None
+        try:
+            session = self.session = self._sessions()
+            if self._write and session.get_bind().dialect.name == "sqlite":
+                await session.connection(execution_options={IMMEDIATE: True})
+        except BaseException as exc:
+            # `__aexit__` does not run when `__aenter__` fails (a busy timeout, a cancelled
+            # task): give back the connection and the process-wide write lock here, or
+            # every later write in this process would wait for them forever.
+            await self._give_back(session)
+            if is_busy(exc):
+                raise DatabaseBusy() from exc
+            raise
         self.accounts = AccountsRepo(self.session)
         self.numbers = NumbersRepo(self.session)
         self.requests = RequestsRepo(self.session)
@@ -73,10 +106,14 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        await self._give_back(self.session)
+
+    async def _give_back(self, session: AsyncSession | None) -> None:
         # close() rolls back whatever was not committed (the pool resets the connection
         # on return); an explicit rollback first would cost a second round trip.
         try:
-            await self.session.close()
+            if session is not None:
+                await session.close()
         finally:
             if self._lock is not None:
                 self._lock.release()

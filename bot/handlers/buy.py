@@ -26,7 +26,7 @@ from bot.blocks.payloads import BuyMeta
 from bot.blocks.text import count, escape, target_text
 from bot.domain.assignment import Assignment, AssignmentKind
 from bot.domain.phone import Kind, SearchQuery, parse_query
-from bot.handlers.errors import field_errors
+from bot.handlers.errors import UNEXPECTED, field_errors
 from bot.handlers.kit import Kit, Track, actor_of, kit_of
 from bot.service.context import Actor
 from bot.service.errors import InvalidInput, NumbersBotError
@@ -228,6 +228,14 @@ async def on_add_spares(
     await _redraw(client, body["view"], done_modal(text))
 
 
+async def _give_back(kit: Kit, key: str) -> None:
+    """Release a submission's claim; a failure here is logged, never hides the first one."""
+    try:
+        await kit.services.deliveries.forget(key)
+    except Exception:
+        log.exception("could not release the claim on a Buy Numbers submission")
+
+
 async def on_submit(ack: AsyncAck, body: Json, context: AsyncBoltContext) -> None:
     """`Buy Numbers`: quote and hold the ticked numbers, then post the billing card."""
     kit = kit_of(context)
@@ -264,9 +272,19 @@ async def on_submit(ack: AsyncAck, body: Json, context: AsyncBoltContext) -> Non
             actor, numbers, target, channel_id=form.meta.channel_id
         )
     except NumbersBotError as exc:
-        await kit.services.deliveries.forget(key)
+        await _give_back(kit, key)
         await ack(response_action="errors", errors=field_errors(exc, fields, first))
         return
+    except Exception:
+        # Nothing was quoted: give the submission back so pressing Buy Numbers again works,
+        # and keep the modal open with an apology rather than closing it on nothing.
+        log.exception("a Buy Numbers submission failed")
+        await _give_back(kit, key)
+        await ack(response_action="errors", errors={first: UNEXPECTED})
+        return
+    except BaseException:
+        await _give_back(kit, key)  # cancelled: no ack can follow, but the claim must go
+        raise
     await ack()
     await kit.cards.post_billing_card(request, form.meta.channel_id, form.meta.response_url)
 

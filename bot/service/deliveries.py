@@ -6,7 +6,12 @@ first claim proceeds, whichever replica receives the delivery.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.service.context import Deps
+
+# A claim only has to outlive Slack's re-deliveries (minutes) and a person's retries.
+KEEP_CLAIMS = timedelta(days=1)
 
 
 class DeliveryService:
@@ -24,3 +29,10 @@ class DeliveryService:
         async with self.deps.uow() as uow:
             await uow.deliveries.release(key[:200])
             await uow.commit()
+
+    async def prune(self, older_than: timedelta = KEEP_CLAIMS) -> int:
+        """Drop claims older than `older_than` (the table would otherwise grow forever)."""
+        async with self.deps.uow() as uow:
+            pruned = await uow.deliveries.prune(self.deps.clock() - older_than)
+            await uow.commit()
+        return pruned

@@ -9,6 +9,7 @@ never buys a number twice.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -33,6 +34,7 @@ from bot.service.errors import StaleRequest
 from bot.service.numbers import NumberService
 from storage.uow import UnitOfWork
 
+log = logging.getLogger(__name__)
 MAX_PER_REQUEST = 50
 Progress = Callable[[PurchaseRequestRecord], Awaitable[None]]
 
@@ -403,7 +405,11 @@ class PurchaseService:
             else:
                 await self._provision_one(request, account, item.number)
             if on_progress:
-                await on_progress(await self.reload(request_id))
+                try:
+                    await on_progress(await self.reload(request_id))
+                except Exception:
+                    # Redraws are best-effort: a slow or failing one never stops a purchase.
+                    log.warning("progress redraw of %s failed", request_id, exc_info=True)
         return await self._finish(request_id)
 
     async def _account_of(self, request: PurchaseRequestRecord) -> AccountInfo:
