@@ -186,7 +186,7 @@ class SlackDriver:
         ws = self.slack.workspace
         form = {
             "token": VERIFICATION_TOKEN,
-            "team_id": ws.team_id,
+            "team_id": person.team_id or ws.team_id,  # a Slack Connect guest's own team
             "team_domain": ws.team_domain,
             "channel_id": where.id,
             "channel_name": where.name,
@@ -406,17 +406,18 @@ class SlackDriver:
 
     def _envelope(self, kind: str, person: User) -> Json:
         ws = self.slack.workspace
+        team = person.team_id or ws.team_id  # a Slack Connect guest's own team
         return {
             "type": kind,
             "user": {
                 "id": person.id,
                 "username": person.name,
                 "name": person.name,
-                "team_id": ws.team_id,
+                "team_id": team,
             },
             "api_app_id": ws.app_id,
             "token": VERIFICATION_TOKEN,
-            "team": {"id": ws.team_id, "domain": ws.team_domain},
+            "team": {"id": team, "domain": ws.team_domain},
             "enterprise": None,
             "is_enterprise_install": False,
         }
