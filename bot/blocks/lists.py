@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.blocks.buy import chunks, offer_label
-from bot.blocks.text import MAX_MESSAGE_BLOCKS, clip, echo, escape, mention, when
+from bot.blocks.text import MAX_MESSAGE_BLOCKS, echo, escape, mention, when
 from bot.domain.phone import TOLLFREE_PREFIXES
 from bot.domain.records import AvailableNumber, NumberRecord, PurchaseRequestRecord
 
@@ -50,7 +50,7 @@ def _lines(header: str, lines: Sequence[str], footer: str | None = None) -> list
 def help_message(problem: str | None = None) -> tuple[str, list[Block]]:
     """Usage, led by what was wrong when the command was not understood."""
     text = f":warning: {echo(problem, MAX_PROBLEM)}\n\n{USAGE}" if problem else USAGE
-    return (clip(problem, MAX_PROBLEM) if problem else "How to use /numbers"), [_md(text)]
+    return (echo(problem, MAX_PROBLEM) if problem else "How to use /numbers"), [_md(text)]
 
 
 def search_message(label: str, offers: Sequence[AvailableNumber]) -> tuple[str, list[Block]]:
