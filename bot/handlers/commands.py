@@ -123,7 +123,8 @@ def _search(args: list[str]) -> Search:
             "or `search local` for any area code."
         )
     quantity = 10
-    if len(rest) > 1 and _is_quantity_word(rest[-1]):
+    # One or two digits can only be a quantity (area codes and prefixes have three).
+    if rest and _is_quantity_word(rest[-1]) and (len(rest) > 1 or rest[-1].isdigit()):
         raw = rest.pop()
         if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_QUANTITY:
             raise _Usage(

@@ -24,6 +24,7 @@ from bot.service.context import Actor
         ("search 415 629 20", Search(Kind.LOCAL, "415 629", 20)),
         ("search local", Search(Kind.LOCAL, "")),
         ("search tollfree", Search(Kind.TOLLFREE, "")),
+        ("search tollfree 5", Search(Kind.TOLLFREE, "", 5)),  # any prefix, five numbers
     ],
 )
 def test_the_words_of_an_area_code_are_one_query(text: str, expected: object) -> None:
