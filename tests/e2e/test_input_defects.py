@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import random
+from urllib.parse import urlencode
 
 import pytest
 from slack_sdk.models.blocks import Block
@@ -146,3 +148,30 @@ async def test_a_slack_connect_click_changes_nothing(make_bot: BotFactory) -> No
     assert any(REFUSED in text for text in bot.ephemeral_texts(GUEST))
     requests = await bot.runtime.services.purchases.list_requests(bot.actor(), "all")
     assert [r.state for r in requests] == [RequestState.QUOTED]
+
+
+async def test_a_slack_connect_modal_submission_buys_nothing(make_bot: BotFactory) -> None:
+    bot = await _guest(make_bot)
+    await bot.open_buy()
+    modal = await bot.search("415")
+    await bot.driver.check(ADMIN, result_labels(modal)[:1])
+    ws = bot.slack.workspace
+    view = bot.modal().to_api()
+    view["app_installed_team_id"] = ws.team_id  # as Slack sends a modal of this installation
+    payload = {
+        "type": "view_submission",
+        "team": {"id": OTHER_TEAM, "domain": "other"},
+        "user": {"id": GUEST, "username": "guest", "name": "guest", "team_id": OTHER_TEAM},
+        "api_app_id": ws.app_id,
+        "token": "verification_token",
+        "trigger_id": bot.slack.issue_trigger_id(GUEST),
+        "view": view,
+        "response_urls": [],
+    }
+    result = await bot.driver.post_signed(urlencode({"payload": json.dumps(payload)}).encode())
+    assert result.status == 200
+    assert result.json["response_action"] == "update"
+    assert REFUSED in json.dumps(result.json["view"])
+    await bot.settle()
+    assert bot.cards() == []
+    assert await bot.runtime.services.purchases.list_requests(bot.actor(), "all") == []
