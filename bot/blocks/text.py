@@ -28,7 +28,7 @@ def clip(text: str, limit: int = MAX_SECTION_TEXT) -> str:
     if len(text) <= limit:
         return text
     cut = text[: limit - 1]
-    amp = cut.rfind("&")
+    amp = cut.rfind("&", -len("&amp;"))
     if amp != -1 and ";" not in cut[amp:]:
         cut = cut[:amp]  # an entity cut in half would show as `&am`
     return cut + "…"

@@ -26,6 +26,10 @@ def test_clip_never_cuts_an_entity() -> None:
         assert amp == -1 or ";" in body[amp:], cut
 
 
+def test_a_bare_ampersand_far_back_costs_nothing() -> None:
+    assert clip("Tom & Jerry " + "x" * 100, 50) == ("Tom & Jerry " + "x" * 100)[:49] + "…"
+
+
 def test_short_text_is_only_escaped() -> None:
     assert echo("<@U1> & co") == "&lt;@U1&gt; &amp; co"
 
