@@ -28,6 +28,7 @@ from bot.handlers.cards import CardPublisher
 from bot.handlers.errors import on_error
 from bot.handlers.kit import KIT_KEY, Kit
 from bot.handlers.roles import Roles
+from bot.handlers.teams import only_installed_team
 from bot.worker import Worker
 
 _KITS: weakref.WeakKeyDictionary[AsyncApp, Kit] = weakref.WeakKeyDictionary()
@@ -90,6 +91,7 @@ def build_app(
         await next()
 
     app.use(_skip_redeliveries)
+    app.use(only_installed_team)
     app.use(inject)
     app.error(on_error)
     register_all(app, kit.inflight)

@@ -891,11 +891,15 @@ class AuditRepo:
             row.before, row.after, row.detail,
         )  # fmt: skip
 
-    async def for_number(self, e164: str, limit: int = 50) -> list[AuditEntry]:
+    async def for_number(self, workspace_id: str, e164: str, limit: int = 50) -> list[AuditEntry]:
+        """One workspace's events for a number: a number can pass through several
+        workspaces (released, then bought elsewhere), and each sees only its own."""
         rows = await self.s.scalars(
-            select(m.AuditEvent).where(m.AuditEvent.number == e164).order_by(m.AuditEvent.id)
+            select(m.AuditEvent)
+            .where(m.AuditEvent.workspace_id == workspace_id, m.AuditEvent.number == e164)
+            .order_by(m.AuditEvent.id)
             .limit(limit)
-        )  # fmt: skip
+        )
         return [self._entry(r) for r in rows]
 
     async def for_request(self, request_id: str, limit: int = 100) -> list[AuditEntry]:

@@ -32,7 +32,6 @@ from bot.domain.phone import (
     TOLLFREE_PREFIXES,
     Kind,
     SearchQuery,
-    is_fictional,
     is_local_area_code,
     is_n11,
 )
@@ -44,6 +43,9 @@ STREET_TYPES = frozenset(
     ).split()
 )
 CANDIDATE_TYPES = ("St", "Ave", "Blvd")
+# No real carrier sells 555 numbers: 555-01XX is fiction, and the rest of the exchange is
+# directory assistance or unassigned, and people read every 555 number as fake.
+SERVICE_EXCHANGE = "555"
 
 
 def _digest(*parts: str) -> int:
@@ -95,6 +97,8 @@ class SimulatedCarrier:
         return self._inventory(query.kind, query.npa, query.nxx)
 
     def _generate(self, kind: Kind, npa: str, nxx: str | None) -> tuple[str, ...]:
+        if nxx == SERVICE_EXCHANGE:
+            return ()
         rng = random.Random(f"{self.settings.seed}:{npa}:{nxx or ''}")
         size = self.settings.inventory_per_prefix
         found: dict[str, None] = {}
@@ -103,14 +107,14 @@ class SimulatedCarrier:
             attempts += 1
             exchange = nxx or f"{rng.randrange(200, 1000)}"
             line = f"{rng.randrange(0, 10000):04d}"
-            if is_fictional(exchange, line) or not _valid_exchange(npa, exchange):
+            if exchange == SERVICE_EXCHANGE or not _valid_exchange(npa, exchange):
                 continue
             found[f"+1{npa}{exchange}{line}"] = None
         return tuple(found)
 
     def offers(self, number: str) -> bool:
         npa, nxx = number[2:5], number[5:8]
-        if len(number) != 12 or not number.startswith("+1"):
+        if len(number) != 12 or not number.startswith("+1") or nxx == SERVICE_EXCHANGE:
             return False
         if npa in TOLLFREE_PREFIXES:
             kind = Kind.TOLLFREE

@@ -7,20 +7,32 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.blocks.buy import chunks, offer_label
-from bot.blocks.text import MAX_MESSAGE_BLOCKS, escape, mention, when
+from bot.blocks.text import MAX_MESSAGE_BLOCKS, echo, escape, mention, when
+from bot.domain.phone import TOLLFREE_PREFIXES
 from bot.domain.records import AvailableNumber, NumberRecord, PurchaseRequestRecord
 
 USAGE = "\n".join(
     [
         "*/numbers* manages the company's phone numbers:",
-        "• `/numbers buy`: open *Buy Numbers* "
-        "(also `buy local 415`, `buy tollfree 800`, `buy for conference`, `buy @user`)",
-        "• `/numbers search local 415` or `/numbers search tollfree 800`: numbers for sale",
+        "• `/numbers buy [local|tollfree] [AREA-CODE|PREFIX] [for] "
+        "[main|conference|faxbox|@user]`: open *Buy Numbers*, "
+        "searching at once when an area code or prefix is given "
+        "(`buy`, `buy 415`, `buy tollfree 800`, `buy for conference`, `buy @user`)",
+        "• `/numbers search [local|tollfree] [AREA-CODE|PREFIX] [HOW-MANY]`: numbers for sale, "
+        "10 unless HOW-MANY (1 to 50) is given "
+        "(`search 415`, `search local 415-629 20`, `search tollfree`)",
         "• `/numbers spare`: the account's spare numbers",
-        "• `/numbers requests [mine|pending|all]`: purchase requests",
+        "• `/numbers requests [mine|pending|all]`: purchase requests (yours when left out)",
         "• `/numbers help`: this message",
+        "AREA-CODE is 3 digits (`415`) or area code and exchange (`415-629`, `(415) 629`); "
+        "PREFIX is one of " + ", ".join(TOLLFREE_PREFIXES) + ". "
+        "Left out (`search local`, `search tollfree`, an empty field in *Buy Numbers*), "
+        "any area code or prefix is searched. `local` or `tollfree` may be left out "
+        "when the digits say which.",
     ]
 )
+# How much of a problem (which quotes the user's words) the usage message repeats.
+MAX_PROBLEM = 500
 
 
 def _md(text: str) -> SectionBlock:
@@ -37,16 +49,16 @@ def _lines(header: str, lines: Sequence[str], footer: str | None = None) -> list
 
 def help_message(problem: str | None = None) -> tuple[str, list[Block]]:
     """Usage, led by what was wrong when the command was not understood."""
-    text = f":warning: {escape(problem)}\n\n{USAGE}" if problem else USAGE
-    return (problem or "How to use /numbers"), [_md(text)]
+    text = f":warning: {echo(problem, MAX_PROBLEM)}\n\n{USAGE}" if problem else USAGE
+    return (echo(problem, MAX_PROBLEM) if problem else "How to use /numbers"), [_md(text)]
 
 
 def search_message(label: str, offers: Sequence[AvailableNumber]) -> tuple[str, list[Block]]:
     if not offers:
-        return "No numbers found", [_md(f"No numbers found for {escape(label)}.")]
+        return "No numbers found", [_md(f"No numbers found for {echo(label)}.")]
     lines = [f"• {escape(offer_label(o))}" for o in offers]
     footer = "Use `/numbers buy` to buy some of them."
-    return f"{len(offers)} numbers", _lines(f"*Numbers for {escape(label)}*", lines, footer)
+    return f"{len(offers)} numbers", _lines(f"*Numbers for {echo(label)}*", lines, footer)
 
 
 def spares_message(spares: Sequence[NumberRecord]) -> tuple[str, list[Block]]:

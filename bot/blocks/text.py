@@ -9,6 +9,9 @@ MAX_MESSAGE_BLOCKS = 50
 MAX_CHECKBOX_OPTIONS = 10
 MAX_SELECT_OPTIONS = 100
 MAX_SECTION_TEXT = 3000
+# User text quoted back (a command's words, a reason, an address) is clipped to this: enough
+# to recognise it, small enough that several fit in one block with our own words.
+MAX_ECHO = 300
 
 
 def escape(text: str) -> str:
@@ -21,7 +24,20 @@ def when(at: datetime | None) -> str:
 
 
 def clip(text: str, limit: int = MAX_SECTION_TEXT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """At most `limit` characters, ending in `…` when cut; never half an `&amp;` entity."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    amp = cut.rfind("&", -len("&amp;"))
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]  # an entity cut in half would show as `&am`
+    return cut + "…"
+
+
+def echo(text: str, limit: int = MAX_ECHO) -> str:
+    """User text quoted back in mrkdwn: escaped (so it forges no mention or link), then
+    clipped (escaping can triple its length, and Slack refuses a block over its limit)."""
+    return clip(escape(text), limit)
 
 
 def mention(user_id: str) -> str:

@@ -49,6 +49,17 @@ _SINGLE_PICK = {"static_select", "radio_buttons"}
 _MULTI_PICK = {"checkboxes", "multi_static_select"}
 
 
+# `@name` and `#name` as typed (not already inside a `<...>` mention), for escape_names.
+_AT_NAME = re.compile(r"(?<![\w<@|])@([\w.\-]+)")
+_HASH_NAME = re.compile(r"(?<![\w<#|&])#([\w.\-]+)")
+
+
+def _split_tail(name: str) -> tuple[str, str]:
+    """`morgan.` → (`morgan`, `.`): a sentence's full stop is not part of a name."""
+    core = name.rstrip(".-")
+    return core, name[len(core) :]
+
+
 class DriverError(Exception):
     """The person cannot do that: no such label, no open modal, unknown user..."""
 
@@ -182,11 +193,12 @@ class SlackDriver:
     ) -> HttpResult:
         """Type ``command text`` in ``channel`` (an id or ``#name``)."""
         person, where = self._person(user), self._channel(channel)
+        text = self.escape_names(text)
         response_url = self.slack.issue_response_url(where.id, person.id)
         ws = self.slack.workspace
         form = {
             "token": VERIFICATION_TOKEN,
-            "team_id": ws.team_id,
+            "team_id": person.team_id or ws.team_id,  # a Slack Connect guest's own team
             "team_domain": ws.team_domain,
             "channel_id": where.id,
             "channel_name": where.name,
@@ -202,6 +214,32 @@ class SlackDriver:
         result = await self.post_signed(urlencode(form).encode())
         self._show_command_reply(result, response_url)
         return result
+
+    def escape_names(self, text: str) -> str:
+        """What Slack does to a command's text when the command has ``should_escape``:
+        ``@morgan`` becomes ``<@U0MANAGER|morgan>`` and ``#general`` becomes
+        ``<#C0GENERAL|general>``; names it does not know stay as typed."""
+
+        def person(match: re.Match[str]) -> str:
+            name, tail = _split_tail(match[1])
+            found = self._user_named(name)
+            return f"<@{found.id}|{found.name}>{tail}" if found else match[0]
+
+        def channel(match: re.Match[str]) -> str:
+            name, tail = _split_tail(match[1])
+            found = self.slack.state.channel_by_name(name)
+            if found is None or found.is_im:
+                return match[0]
+            return f"<#{found.id}|{found.name}>{tail}"
+
+        return _HASH_NAME.sub(channel, _AT_NAME.sub(person, text))
+
+    def _user_named(self, name: str) -> User | None:
+        wanted = name.casefold()
+        for user in self.slack.state.users.values():
+            if wanted in (user.name.casefold(), user.real_name.casefold()):
+                return user
+        return None
 
     def _show_command_reply(self, result: HttpResult, response_url: str) -> None:
         # Slack shows a slash command's non-empty ack body like a response_url message.
@@ -406,17 +444,18 @@ class SlackDriver:
 
     def _envelope(self, kind: str, person: User) -> Json:
         ws = self.slack.workspace
+        team = person.team_id or ws.team_id  # a Slack Connect guest's own team
         return {
             "type": kind,
             "user": {
                 "id": person.id,
                 "username": person.name,
                 "name": person.name,
-                "team_id": ws.team_id,
+                "team_id": team,
             },
             "api_app_id": ws.app_id,
             "token": VERIFICATION_TOKEN,
-            "team": {"id": ws.team_id, "domain": ws.team_domain},
+            "team": {"id": team, "domain": ws.team_domain},
             "enterprise": None,
             "is_enterprise_install": False,
         }

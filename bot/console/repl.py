@@ -48,7 +48,8 @@ SLASH_EXAMPLES = [
 ]
 USAGE = {
     "/…": "/numbers buy            a slash command, typed as in Slack",
-    "click": "click LABEL [in #channel]   a button (or an overflow/select option)",
+    "click": "click LABEL [on N] [in #channel]   a button (or an overflow/select option); "
+    "N: which message, by the number on it",
     "select": "select OPTION [in FIELD]    pick in a select or radio group",
     "check": "check A, B                  tick exactly these checkboxes",
     "fill": "fill LABEL = VALUE          type into a modal's field",
@@ -62,6 +63,7 @@ USAGE = {
 }
 ALIASES = {"exit": "quit", "q": "quit", "?": "help", "ls": "show", "cancel": "close"}
 _IN_CHANNEL = re.compile(r"^(?P<label>.+?)\s+in\s+(?P<channel>#\S+)$")
+_ON_MESSAGE = re.compile(r"^(?P<label>.+?)\s+on\s+(?:message\s+)?(?P<number>[0-9]{1,4})$")
 _CHOICE = re.compile(r"\[[ x]\] |\([ o]\) ")  # how the renderer draws [x] A  ( ) B
 _CHOICE_GAP = re.compile(r"\s+(?=\[[ x]\] |\([ o]\) )")
 _MRKDWN_BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
@@ -133,7 +135,8 @@ def mrkdwn_text(body: str) -> Text:
 
 def change_panel(change: Change) -> Panel:
     style = "cyan" if change.kind == "modal" else "green" if change.status == "new" else "yellow"
-    title = change.title if change.status == "shown" else f"{change.title} · {change.status}"
+    title = f"{change.title} · {change.ref}" if change.ref else change.title
+    title = title if change.status == "shown" else f"{title} · {change.status}"
     return Panel(
         mrkdwn_text(change.body), title=escape(title), title_align="left", border_style=style
     )
@@ -146,6 +149,8 @@ class Output:
         self.console = console
 
     def step(self, step: Step, problems: list[str]) -> None:
+        if step.clicked:
+            self.console.print(f"[dim]{escape(step.clicked)}[/dim]")
         for change in step.changes:
             if change.status == "closed":
                 self.console.print(f"[dim]{escape(change.title)} closed[/dim]")
@@ -259,10 +264,13 @@ class Repl:
     async def _click(self, rest: str) -> Step:
         if not rest:
             raise _usage("click")
-        match = _IN_CHANNEL.match(rest)
-        if match:
-            return await self.session.click(match["label"], channel=match["channel"])
-        return await self.session.click(rest)
+        label, channel, number = rest, None, None
+        for _ in range(2):  # `on 2 in #approvals` or `in #approvals on 2`
+            if match := _IN_CHANNEL.match(label):
+                label, channel = match["label"], match["channel"]
+            elif (match := _ON_MESSAGE.match(label)) and number is None:
+                label, number = match["label"], int(match["number"])
+        return await self.session.click(label, channel=channel, message=number)
 
     async def _select(self, rest: str) -> Step:
         if not rest:

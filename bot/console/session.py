@@ -16,7 +16,7 @@ import re
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Self
 
 from slack_bolt.async_app import AsyncApp
@@ -78,6 +78,7 @@ class Change:
     status: Literal["new", "updated", "closed", "shown"]  # shown: on screen, unchanged
     title: str
     body: str
+    ref: str = ""  # `message 2`: how `click LABEL on 2` names this message
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class Step:
 
     changes: list[Change] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    clicked: str = ""  # which message a click went to, when it went to a message
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class _Shown:
     kind: Literal["modal", "message"]
     title: str
     body: str
+    ref: str = ""
 
 
 class _ProblemLog(logging.Handler):
@@ -151,6 +154,14 @@ def resolve(typed: str, labels: Sequence[str], what: str = "label") -> str:
         raise ConsoleError(f"{typed!r} matches several: {_listing(partial)}")
     shown = _listing(list(dict.fromkeys(labels))) if labels else "nothing to pick here"
     raise ConsoleError(f"no {what} {typed!r}; on screen: {shown}")
+
+
+def _heading(title: str, ref: str) -> str:
+    return f"{title} · {ref}" if ref else title
+
+
+def _shows(message: Message, label: str) -> bool:
+    return any(_norm(shown) == _norm(label) for shown in labels_of([message]).clickable)
 
 
 def _listing(labels: Sequence[str]) -> str:
@@ -346,14 +357,30 @@ class ConsoleSession:
 
     def shown(self) -> list[Change]:
         """The surfaces on screen now (see :meth:`on_screen`), rendered."""
-        return [Change(s.kind, "shown", s.title, s.body) for s in self._shown_now()]
+        return [Change(s.kind, "shown", s.title, s.body, s.ref) for s in self._shown_now()]
 
     def screen(self) -> str:
         """What the user sees now, as text: their open modal, else the channel's newest."""
         shown = self._shown_now()
         if not shown:
             return f"(nothing in {self.channel_name} yet)"
-        return "\n\n".join(f"[{s.title}]\n{s.body}" for s in shown)
+        return "\n\n".join(f"[{_heading(s.title, s.ref)}]\n{s.body}" for s in shown)
+
+    def number_of(self, message: Message) -> int:
+        """The message's place in its channel as the user sees it: 1 is the oldest."""
+        seen = self.slack.state.visible(self.user, message.channel)
+        return next(n for n, m in enumerate(seen, 1) if m is message)
+
+    def message_numbered(self, number: int, channel: str) -> Message:
+        seen = self.slack.state.visible(self.user, channel)
+        if not 1 <= number <= len(seen):
+            where = self._channel_label(channel)
+            raise ConsoleError(
+                f"no message {number} in {where}; its messages are 1 to {len(seen)}"
+                if seen
+                else f"no messages in {where} yet"
+            )
+        return seen[number - 1]
 
     def labels(self) -> Labels:
         return labels_of(self.on_screen())
@@ -367,7 +394,8 @@ class ConsoleSession:
     def _shown(self, surface: View | Message) -> _Shown:
         if isinstance(surface, View):
             return _Shown("modal", f"modal: {surface.title}", self.render(surface))
-        return _Shown("message", self._message_title(surface), self.render(surface))
+        ref = f"message {self.number_of(surface)}"
+        return _Shown("message", self._message_title(surface), self.render(surface), ref)
 
     def _message_title(self, message: Message) -> str:
         where = self._channel_label(message.channel)
@@ -392,9 +420,9 @@ class ConsoleSession:
         for key, now in after.items():
             then = before.get(key)
             if then is None:
-                changes.append(Change(now.kind, "new", now.title, now.body))
+                changes.append(Change(now.kind, "new", now.title, now.body, now.ref))
             elif then.body != now.body:
-                changes.append(Change(now.kind, "updated", now.title, now.body))
+                changes.append(Change(now.kind, "updated", now.title, now.body, now.ref))
         for key, then in before.items():
             if key not in after and then.kind == "modal":
                 changes.append(Change("modal", "closed", then.title, ""))
@@ -416,18 +444,45 @@ class ConsoleSession:
             lambda: self.driver.slash(self.user, self.channel, command, args.strip())
         )
 
-    async def click(self, label: str, channel: str | None = None) -> Step:
+    async def click(
+        self, label: str, channel: str | None = None, message: int | None = None
+    ) -> Step:
         """Click a button (or pick an overflow/select option) by its label.
 
         With a modal open, in the modal; else in ``channel`` (default: the current one),
-        then in the other channels, newest first, moving there when found.
+        then in the other channels, newest first, moving there when found. ``message``
+        names which message of the channel (its number on screen); without it the newest
+        showing the label is clicked. The step says which message was clicked.
         """
-        if self.top_modal() is not None and channel is None:
+        if self.top_modal() is not None and channel is None and message is None:
             chosen = resolve(label, self.labels().clickable)
             return await self._act(lambda: self.driver.click(self.user, chosen))
-        where, chosen = self._find_clickable(label, channel)
+        if message is not None:
+            where = self._channels_to_search(channel)[0]
+            target = self.message_numbered(message, where)
+            chosen = resolve(label, labels_of([target]).clickable)
+            others: list[Message] = []
+        else:
+            where, chosen = self._find_clickable(label, channel)
+            showing = [m for m in self.messages(where, limit=None) if _shows(m, chosen)]
+            target, others = showing[-1], showing[:-1]
         self._channels[self.user] = where
-        return await self._act(lambda: self.driver.click(self.user, chosen, channel=where))
+        said = self._clicked(chosen, target, others)
+        step = await self._act(
+            lambda: self.driver.click(self.user, chosen, channel=where, message_ts=target.ts)
+        )
+        return replace(step, clicked=said)
+
+    def _clicked(self, label: str, target: Message, others: Sequence[Message]) -> str:
+        """`clicked “Approve” on message 3 in #approvals`, and how to pick another one."""
+        said = (
+            f"clicked “{label}” on message {self.number_of(target)} "
+            f"in {self._channel_label(target.channel)}"
+        )
+        if others:
+            numbers = ", ".join(str(self.number_of(m)) for m in others)
+            said += f" (also on {numbers}: say “click {label} on {self.number_of(others[-1])}”)"
+        return said
 
     def _find_clickable(self, label: str, channel: str | None) -> tuple[str, str]:
         """The channel whose messages show ``label``, and the label as shown there."""

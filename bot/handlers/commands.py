@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.lists import help_message, requests_message, search_message, spares_message
 from bot.domain.assignment import Assignment
-from bot.domain.phone import TOLLFREE_PREFIXES, Kind
+from bot.domain.phone import TOLLFREE_PREFIXES, Kind, parse_query
 from bot.handlers.buy import open_buy_modal
 from bot.handlers.kit import Track, actor_of, kit_of
 from bot.service.errors import InvalidInput
@@ -61,46 +61,79 @@ class _Usage(Exception):
     pass
 
 
+def _is_query_word(word: str) -> bool:
+    """A piece of an area code or prefix as people type it: `415`, `(415)`, `555-0123`, `+1`."""
+    return not word.startswith(("<", "@")) and any(c.isdigit() for c in word)
+
+
+def _kind_of(query: str) -> Kind:
+    """`800` (or `1-800`) is toll-free; any other digits are a local area code."""
+    digits = "".join(c for c in query if c.isascii() and c.isdigit())
+    if len(digits) == 4 and digits.startswith("1"):
+        digits = digits[1:]
+    return Kind.TOLLFREE if digits in TOLLFREE_PREFIXES else Kind.LOCAL
+
+
+def _checked(kind: Kind, query: str) -> str:
+    """The query, refused here (with what is accepted) rather than after the ack."""
+    parse_query(kind, query)
+    return query
+
+
 def _buy(args: list[str]) -> Buy:
+    """`buy [local|tollfree] [AREA-CODE|PREFIX] [for] [TARGET]`."""
     kind: Kind | None = None
-    query: str | None = None
     target: Assignment | None = None
     rest = list(args)
     if rest and rest[0].lower() in KIND_WORDS:
         kind = KIND_WORDS[rest.pop(0).lower()]
-        if rest and rest[0].lower() != "for":
-            query = rest.pop(0)
+    words: list[str] = []
+    while rest and _is_query_word(rest[0]):
+        words.append(rest.pop(0))
+    query = " ".join(words) or None
     if rest and rest[0].lower() == "for":
         rest.pop(0)
         if not rest:
             raise _Usage("Say who to buy for: main, conference, faxbox or @user.")
         target = Assignment.parse(rest.pop(0))
-    elif rest and kind is None:
-        target = Assignment.parse(rest.pop(0))  # `buy @user`, `buy conference`
+    elif len(rest) == 1:
+        target = Assignment.parse(rest.pop(0))  # `buy @user`, `buy 415 conference`
     if rest:
         raise _Usage(f"I did not understand “{' '.join(rest)}” after `buy`.")
+    if query is not None:
+        kind = kind or _kind_of(query)
+        query = _checked(kind, query)
     return Buy(kind, query, target)
 
 
+def _is_quantity_word(word: str) -> bool:
+    # Two digits at most: `(415) 555` is an area code and exchange, not 555 numbers.
+    return (word.isdigit() and len(word) <= 2) or word.isalpha()
+
+
 def _search(args: list[str]) -> Search:
+    """`search [local|tollfree] [AREA-CODE|PREFIX] [HOW-MANY]`."""
     rest = list(args)
     kind: Kind | None = None
     if rest and rest[0].lower() in KIND_WORDS:
         kind = KIND_WORDS[rest.pop(0).lower()]
-    if not rest:
-        raise _Usage("Say what to search: `/numbers search local 415` or `search tollfree 800`.")
-    query = rest.pop(0)
-    if kind is None:
-        kind = Kind.TOLLFREE if query.strip("()+-") in TOLLFREE_PREFIXES else Kind.LOCAL
+    if not rest and kind is None:
+        raise _Usage(
+            "Say what to search: `/numbers search local 415`, `search tollfree 800`, "
+            "or `search local` for any area code."
+        )
     quantity = 10
-    if rest:
-        raw = rest.pop(0)
+    # One or two digits can only be a quantity (area codes and prefixes have three).
+    if rest and _is_quantity_word(rest[-1]) and (len(rest) > 1 or rest[-1].isdigit()):
+        raw = rest.pop()
         if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_QUANTITY:
-            raise _Usage(f"The quantity is a number from 1 to {MAX_QUANTITY}, not “{raw}”.")
+            raise _Usage(
+                f"How many numbers to show is a number from 1 to {MAX_QUANTITY}, not “{raw}”."
+            )
         quantity = int(raw)
-    if rest:
-        raise _Usage(f"I did not understand “{' '.join(rest)}” after `search`.")
-    return Search(kind, query, quantity)
+    query = " ".join(rest)
+    kind = kind or _kind_of(query)
+    return Search(kind, _checked(kind, query) if query else "", quantity)
 
 
 def parse_command(text: str) -> Command:
@@ -166,7 +199,8 @@ async def on_numbers(
         found = await kit.services.numbers.search(
             actor, parsed.kind, parsed.query, quantity=parsed.quantity
         )
-        label = f"{KIND_LABEL[found.query.kind]} {found.query.prefix}"
+        query = found.query
+        label = f"{KIND_LABEL[query.kind]} {query.npa}" + (f"-{query.nxx}" if query.nxx else "")
         text, blocks = search_message(label, found.all)
     elif isinstance(parsed, Spare):
         text, blocks = spares_message(await kit.services.numbers.spares(actor))

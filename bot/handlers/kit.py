@@ -14,6 +14,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from bot.config import Settings
 from bot.handlers.errors import tell
 from bot.handlers.roles import Roles
+from bot.handlers.teams import INSTALLED_TEAM_KEY, USER_TEAM_KEY
 from bot.service.container import Services
 from bot.service.context import Actor
 
@@ -89,6 +90,7 @@ async def actor_of(context: AsyncBoltContext, channel_id: str | None = None) -> 
     user_id = context.user_id
     if not user_id:
         raise RuntimeError("this request names no user")
+    installed = context.get(INSTALLED_TEAM_KEY) or context.team_id or ""
     return await kit_of(context).roles.actor(
-        user_id, context.team_id or "", channel_id or context.channel_id
+        user_id, installed, channel_id or context.channel_id, team_id=context.get(USER_TEAM_KEY)
     )

@@ -54,13 +54,24 @@ class Roles:
         self._groups: _TtlCache[frozenset[str]] = _TtlCache(ttl, clock)
         self._owners: _TtlCache[bool] = _TtlCache(ttl, clock)
 
-    async def actor(self, user_id: str, workspace_id: str, channel_id: str | None = None) -> Actor:
+    async def actor(
+        self,
+        user_id: str,
+        workspace_id: str,
+        channel_id: str | None = None,
+        *,
+        team_id: str | None = None,
+    ) -> Actor:
+        """`workspace_id` is the installation's team, `team_id` the person's own."""
+        if team_id is not None and team_id != workspace_id:
+            # Slack Connect: their own workspace's admins are not ours. No lookups.
+            return Actor(user_id, workspace_id, channel_id=channel_id, team_id=team_id)
         if self.settings.admins:
             is_admin = user_id in await self._members(self.settings.admins)
         else:
             is_admin = await self._workspace_admin(user_id)
         is_approver = user_id in await self._members(self.settings.approvers)
-        return Actor(user_id, workspace_id, is_admin, is_approver, channel_id)
+        return Actor(user_id, workspace_id, is_admin, is_approver, channel_id, team_id)
 
     async def approvers(self) -> list[str]:
         """Every approver's user id (groups expanded), in a stable order."""

@@ -26,17 +26,45 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+EXTERNAL = (
+    "You are in another organization's workspace (Slack Connect); numbers-bot answers only "
+    "members of the workspace it is installed in. Ask someone there."
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """The person acting, with the roles the Slack layer resolved for them."""
+    """The person acting, with the roles the Slack layer resolved for them.
+
+    `workspace_id` is the installation's workspace: every read and write is scoped to
+    it. `team_id` is the person's own team when the Slack layer knows it; a person of
+    another team (Slack Connect) holds no role here, whatever the settings say.
+    """
 
     user_id: str
     workspace_id: str
     is_admin: bool = False
     is_approver: bool = False
     channel_id: str | None = None
+    team_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.is_external:
+            # Roles are checked as flags all over the service layer: clear them here once.
+            object.__setattr__(self, "is_admin", False)
+            object.__setattr__(self, "is_approver", False)
+
+    @property
+    def is_external(self) -> bool:
+        return self.team_id is not None and self.team_id != self.workspace_id
+
+    def require_member(self, doing: str) -> None:
+        """Refuse people of other workspaces, even for reading."""
+        if self.is_external:
+            raise NotAllowed(EXTERNAL)
 
     def require_admin(self, doing: str) -> None:
+        self.require_member(doing)
         if not self.is_admin:
             raise NotAllowed(f"Only numbers admins can {doing}. Ask an admin of this workspace.")
 

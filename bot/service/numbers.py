@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
+from itertools import zip_longest
 
 from bot.domain.assignment import MAX_PER_ACCOUNT, Assignment, AssignmentKind
 from bot.domain.errors import Conflict, InvalidInput, NotFound
-from bot.domain.phone import Kind, SearchQuery, parse_number, parse_query, place_of
+from bot.domain.phone import (
+    TOLLFREE_PREFIXES,
+    Kind,
+    SearchQuery,
+    parse_number,
+    parse_query,
+    place_of,
+)
 from bot.domain.records import (
     AccountInfo,
     AuditEntry,
@@ -24,6 +33,34 @@ from storage.uow import ConstraintViolation, UnitOfWork
 
 MAX_SEARCH = 50
 MAX_PAGE = 50
+# An empty area code searches the account's own area codes (at most this many, read
+# from this many of its numbers), or these when it has none (docs/decisions/input.md).
+ANY_AREA_CODES = 3
+AREA_CODE_SAMPLE = 200
+DEFAULT_AREA_CODES = ("415", "212", "312")
+
+
+def _kind(kind: Kind | str) -> Kind:
+    try:
+        return Kind(kind)
+    except ValueError:
+        raise InvalidInput("kind", "Choose Local or Toll-free.") from None
+
+
+def _any_query(queries: tuple[SearchQuery, ...]) -> SearchQuery:
+    """The query shown for a search of several prefixes: they are named for people in
+    `npa` (`area code 415, 212 or 312`), which the builders print as the prefix."""
+    codes = [q.prefix for q in queries]
+    named = codes[0] if len(codes) == 1 else f"{', '.join(codes[:-1])} or {codes[-1]}"
+    return SearchQuery(queries[0].kind, named)
+
+
+def _interleave(found: list[list[str]], quantity: int) -> list[str]:
+    """Take from each search in turn, so every prefix searched is represented."""
+    merged: list[str] = []
+    for row in zip_longest(*found):
+        merged += [n for n in row if n is not None and n not in merged]
+    return merged[:quantity]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,19 +107,30 @@ class NumberService:
         quantity: int = 10,
         channel_id: str | None = None,
     ) -> SearchResult:
-        """Spares that match first (free), then what the carrier offers."""
+        """Spares that match first (free), then what the carrier offers.
+
+        Empty `text` means any area code (or any toll-free prefix): see `_any_queries`.
+        """
         actor.require_admin("search for numbers")
         if not 1 <= quantity <= MAX_SEARCH:
             raise InvalidInput("quantity", f"Ask for 1 to {MAX_SEARCH} numbers.")
-        query = parse_query(kind, text)
+        kind, wanted = _kind(kind), text.strip()
+        queries: tuple[SearchQuery, ...] = (parse_query(kind, wanted),) if wanted else ()
         plan = self.deps.settings.plan
-        rate = plan.rate(query.kind).monthly
         async with self.accounts.reading(actor, channel_id) as (uow, account):
+            queries = queries or await self._any_queries(uow, account, kind)
+            query = queries[0] if len(queries) == 1 else _any_query(queries)
             spares = await self.deps.backend.spares(
-                uow, account, kind=query.kind, prefix=query.prefix, limit=quantity
+                uow,
+                account,
+                kind=query.kind,
+                prefix=query.prefix if len(queries) == 1 else None,
+                limit=quantity,
             )
+        rate = plan.rate(query.kind).monthly
         async with self.deps.uow(write=False) as uow:
-            found = await self.deps.backend.search(uow, query, quantity, self.deps.clock())
+            now = self.deps.clock()
+            found = [await self.deps.backend.search(uow, q, quantity, now) for q in queries]
         return SearchResult(
             query=query,
             account=account,
@@ -90,8 +138,27 @@ class NumberService:
                 AvailableNumber(s.e164, s.kind, place_of(s.e164), Decimal("0"), spare=True)
                 for s in spares
             ),
-            available=tuple(AvailableNumber(n, query.kind, place_of(n), rate) for n in found),
+            available=tuple(
+                AvailableNumber(n, query.kind, place_of(n), rate)
+                for n in _interleave(found, quantity)
+            ),
         )
+
+    async def _any_queries(
+        self, uow: UnitOfWork, account: AccountInfo, kind: Kind
+    ) -> tuple[SearchQuery, ...]:
+        """What "any" searches: every toll-free prefix; for local numbers the area codes
+        the account already has (most numbers first), else a few common ones."""
+        if kind is Kind.TOLLFREE:
+            return tuple(SearchQuery(Kind.TOLLFREE, p) for p in TOLLFREE_PREFIXES)
+        owned = await self.deps.backend.list_numbers(
+            uow, account, NumberFilter(kind=Kind.LOCAL), after=None, limit=AREA_CODE_SAMPLE
+        )
+        counted = Counter(n.e164[2:5] for n in owned)
+        codes = [code for code, _ in counted.most_common(ANY_AREA_CODES)] or list(
+            DEFAULT_AREA_CODES
+        )
+        return tuple(SearchQuery(Kind.LOCAL, code) for code in codes)
 
     async def _account(self, uow: UnitOfWork, actor: Actor, channel_id: str | None) -> AccountInfo:
         return await self.accounts.resolve_in(
@@ -162,9 +229,11 @@ class NumberService:
         )
 
     async def history(self, actor: Actor, number: str) -> list[AuditEntry]:
+        """The number's audit trail in the actor's workspace only."""
+        actor.require_member("read a number's history")
         e164 = parse_number(number)
         async with self.deps.uow(write=False) as uow:
-            return await uow.audit.for_number(e164)
+            return await uow.audit.for_number(actor.workspace_id, e164)
 
     # --- changing -----------------------------------------------------------------
 

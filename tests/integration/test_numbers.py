@@ -40,7 +40,7 @@ async def _owned(rt: Runtime, admin: Actor, manager: Actor, count: int = 3) -> l
         ("local", "41", "area_code"),
         ("local", "415-011", "area_code"),
         ("tollfree", "801", "prefix"),
-        ("tollfree", "", "prefix"),
+        ("fax", "", "kind"),
         ("fax", "415", "kind"),
     ],
 )
@@ -53,7 +53,7 @@ async def test_search_refuses_bad_input(
     assert err.value.message
 
 
-@pytest.mark.parametrize("text", ["415", "(415)", "415-555", "+1 415", " 1 415 "])
+@pytest.mark.parametrize("text", ["415", "(415)", "415-629", "+1 415", " 1 415 "])
 async def test_search_accepts_what_people_type(runtime: Runtime, admin: Actor, text: str) -> None:
     result = await runtime.services.numbers.search(admin, "local", text, quantity=5)
     assert len(result.available) == 5

@@ -1,0 +1,18 @@
+"""What people of another workspace (Slack Connect) see instead of the app."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import MarkdownTextObject, PlainTextObject, SectionBlock
+from slack_sdk.models.views import View
+
+from bot.blocks.text import escape
+
+
+def outsider_modal(text: str) -> View:
+    """Replaces a submitted modal: nothing was done, and why."""
+    return View(
+        type="modal",
+        title=PlainTextObject(text="numbers-bot"),
+        close=PlainTextObject(text="Close"),
+        blocks=[SectionBlock(text=MarkdownTextObject(text=escape(text)))],
+    )
