@@ -268,7 +268,9 @@ async def on_submit(ack: AsyncAck, body: Json, context: AsyncBoltContext) -> Non
         await ack(response_action="errors", errors=field_errors(exc, fields, first))
         return
     await ack()
-    await kit.cards.post_billing_card(request, form.meta.channel_id, form.meta.response_url)
+    await kit.cards.post_billing_card(
+        request, form.meta.channel_id, form.meta.response_url, trigger_id=body.get("trigger_id")
+    )
 
 
 def register(app: AsyncApp, track: Track) -> None:
