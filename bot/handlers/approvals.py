@@ -24,7 +24,7 @@ from bot.handlers.errors import field_errors
 from bot.handlers.kit import Kit, Track, actor_of, kit_of
 from bot.service.context import Actor
 from bot.service.errors import Conflict, NumbersBotError, StaleRequest
-from bot.service.purchases import PurchaseService
+from bot.service.purchases import HoldExpired, PurchaseService
 
 Json = dict[str, Any]
 T = TypeVar("T")
@@ -71,6 +71,8 @@ async def _card_click(
         return kit, await move(kit.services.purchases, actor, ref.request_id)
     except Conflict as exc:
         await _tell(kit, body, respond, _stale(exc))
+        if isinstance(exc, HoldExpired):  # this click expired it: its cards say so now
+            await kit.cards.announce(exc.request, response_url=_ephemeral_card_url(body))
         return None
 
 
@@ -129,6 +131,8 @@ async def on_reject_submit(ack: AsyncAck, body: Json, context: AsyncBoltContext)
     except Conflict as exc:
         text = _stale(exc)
         await ack(response_action="errors", errors={BlockId.REJECT_REASON: text})
+        if isinstance(exc, HoldExpired):
+            await kit.cards.announce(exc.request)
         return
     except NumbersBotError as exc:
         errors = field_errors(exc, {"reason": BlockId.REJECT_REASON}, BlockId.REJECT_REASON)

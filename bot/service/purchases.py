@@ -37,6 +37,14 @@ MAX_PER_REQUEST = 50
 Progress = Callable[[PurchaseRequestRecord], Awaitable[None]]
 
 
+class HoldExpired(StaleRequest):
+    """A click found the hold run out and expired the request itself.
+
+    Nobody else will announce this expiry (the worker only sees requests still
+    open), so whoever catches it redraws the cards and tells the requester.
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class Accepted:
     request: PurchaseRequestRecord
@@ -298,7 +306,7 @@ class PurchaseService:
             ):
                 await self._expire(uow, request, now)
                 await uow.commit()
-                raise StaleRequest(
+                raise HoldExpired(
                     "This request expired: its numbers were released. Search again.",
                     replace(request, state=RequestState.EXPIRED, updated_at=now),
                 )

@@ -334,6 +334,18 @@ async def test_an_expiry_mentions_the_requester(bot: Harness) -> None:
     assert reply.startswith("<@UADMIN> ") and "expired" in reply
 
 
+async def test_an_expiry_found_by_a_click_mentions_the_requester(bot: Harness) -> None:
+    # The hold ran out before the worker's next pass: the click itself expires the request.
+    await _quote(bot)
+    bot.clock.advance(minutes=16)
+    await bot.click_and_wait(ADMIN, "Accept", says(CHANNEL, "Expired at"), channel=CHANNEL)
+    assert "expired" in bot.ephemeral_texts(ADMIN)[-1]
+    await bot.until(lambda s: bool(bot.replies()))
+    (reply,) = bot.replies()
+    assert reply.startswith("<@UADMIN> ") and "expired" in reply
+    assert (await bot.worker.run_once()).expired == ()  # told once, not again by the worker
+
+
 async def test_the_person_numbers_were_bought_for_gets_a_dm(direct_bot: Harness) -> None:
     bot = direct_bot
     await bot.open_buy(text=f"buy <@{MEMBER}|dave>")
