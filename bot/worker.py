@@ -71,7 +71,7 @@ class Worker:
         purchases = self.services.purchases
         expired = await purchases.expire_holds()
         for request in expired:
-            await self.cards.refresh(request)
+            await self.cards.announce(request)
         active = await purchases.activation_sweep()
         for request in active:
             await self.cards.refresh(request)

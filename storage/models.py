@@ -182,6 +182,8 @@ class PurchaseRequest(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     accepted_at: Mapped[datetime | None]
+    # Who clicked Accept (the requester or an admin): four eyes keeps them from approving.
+    accepted_by: Mapped[str | None] = mapped_column(String(32))
     decided_by: Mapped[str | None] = mapped_column(String(32))
     decided_at: Mapped[datetime | None]
     reason: Mapped[str | None] = mapped_column(Text)

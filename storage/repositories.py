@@ -630,6 +630,7 @@ def _request(row: m.PurchaseRequest, items: Sequence[m.PurchaseItem]) -> Purchas
             for i in sorted(items, key=lambda i: i.position)
         ),
         accepted_at=row.accepted_at,
+        accepted_by=row.accepted_by,
         decided_by=row.decided_by,
         decided_at=row.decided_at,
         reason=row.reason,
@@ -776,6 +777,31 @@ class RequestsRepo:
         for item in items:
             by_request.setdefault(item.request_id, []).append(item)
         return [_request(r, by_request.get(r.id, [])) for r in rows]
+
+    async def pending_for_target(
+        self, account_id: str, target: Assignment, *, excluding: str | None = None
+    ) -> int:
+        """Numbers that open or running requests still mean to give this target."""
+        stmt = (
+            select(func.count())
+            .select_from(m.PurchaseItem)
+            .join(m.PurchaseRequest, m.PurchaseRequest.id == m.PurchaseItem.request_id)
+            .where(
+                m.PurchaseRequest.account_id == account_id,
+                m.PurchaseRequest.target == target.key,
+                m.PurchaseRequest.state.in_(
+                    [
+                        RequestState.QUOTED.value,
+                        RequestState.AWAITING_APPROVAL.value,
+                        RequestState.PROVISIONING.value,
+                    ]
+                ),
+                m.PurchaseItem.outcome == ItemOutcome.PENDING.value,
+            )
+        )
+        if excluding:
+            stmt = stmt.where(m.PurchaseRequest.id != excluding)
+        return int(await self.s.scalar(stmt) or 0)
 
     async def ids_in_state(self, state: RequestState, limit: int = 100) -> list[str]:
         rows = await self.s.scalars(

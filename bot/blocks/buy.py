@@ -65,6 +65,7 @@ class BuyForm:
     area_code: str = ""
     prefix: str | None = None
     notice: str | None = None  # a problem with the search fields, shown under them
+    target_notice: str | None = None  # the target is full (the faxbox), shown under it
     results: Results | None = None
     spares: tuple[NumberRecord, ...] | None = None  # after `Add from Spare Numbers`
     currency: str = "USD"
@@ -105,12 +106,21 @@ def _checkbox_groups(
     return blocks
 
 
+def target_notice_block(text: str) -> ContextBlock:
+    return ContextBlock(
+        block_id=BlockId.BUY_TARGET_NOTICE,
+        elements=[MarkdownTextObject(text=f":warning: {escape(text)}")],
+    )
+
+
 def _target_blocks(form: BuyForm) -> list[Block]:
     options = {kind: _option(text, kind.value) for kind, text in TARGET_LABELS.items()}
-    return [
+    blocks: list[Block] = [
         InputBlock(
             block_id=BlockId.BUY_TARGET,
             label="Buy for",
+            # Picking a target tells the app at once, so a full faxbox is said before a search.
+            dispatch_action=True,
             element=StaticSelectElement(
                 action_id=ActionId.BUY_TARGET,
                 placeholder="Choose a target",
@@ -130,6 +140,9 @@ def _target_blocks(form: BuyForm) -> list[Block]:
             ),
         ),
     ]
+    if form.target_notice:
+        blocks.append(target_notice_block(form.target_notice))
+    return blocks
 
 
 def _search_blocks(form: BuyForm) -> list[Block]:
@@ -282,6 +295,33 @@ def opening_modal(form: BuyForm) -> dict[str, Any]:
     view = dict(_opening_modal(replace(form, meta=BuyMeta())))
     view["private_metadata"] = form.meta.dump()
     return view
+
+
+_VIEW_KEYS = ("type", "callback_id", "title", "submit", "close", "private_metadata")
+
+
+def with_target_notice(view: dict[str, Any], text: str | None) -> dict[str, Any] | None:
+    """The open modal as it is, with the target's notice shown or removed.
+
+    Everything else (a search's results, what the user typed) stays; None when
+    nothing would change, so the modal is not redrawn for nothing.
+    """
+    blocks: list[dict[str, Any]] = list(view.get("blocks") or [])
+    kept = [b for b in blocks if b.get("block_id") != BlockId.BUY_TARGET_NOTICE]
+    if text is None and len(kept) == len(blocks):
+        return None
+    if text is not None:
+        notice = target_notice_block(text).to_dict()
+        if notice in blocks:
+            return None
+        at = next(
+            (i + 1 for i, b in enumerate(kept) if b.get("block_id") == BlockId.BUY_USER),
+            len(kept),
+        )
+        kept.insert(at, notice)
+    redrawn = {key: view[key] for key in _VIEW_KEYS if key in view}
+    redrawn["blocks"] = kept
+    return redrawn
 
 
 def spares_added_modal(text: str) -> View:

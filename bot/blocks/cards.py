@@ -79,6 +79,15 @@ def _decided(request: PurchaseRequestRecord) -> str:
     return f"{mention(request.decided_by or request.requester_id)} at {when(request.decided_at)}"
 
 
+def _accepter(request: PurchaseRequestRecord) -> str:
+    return mention(request.accepted_by or request.requester_id)
+
+
+def _cancelled_by_bot(request: PurchaseRequestRecord) -> bool:
+    """Cancelled by the bot itself (nobody could see or decide it): no decider is named."""
+    return request.state is RequestState.CANCELLED and not request.decided_by
+
+
 def status_text(request: PurchaseRequestRecord, *, for_approver: bool = False) -> str:
     state = request.state
     n = len(request.items)
@@ -95,7 +104,7 @@ def status_text(request: PurchaseRequestRecord, *, for_approver: bool = False) -
         if for_approver:
             return f"*Approve* or *Reject*. {held}"
         return (
-            f":hourglass: Accepted by {mention(request.requester_id)}; awaiting approval. "
+            f":hourglass: Accepted by {_accepter(request)}; awaiting approval. "
             f"The numbers are held until {when(request.hold_expires_at)}."
         )
     if state is RequestState.PROVISIONING:
@@ -120,6 +129,12 @@ def status_text(request: PurchaseRequestRecord, *, for_approver: bool = False) -
     if state is RequestState.REJECTED:
         reason = f": “{escape(request.reason)}”" if request.reason else "."
         return f":no_entry: Rejected by {_decided(request)}{reason} Nothing was bought."
+    if _cancelled_by_bot(request):
+        why = escape(request.reason or "nobody could act on it")
+        return (
+            f":warning: Cancelled at {when(request.updated_at)}: {why}. Nothing was bought "
+            "and the numbers were released."
+        )
     if state is RequestState.CANCELLED:
         return f":heavy_multiplication_x: Cancelled by {_decided(request)}. Nothing was bought."
     return (
@@ -137,9 +152,11 @@ def _button(
 
 def _title(request: PurchaseRequestRecord, account_name: str) -> str:
     target = target_text(request.target.label, request.target.user_id)
+    accepted = f", accepted by {mention(request.accepted_by)}" if request.accepted_by else ""
     return (
         f"*Buy {count(len(request.items))}* for *{target}* "
-        f"on account *{escape(account_name)}* (requested by {mention(request.requester_id)})"
+        f"on account *{escape(account_name)}* "
+        f"(requested by {mention(request.requester_id)}{accepted})"
     )
 
 
@@ -202,13 +219,15 @@ def stale_text(request: PurchaseRequestRecord) -> str:
         return "This request is still waiting for its requester to accept it."
     if state is RequestState.AWAITING_APPROVAL:
         when_ = when(request.accepted_at)
-        return f"This request was already accepted by {mention(request.requester_id)} at {when_}."
+        return f"This request was already accepted by {_accepter(request)} at {when_}."
+    if _cancelled_by_bot(request):
+        return f"This request was already cancelled at {when(request.updated_at)}."
     if state in (RequestState.REJECTED, RequestState.CANCELLED):
         return f"This request was already {state.value} by {_decided(request)}."
     if request.decided_by:
         return f"This request was already approved by {_decided(request)}."
     when_ = when(request.accepted_at)
-    return f"This request was already accepted by {mention(request.requester_id)} at {when_}."
+    return f"This request was already accepted by {_accepter(request)} at {when_}."
 
 
 def bought_text(request: PurchaseRequestRecord) -> str:
@@ -226,6 +245,58 @@ def bought_text(request: PurchaseRequestRecord) -> str:
     for item in failed:
         lines.append(f"• {escape(display(item.number))} failed: {escape(item.reason or 'unknown')}")
     return "\n".join(lines)
+
+
+def given_text(request: PurchaseRequestRecord) -> str | None:
+    """The DM to the person numbers were bought for (when someone else bought them)."""
+    user = request.target.user_id
+    bought = request.items_with(ItemOutcome.BOUGHT)
+    if not user or user == request.requester_id or not bought:
+        return None
+    names = ", ".join(escape(display(i.number)) for i in bought)
+    return (
+        f"{mention(request.requester_id)} got you {count(len(bought), 'new number')}: "
+        f"{names}. {ACTIVE_WITHIN}"
+    )
+
+
+def moved_text(request: PurchaseRequestRecord) -> str | None:
+    """The @-mention for a request that ended without a purchase, None for other moves."""
+    who = mention(request.requester_id)
+    what = f"your purchase of {count(len(request.items))}"
+    if request.state is RequestState.REJECTED:
+        reason = f": “{escape(request.reason)}”" if request.reason else "."
+        return (
+            f"{who} {what} was rejected by {_decided(request)}{reason} "
+            "Nothing was bought and the numbers were released."
+        )
+    if request.state is RequestState.EXPIRED:
+        return (
+            f"{who} {what} expired at {when(request.updated_at)}: the hold ran out and the "
+            "numbers were released. Search again to buy."
+        )
+    if _cancelled_by_bot(request):
+        why = escape(request.reason or "nobody could act on it")
+        return (
+            f"{who} {what} was cancelled: {why}. Nothing was bought and the numbers were "
+            "released. Search again to buy."
+        )
+    return None
+
+
+def unposted_modal(request: PurchaseRequestRecord) -> View:
+    """Said where the user last was when their billing card could be shown nowhere."""
+    text = (
+        f":warning: I could not show you the billing card for {count(len(request.items))} "
+        "(Slack refused every way to post it), so I cancelled the request and released "
+        "the numbers. Nothing was bought. Try again in a moment."
+    )
+    return View(
+        type="modal",
+        title=PlainTextObject(text="Buy Numbers"),
+        close=PlainTextObject(text="Close"),
+        blocks=[_md(text)],
+    )
 
 
 def active_text(request: PurchaseRequestRecord) -> str:

@@ -40,6 +40,7 @@ class BlockId(StrEnum):
     BUY_AREA_CODE = "buy.area_code"
     BUY_PREFIX = "buy.prefix"
     BUY_NOTICE = "buy.notice"
+    BUY_TARGET_NOTICE = "buy.target_notice"
     BUY_BUTTONS = "buy.buttons"
     BUY_RESULTS = "buy.results"  # prefix: buy.results.<query>.<n>
     BUY_SPARES = "buy.spares"  # prefix: buy.spares.<n>

@@ -101,6 +101,7 @@ class PurchaseRequestRecord:
     updated_at: datetime
     items: tuple[PurchaseItemRecord, ...] = ()
     accepted_at: datetime | None = None
+    accepted_by: str | None = None
     decided_by: str | None = None
     decided_at: datetime | None = None
     reason: str | None = None

@@ -15,16 +15,16 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.blocks.cards import reject_modal, stale_text
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.payloads import CardRef, RejectMeta
+from bot.handlers.cards import post_response
 from bot.handlers.errors import field_errors
 from bot.handlers.kit import Kit, Track, actor_of, kit_of
 from bot.service.context import Actor
 from bot.service.errors import Conflict, NumbersBotError, StaleRequest
-from bot.service.purchases import PurchaseService
+from bot.service.purchases import HoldExpired, PurchaseService
 
 Json = dict[str, Any]
 T = TypeVar("T")
@@ -53,9 +53,7 @@ async def _tell(kit: Kit, body: Json, respond: AsyncRespond, text: str) -> None:
     if kit.http is None or not url:
         await respond(text=text, response_type="ephemeral", replace_original=False)
         return
-    await AsyncWebhookClient(url, session=kit.http).send(
-        text=text, response_type="ephemeral", replace_original=False
-    )
+    await post_response(url, kit.http, text=text, response_type="ephemeral", replace_original=False)
 
 
 async def _card_click(
@@ -73,6 +71,8 @@ async def _card_click(
         return kit, await move(kit.services.purchases, actor, ref.request_id)
     except Conflict as exc:
         await _tell(kit, body, respond, _stale(exc))
+        if isinstance(exc, HoldExpired):  # this click expired it: its cards say so now
+            await kit.cards.announce(exc.request, response_url=_ephemeral_card_url(body))
         return None
 
 
@@ -85,11 +85,7 @@ async def on_accept(
     kit, accepted = clicked
     url = _ephemeral_card_url(body)
     if accepted.needs_approval:
-        await kit.cards.post_approval_cards(accepted.request)
-        # Reloaded: the approval cards' places are on it now, so they are redrawn too.
-        await kit.cards.refresh(
-            await kit.services.purchases.reload(accepted.request.id), response_url=url
-        )
+        await kit.cards.ask_approvers(accepted.request, response_url=url)
         return
     await kit.cards.refresh(accepted.request, response_url=url)
     await kit.cards.provision(accepted.request.id, response_url=url)
@@ -135,13 +131,15 @@ async def on_reject_submit(ack: AsyncAck, body: Json, context: AsyncBoltContext)
     except Conflict as exc:
         text = _stale(exc)
         await ack(response_action="errors", errors={BlockId.REJECT_REASON: text})
+        if isinstance(exc, HoldExpired):
+            await kit.cards.announce(exc.request)
         return
     except NumbersBotError as exc:
         errors = field_errors(exc, {"reason": BlockId.REJECT_REASON}, BlockId.REJECT_REASON)
         await ack(response_action="errors", errors=errors)
         return
     await ack()
-    await kit.cards.refresh(request)
+    await kit.cards.announce(request)
 
 
 async def on_retry(
@@ -152,7 +150,9 @@ async def on_retry(
     kit, ref = kit_of(context), _ref(body)
     actor = await actor_of(context)
     request = await kit.services.purchases.retry(actor, ref.request_id)
-    await kit.cards.post_billing_card(request, request.channel_id, body.get("response_url"))
+    await kit.cards.post_billing_card(
+        request, request.channel_id, body.get("response_url"), trigger_id=body.get("trigger_id")
+    )
 
 
 def register(app: AsyncApp, track: Track) -> None:

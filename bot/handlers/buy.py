@@ -19,12 +19,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.buy import BuyForm, Results, buy_modal, opening_modal
+from bot.blocks.buy import BuyForm, Results, buy_modal, opening_modal, with_target_notice
 from bot.blocks.buy import spares_added_modal as done_modal
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.payloads import BuyMeta
 from bot.blocks.text import count, escape, target_text
-from bot.domain.assignment import Assignment, AssignmentKind
+from bot.domain.assignment import MAX_PER_ACCOUNT, Assignment, AssignmentKind
 from bot.domain.phone import Kind, SearchQuery, parse_query
 from bot.handlers.errors import UNEXPECTED, field_errors
 from bot.handlers.kit import Kit, Track, actor_of, kit_of
@@ -100,12 +100,21 @@ def _input_blocks(view: Json, prefix: str) -> list[str]:
 # --- drawing ----------------------------------------------------------------------------
 
 
-async def _redraw(client: AsyncWebClient, view: Json, modal: View) -> None:
+async def _redraw(client: AsyncWebClient, view: Json, modal: View | Json) -> None:
     try:
         await client.views_update(view_id=view["id"], hash=view.get("hash"), view=modal)
     except SlackApiError as exc:
         # hash_conflict: the user changed the modal meanwhile; their newer action redraws it.
         log.info("views.update skipped: %s", exc.response.get("error"))
+
+
+async def _target_notice(kit: Kit, actor: Actor, form: BuyForm) -> str | None:
+    """Why the chosen target cannot take a number (the faxbox has one), or None."""
+    if form.target not in MAX_PER_ACCOUNT:
+        return None
+    return await kit.services.purchases.target_room(
+        actor, Assignment(form.target), channel_id=form.meta.channel_id
+    )
 
 
 async def _with_search(kit: Kit, actor: Actor, form: BuyForm) -> BuyForm:
@@ -143,8 +152,12 @@ async def open_buy_modal(
         currency=kit.settings.plan.currency,
     )
     opened = await client.views_open(trigger_id=trigger_id, view=opening_modal(form))
+    notice = await _target_notice(kit, actor, form)
     if kind is not None and query:
-        await _redraw(client, opened["view"], buy_modal(await _with_search(kit, actor, form)))
+        form = await _with_search(kit, actor, form)
+    elif notice is None:
+        return
+    await _redraw(client, opened["view"], buy_modal(replace(form, target_notice=notice)))
 
 
 # --- listeners --------------------------------------------------------------------------
@@ -155,9 +168,30 @@ async def on_kind(
 ) -> None:
     """`Local` / `Toll-free`: swap the area code input for the prefix select."""
     await ack()
+    kit = kit_of(context)
     form, _, _ = read_form(body["view"])
-    form = replace(form, currency=kit_of(context).settings.plan.currency)
+    form = replace(form, currency=kit.settings.plan.currency)
+    if form.target in MAX_PER_ACCOUNT:
+        actor = await actor_of(context, form.meta.channel_id)
+        form = replace(form, target_notice=await _target_notice(kit, actor, form))
     await _redraw(client, body["view"], buy_modal(form))
+
+
+async def on_target(
+    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """A target was picked: say at once when it is full, before the user searches."""
+    await ack()
+    kit = kit_of(context)
+    form, _, _ = read_form(body["view"])
+    notice = None
+    if form.target in MAX_PER_ACCOUNT:
+        actor = await actor_of(context, form.meta.channel_id)
+        notice = await _target_notice(kit, actor, form)
+    redrawn = with_target_notice(body["view"], notice)
+    if redrawn is None:
+        return  # nothing to say or take back: the modal stays as the user has it
+    await _redraw(client, body["view"], redrawn)
 
 
 async def _redraw_after(
@@ -173,6 +207,7 @@ async def _redraw_after(
     form, _, _ = read_form(body["view"])
     form = replace(form, currency=kit.settings.plan.currency)
     actor = await actor_of(context, form.meta.channel_id)
+    form = replace(form, target_notice=await _target_notice(kit, actor, form))
     await _redraw(client, body["view"], buy_modal(await step(kit, actor, form)))
 
 
@@ -286,10 +321,13 @@ async def on_submit(ack: AsyncAck, body: Json, context: AsyncBoltContext) -> Non
         await _give_back(kit, key)  # cancelled: no ack can follow, but the claim must go
         raise
     await ack()
-    await kit.cards.post_billing_card(request, form.meta.channel_id, form.meta.response_url)
+    await kit.cards.post_billing_card(
+        request, form.meta.channel_id, form.meta.response_url, trigger_id=body.get("trigger_id")
+    )
 
 
 def register(app: AsyncApp, track: Track) -> None:
+    app.action(ActionId.BUY_TARGET)(track(on_target))
     app.action(ActionId.BUY_KIND)(track(on_kind))
     app.action(ActionId.BUY_SEARCH)(track(on_search))
     app.action(ActionId.BUY_SHOW_SPARES)(track(on_show_spares))

@@ -4,6 +4,9 @@ The requester's billing card is posted by the bot (so it can be updated hours
 later with `chat.update`); its channel and ts are stored on the request, as
 are the approval cards', so any replica (or the worker) can redraw them.
 A failed redraw is logged, never raised: the request has moved either way.
+A card nobody can see is worse than none: a billing card that reaches the
+requester nowhere, or an approval that reaches no approver, cancels its
+request and gives the numbers back.
 """
 
 from __future__ import annotations
@@ -12,12 +15,20 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.blocks.cards import approval_card, billing_card, bought_text
+from bot.blocks.cards import (
+    approval_card,
+    billing_card,
+    bought_text,
+    given_text,
+    moved_text,
+    unposted_modal,
+)
 from bot.config import Settings
 from bot.domain.records import PurchaseRequestRecord
 from bot.domain.states import FINAL_REQUEST_STATES, ItemOutcome
@@ -26,11 +37,21 @@ from bot.service.container import Services
 
 log = logging.getLogger(__name__)
 
+# What a Slack call can fail with: an API error, the network, or a timeout.
+SLACK_FAILURES = (SlackApiError, aiohttp.ClientError, TimeoutError)
 CANNOT_POST = ("not_in_channel", "channel_not_found", "is_archived")
 INVITE_HINT = (
     ":information_source: I cannot post in this channel, so only you see this card and I "
     "cannot update it later. Invite me (`/invite @numbers-bot`) or use a public channel."
 )
+EPHEMERAL_HINT = (
+    ":information_source: I could not post this card in the channel, so only you see it "
+    "and I cannot update it later."
+)
+DM_HINT = ":information_source: I could not post this card where you asked, so it came here."
+NOT_SHOWN = "its billing card could not be shown to the requester"
+NO_DECIDER = "no approver other than the requester or the person who accepted it can decide it"
+NOT_DELIVERED = "no approver could be sent the approval card"
 # Redraw the card after every number for small purchases, every few for bulk ones
 # (chat.update is rate limited to about 50 a minute per channel).
 PROGRESS_EVERY = 5
@@ -38,6 +59,36 @@ PROGRESS_EVERY = 5
 
 def _dicts(blocks: Sequence[Block]) -> list[dict[str, Any]]:
     return [b.to_dict() for b in blocks]
+
+
+def _hint(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=text)])
+
+
+def failure_of(exc: BaseException) -> str:
+    """Slack's error code, or the kind of network failure."""
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error"))
+    return type(exc).__name__
+
+
+async def post_response(
+    url: str, session: aiohttp.ClientSession | None = None, **payload: Any
+) -> bool:
+    """POST to a response_url and check the answer; a failure is logged, never lost.
+
+    A response_url takes 5 posts in 30 minutes; past that Slack answers 404 `used_url`
+    (or `expired_url`), and the webhook client does not raise on it.
+    """
+    try:
+        response = await AsyncWebhookClient(url, session=session).send(**payload)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("response_url post failed: %s", failure_of(exc))
+        return False
+    if response.status_code != 200:
+        log.warning("response_url post failed: %s %s", response.status_code, response.body)
+        return False
+    return True
 
 
 class CardPublisher:
@@ -58,58 +109,107 @@ class CardPublisher:
 
     # --- posting ----------------------------------------------------------------------
 
+    async def _post(
+        self, channel: str, text: str, blocks: Sequence[Block]
+    ) -> tuple[str, str] | str:
+        """Post a card; its (channel, ts), or the reason it could not be posted."""
+        try:
+            posted = await self.client.chat_postMessage(
+                channel=channel, text=text, blocks=_dicts(blocks)
+            )
+        except SLACK_FAILURES as exc:
+            log.warning("card not posted to %s: %s", channel, failure_of(exc))
+            return failure_of(exc)
+        return str(posted["channel"]), str(posted["ts"])
+
     async def post_billing_card(
         self,
         request: PurchaseRequestRecord,
         channel_id: str | None,
         response_url: str | None = None,
-    ) -> None:
+        *,
+        trigger_id: str | None = None,
+    ) -> bool:
+        """Show the requester their card: the channel, else the command's response_url,
+        else a DM. Reaching them nowhere cancels the request (its numbers go back) and
+        says so in a modal when the submission's trigger_id still allows one."""
         text, blocks = billing_card(request, await self.account_name(request))
         target = channel_id or request.requester_id  # no channel: the requester's DM
-        try:
-            posted = await self.client.chat_postMessage(
-                channel=target, text=text, blocks=_dicts(blocks)
-            )
-        except SlackApiError as exc:
-            if exc.response.get("error") not in CANNOT_POST or not response_url:
-                raise
-            # A private channel without the bot: only the response_url reaches the user.
-            hint = ContextBlock(elements=[MarkdownTextObject(text=INVITE_HINT)])
-            await AsyncWebhookClient(response_url).send(
+        posted = await self._post(target, text, blocks)
+        if isinstance(posted, tuple):
+            await self._record_billing(request, posted)
+            return True
+        if response_url:
+            # Only the response_url reaches the user (a private channel without the bot).
+            hint = INVITE_HINT if posted in CANNOT_POST else EPHEMERAL_HINT
+            if await post_response(
+                response_url,
                 text=text,
-                blocks=_dicts([*blocks, hint]),
+                blocks=_dicts([*blocks, _hint(hint)]),
                 response_type="ephemeral",
                 replace_original=False,
-            )
-            return
-        await self.services.purchases.record_cards(
-            request.id, channel_id=str(posted["channel"]), message_ts=str(posted["ts"])
-        )
-
-    async def post_approval_cards(self, request: PurchaseRequestRecord) -> None:
-        """To the approvals channel, else a DM to each approver who may decide."""
-        text, blocks = approval_card(request, await self.account_name(request))
-        if self.settings.approvals_channel:
-            destinations = [self.settings.approvals_channel]
-        else:
-            destinations = []
-            for user in await self.roles.approvers():
-                own = user == request.requester_id
-                if own and not self.settings.approvals.allow_self_approval:
-                    continue
-                opened = await self.client.conversations_open(users=user)
-                destinations.append(str(opened["channel"]["id"]))
-        cards: list[tuple[str, str]] = []
-        for channel in destinations:
+            ):
+                return True
+        if target != request.requester_id:
+            in_dm = await self._post(request.requester_id, text, [*blocks, _hint(DM_HINT)])
+            if isinstance(in_dm, tuple):
+                await self._record_billing(request, in_dm)
+                return True
+        cancelled = await self.services.purchases.cancel_unreachable(request.id, NOT_SHOWN)
+        log.error("billing card of %s reached nobody: cancelled", request.id)
+        if trigger_id:
             try:
-                posted = await self.client.chat_postMessage(
-                    channel=channel, text=text, blocks=_dicts(blocks)
-                )
-            except SlackApiError as exc:
-                log.error("approval card to %s failed: %s", channel, exc.response.get("error"))
-                continue
-            cards.append((str(posted["channel"]), str(posted["ts"])))
-        await self.services.purchases.record_cards(request.id, approval_cards=cards)
+                await self.client.views_open(trigger_id=trigger_id, view=unposted_modal(cancelled))
+            except SLACK_FAILURES as exc:
+                log.error("cannot tell %s: %s", request.requester_id, failure_of(exc))
+        return False
+
+    async def _record_billing(self, request: PurchaseRequestRecord, at: tuple[str, str]) -> None:
+        await self.services.purchases.record_cards(request.id, channel_id=at[0], message_ts=at[1])
+
+    async def _approval_to(self, user: str, text: str, blocks: Sequence[Block]) -> tuple[str, str]:
+        opened = await self.client.conversations_open(users=user)
+        posted = await self.client.chat_postMessage(
+            channel=str(opened["channel"]["id"]), text=text, blocks=_dicts(blocks)
+        )
+        return str(posted["channel"]), str(posted["ts"])
+
+    async def post_approval_cards(self, request: PurchaseRequestRecord) -> PurchaseRequestRecord:
+        """To the approvals channel, else a DM to each approver who may decide.
+
+        Each approver on their own: one who cannot be reached (deactivated, gone) does
+        not keep the card from the others. When nobody who may decide can be told, the
+        request is cancelled at once and its numbers released: nobody would approve it.
+        Returns the request as it is afterwards.
+        """
+        purchases = self.services.purchases
+        text, blocks = approval_card(request, await self.account_name(request))
+        deciders = [u for u in await self.roles.approvers() if purchases.may_decide(request, u)]
+        if not deciders:
+            return await purchases.cancel_unreachable(request.id, NO_DECIDER)
+        cards: list[tuple[str, str]] = []
+        if self.settings.approvals_channel:
+            posted = await self._post(self.settings.approvals_channel, text, blocks)
+            if isinstance(posted, tuple):
+                cards.append(posted)
+        else:
+            for user in deciders:
+                try:
+                    cards.append(await self._approval_to(user, text, blocks))
+                except SLACK_FAILURES as exc:
+                    log.warning("approval card to %s failed: %s", user, failure_of(exc))
+        await purchases.record_cards(request.id, approval_cards=cards)
+        if not cards:
+            return await purchases.cancel_unreachable(request.id, NOT_DELIVERED)
+        return await purchases.reload(request.id)
+
+    async def ask_approvers(
+        self, request: PurchaseRequestRecord, *, response_url: str | None = None
+    ) -> None:
+        """After Accept: the approval cards, then the requester's card (with their places
+        on the request, so both are redrawn from now on); told at once if nobody can decide."""
+        after = await self.post_approval_cards(request)
+        await self.announce(after, response_url=response_url)
 
     # --- redrawing --------------------------------------------------------------------
 
@@ -122,8 +222,8 @@ class CardPublisher:
         if request.channel_id and request.message_ts:
             await self._update(request.channel_id, request.message_ts, text, blocks)
         elif response_url:  # the card lives only as an ephemeral message
-            await AsyncWebhookClient(response_url).send(
-                text=text, blocks=_dicts(blocks), replace_original=True
+            await post_response(
+                response_url, text=text, blocks=_dicts(blocks), replace_original=True
             )
         if request.approval_cards:
             text, blocks = approval_card(request, name)
@@ -133,8 +233,8 @@ class CardPublisher:
     async def _update(self, channel: str, ts: str, text: str, blocks: Sequence[Block]) -> None:
         try:
             await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=_dicts(blocks))
-        except SlackApiError as exc:
-            log.warning("cannot update card %s/%s: %s", channel, ts, exc.response.get("error"))
+        except SLACK_FAILURES as exc:
+            log.warning("cannot update card %s/%s: %s", channel, ts, failure_of(exc))
 
     async def tell_requester(self, request: PurchaseRequestRecord, text: str) -> None:
         """A reply in the card's thread (it mentions the requester), else a DM."""
@@ -145,8 +245,18 @@ class CardPublisher:
                 thread_ts=request.message_ts if channel else None,
                 text=text,
             )
-        except SlackApiError as exc:
-            log.warning("cannot tell %s: %s", request.requester_id, exc.response.get("error"))
+        except SLACK_FAILURES as exc:
+            log.warning("cannot tell %s: %s", request.requester_id, failure_of(exc))
+
+    async def announce(
+        self, request: PurchaseRequestRecord, *, response_url: str | None = None
+    ) -> None:
+        """Redraw the cards; a request that ended without a purchase (rejected, expired,
+        cancelled by the bot) also @-mentions its requester, as a purchase does."""
+        await self.refresh(request, response_url=response_url)
+        text = moved_text(request)
+        if text:
+            await self.tell_requester(request, text)
 
     # --- provisioning -----------------------------------------------------------------
 
@@ -158,7 +268,8 @@ class CardPublisher:
         async def progress(record: PurchaseRequestRecord) -> None:
             done = len(record.items) - len(record.items_with(ItemOutcome.PENDING))
             if len(record.items) <= PROGRESS_EVERY * 2 or done % PROGRESS_EVERY == 0:
-                await self.refresh(record, response_url=response_url)
+                # Never through the response_url: it takes 5 posts, kept for the final state.
+                await self.refresh(record)
 
         record = await self.services.purchases.provision(request_id, progress)
         await self.finished(record, response_url=response_url)
@@ -168,5 +279,15 @@ class CardPublisher:
         self, record: PurchaseRequestRecord, *, response_url: str | None = None
     ) -> None:
         await self.refresh(record, response_url=response_url)
-        if record.state in FINAL_REQUEST_STATES:
-            await self.tell_requester(record, bought_text(record))
+        if record.state not in FINAL_REQUEST_STATES:
+            return
+        await self.tell_requester(record, bought_text(record))
+        given = given_text(record)
+        if given and record.target.user_id:
+            await self._tell_user(record.target.user_id, given)
+
+    async def _tell_user(self, user: str, text: str) -> None:
+        try:
+            await self.client.chat_postMessage(channel=user, text=text)
+        except SLACK_FAILURES as exc:
+            log.warning("cannot tell %s: %s", user, failure_of(exc))

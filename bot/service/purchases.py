@@ -39,6 +39,14 @@ MAX_PER_REQUEST = 50
 Progress = Callable[[PurchaseRequestRecord], Awaitable[None]]
 
 
+class HoldExpired(StaleRequest):
+    """A click found the hold run out and expired the request itself.
+
+    Nobody else will announce this expiry (the worker only sees requests still
+    open), so whoever catches it redraws the cards and tells the requester.
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class Accepted:
     request: PurchaseRequestRecord
@@ -64,7 +72,8 @@ def decided_text(request: PurchaseRequestRecord) -> str:
     if request.state in _PAST_APPROVAL and request.decided_by:
         return f"already approved by <@{request.decided_by}> at {_when(request.decided_at)}"
     if request.state in _PAST_APPROVAL or request.state is RequestState.AWAITING_APPROVAL:
-        return f"already accepted by <@{request.requester_id}> at {_when(request.accepted_at)}"
+        accepter = request.accepted_by or request.requester_id
+        return f"already accepted by <@{accepter}> at {_when(request.accepted_at)}"
     if request.state is RequestState.EXPIRED:
         return f"already expired at {_when(request.updated_at)}"
     verb = request.state.value.replace("_", " ")
@@ -195,14 +204,42 @@ class PurchaseService:
     async def _check_target_room(
         self, uow: UnitOfWork, account: AccountInfo, target: Assignment, adding: int
     ) -> None:
+        full = await self._full_reason(uow, account, target, adding)
+        if full:
+            raise Conflict(full)
+
+    async def _full_reason(
+        self, uow: UnitOfWork, account: AccountInfo, target: Assignment, adding: int
+    ) -> str | None:
+        """Why the target cannot take `adding` more numbers, or None when it can.
+
+        Numbers that open requests hold for the target count as taken: two requests
+        for the faxbox made before either is bought would otherwise both go through.
+        """
         limit = MAX_PER_ACCOUNT.get(target.kind)
         if limit is None:
-            return
+            return None
         if await uow.numbers.count_assigned(account.id, target.kind) + adding > limit:
-            raise Conflict(
+            return (
                 f"The {target.label} already has its number; it takes only {limit}. "
                 "Unassign it first, or buy for another target."
             )
+        if await uow.requests.pending_for_target(account.id, target) + adding > limit:
+            return (
+                f"The {target.label} takes only {limit} number, and an open purchase request "
+                "already holds one for it. Cancel that request first (see /numbers requests), "
+                "or buy for another target."
+            )
+        return None
+
+    async def target_room(
+        self, actor: Actor, target: Assignment, *, channel_id: str | None = None
+    ) -> str | None:
+        """Before any search: why the target is full, or None when it can take a number."""
+        if target.kind not in MAX_PER_ACCOUNT:
+            return None
+        async with self.accounts.reading(actor, channel_id) as (uow, account):
+            return await self._full_reason(uow, account, target, 1)
 
     async def reload(self, request_id: str) -> PurchaseRequestRecord:
         """The request as stored now (system side: for redrawing its cards)."""
@@ -271,7 +308,7 @@ class PurchaseService:
             ):
                 await self._expire(uow, request, now)
                 await uow.commit()
-                raise StaleRequest(
+                raise HoldExpired(
                     "This request expired: its numbers were released. Search again.",
                     replace(request, state=RequestState.EXPIRED, updated_at=now),
                 )
@@ -316,13 +353,13 @@ class PurchaseService:
             request = await self._move(
                 actor, request_id, RequestState.QUOTED, RequestState.AWAITING_APPROVAL,
                 action="request.accepted", check=self._only_requester(actor, "accept"),
-                hold_until=until, accepted_at=now,
+                hold_until=until, accepted_at=now, accepted_by=actor.user_id,
             )  # fmt: skip
         else:
             request = await self._move(
                 actor, request_id, RequestState.QUOTED, RequestState.PROVISIONING,
                 action="request.accepted", check=self._only_requester(actor, "accept"),
-                hold_until=None, accepted_at=now,
+                hold_until=None, accepted_at=now, accepted_by=actor.user_id,
             )  # fmt: skip
         return Accepted(request, approval)
 
@@ -338,13 +375,23 @@ class PurchaseService:
             release=True, decided_by=actor.user_id, decided_at=self.deps.clock(),
         )  # fmt: skip
 
+    def may_decide(self, request: PurchaseRequestRecord, user_id: str) -> bool:
+        """Four eyes: neither the requester nor the accepter decides, unless allowed."""
+        if self.deps.settings.approvals.allow_self_approval:
+            return True
+        return user_id not in (request.requester_id, request.accepted_by)
+
     def _approver_check(self, actor: Actor) -> Callable[[PurchaseRequestRecord], None]:
         def check(request: PurchaseRequestRecord) -> None:
             if not actor.is_approver:
                 raise NotAllowed("Only approvers can approve or reject purchase requests.")
-            own = request.requester_id == actor.user_id
-            if own and not self.deps.settings.approvals.allow_self_approval:
+            if self.may_decide(request, actor.user_id):
+                return
+            if request.requester_id == actor.user_id:
                 raise NotAllowed("You cannot decide on your own request; another approver must.")
+            raise NotAllowed(
+                "You accepted this request, so you cannot also decide on it; another approver must."
+            )
 
         return check
 
@@ -366,6 +413,24 @@ class PurchaseService:
             action="request.rejected", check=self._approver_check(actor), release=True,
             decided_by=actor.user_id, decided_at=self.deps.clock(), reason=reason,
         )  # fmt: skip
+
+    async def cancel_unreachable(self, request_id: str, why: str) -> PurchaseRequestRecord:
+        """Cancel an open request nobody can act on, and give its numbers back.
+
+        Used when its billing card cannot be shown to the requester, or no approver
+        can be told of it: holding the numbers for hours for nobody helps no one.
+        A request that moved on meanwhile (a click won) is left as it is.
+        """
+        request = await self.reload(request_id)
+        system = Actor(SYSTEM, request.workspace_id)
+        try:
+            return await self._move(
+                system, request_id, list(OPEN_REQUEST_STATES), RequestState.CANCELLED,
+                action="request.cancelled", release=True, reason=why,
+                decided_at=self.deps.clock(),
+            )  # fmt: skip
+        except StaleRequest as exc:
+            return exc.request
 
     async def record_cards(
         self,
@@ -421,6 +486,11 @@ class PurchaseService:
     async def _provision_one(
         self, request: PurchaseRequestRecord, account: AccountInfo, number: str
     ) -> None:
+        full = await self._target_filled(request, account)
+        if full:
+            # Bought anyway it would only be a spare, billed, under a card naming the target.
+            await self._fail_item(request, number, full)
+            return
         try:
             # The carrier call happens outside any transaction: a slow carrier holds no lock.
             await self.deps.backend.order(number, account, request.id)
@@ -457,6 +527,19 @@ class PurchaseService:
             assert record is not None
             await self._assign_bought(uow, request, record)
             await uow.commit()
+
+    async def _target_filled(
+        self, request: PurchaseRequestRecord, account: AccountInfo
+    ) -> str | None:
+        """The target filled up while the request waited (e.g. a number assigned to it)."""
+        limit = MAX_PER_ACCOUNT.get(request.target.kind)
+        if limit is None:
+            return None
+        async with self.deps.uow(write=False) as uow:
+            assigned = await uow.numbers.count_assigned(account.id, request.target.kind)
+        if assigned < limit:
+            return None
+        return f"the {request.target.label} already has its number, so it was not bought"
 
     async def _assign_bought(
         self, uow: UnitOfWork, request: PurchaseRequestRecord, record: NumberRecord
