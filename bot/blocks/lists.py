@@ -18,6 +18,10 @@ USAGE = "\n".join(
         "• `/numbers search local 415` or `/numbers search tollfree 800`: numbers for sale",
         "• `/numbers spare`: the account's spare numbers",
         "• `/numbers requests [mine|pending|all]`: purchase requests",
+        "• `/numbers history NUMBER`: who did what to a number, newest first",
+        "• `/numbers move NUMBER ACCOUNT`: move a number to another account",
+        "• `/numbers release NUMBER`, `/numbers restore NUMBER`: release (it ages), bring back",
+        "• `/numbers account [list|create NAME|use NAME]`: accounts; `use` binds this channel",
         "• `/numbers help`: this message",
     ]
 )
