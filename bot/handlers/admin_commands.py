@@ -22,7 +22,7 @@ from bot.blocks.release import restored_message
 from bot.domain.errors import InvalidInput
 from bot.domain.phone import parse_number
 from bot.handlers.kit import Kit
-from bot.handlers.manage import changed, confirm_release, history_reply
+from bot.handlers.manage import changed, confirm_release, history_reply, open_move_modal
 from bot.service.context import Actor
 
 ADMIN_VERBS = frozenset({"account", "accounts", "move", "release", "restore", "history"})
@@ -47,7 +47,7 @@ class AccountUse:
 @dataclass(frozen=True, slots=True)
 class Move:
     number: str
-    account: str
+    account: str | None  # None: open the `Move number` modal to choose it
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,10 +118,13 @@ def parse_admin(verb: str, args: list[str]) -> AdminCommand:
     if verb in ("account", "accounts"):
         return _account(args)
     if verb == "move":
-        if len(args) < 2:
-            raise _usage("Say the number and the account: `/numbers move (415) 555-2671 Branch`.")
-        number, account = _number_then_rest(args, "move", "account")
-        return Move(number, account)
+        if not args:
+            raise _usage("Say the number (and the account): `/numbers move (415) 555-2671 Branch`.")
+        try:
+            return Move(parse_number(" ".join(args)), None)  # no account: the modal asks
+        except InvalidInput:
+            number, account = _number_then_rest(args, "move", "account")
+            return Move(number, account)
     if verb == "release":
         return Release(_number(args, "release"))
     if verb == "restore":
@@ -143,6 +146,12 @@ async def run_admin(
     """Run a parsed command after the ack; answers are ephemeral where it was typed."""
     channel_id = str(command.get("channel_id") or "") or None
     services = kit.services
+    if isinstance(parsed, Move) and parsed.account is None:
+        trigger = str(command.get("trigger_id") or "")
+        await open_move_modal(
+            client, kit, actor, trigger_id=trigger, number=parsed.number, channel_id=channel_id
+        )
+        return
     if isinstance(parsed, Release):
         await confirm_release(
             kit, actor, number=parsed.number, channel_id=channel_id, respond=respond
@@ -159,6 +168,7 @@ async def run_admin(
         text, blocks = account_bound_message(account, channel_id)
     elif isinstance(parsed, Move):
         source = await services.accounts.for_channel(actor, channel_id)
+        assert parsed.account is not None
         moved = await services.numbers.move(
             actor, parsed.number, parsed.account, channel_id=channel_id
         )
