@@ -41,7 +41,7 @@ def _md(text: str) -> SectionBlock:
 
 
 def _field(name: str, value: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=f"*{name}*\n{value}")
+    return MarkdownTextObject(text=f"*{name}:* {value}")
 
 
 def _option(account_id: str, name: str) -> Option:
