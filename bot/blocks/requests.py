@@ -54,9 +54,9 @@ def accepted_by(request: PurchaseRequestRecord) -> str | None:
 
 
 def _numbers(request: PurchaseRequestRecord) -> str:
-    shown = [escape(display(i.number)) for i in request.items[:NUMBERS_SHOWN]]
+    shown = [f"• {escape(display(i.number))}" for i in request.items[:NUMBERS_SHOWN]]
     more = len(request.items) - NUMBERS_SHOWN
-    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+    return "\n".join(shown) + (f"\n• and {more} more" if more > 0 else "")
 
 
 def _outcome(request: PurchaseRequestRecord) -> str:
