@@ -106,6 +106,7 @@ def home_view(data: HomeData, may_decide: MayDecide) -> View:
         blocks.append(_md(NO_E911_WARNING))
     blocks.append(_buttons(data))
     viewer = data.viewer.user_id
+    names = {a.id: a.name for a in data.accounts}
     if data.waiting_for_you:
         blocks += [DividerBlock(), _md("*Waiting for your approval*")]
         for request in data.waiting_for_you:
@@ -114,7 +115,11 @@ def home_view(data: HomeData, may_decide: MayDecide) -> View:
         blocks += [DividerBlock(), _md("*Your open requests*")]
         for request in data.your_open:
             blocks += request_blocks(
-                request, viewer_id=viewer, may_decide=lambda _: False, which=None
+                request,
+                viewer_id=viewer,
+                may_decide=lambda _: False,
+                which=None,
+                account_name=names.get(request.account_id),
             )
     blocks.append(
         ContextBlock(

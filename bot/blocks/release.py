@@ -65,11 +65,16 @@ def release_prompt(preview: ReleasePreview, channel_id: str | None) -> tuple[str
             account_context(preview.account.name),
         ]
     days = preview.aging_days
+    stops = (
+        ""
+        if record.assignment is None
+        else f"it stops ringing {target_text(record.assignment.label, record.assignment.user_id)}, "
+    )
     meaning = (
-        f"Releasing takes it off the account *now*: it stops ringing "
-        f"{'anything' if record.assignment is None else 'its assignment'}, leaves the monthly "
-        f"bill, and ages for {days} days. Until then `/numbers restore {record.e164}` brings it "
-        "back with its assignment; after that it goes back to the carrier for good."
+        f"Releasing takes it off the account *now*: {stops}it leaves the monthly bill and "
+        f"ages for {days} days. Until then `/numbers restore {record.e164}` brings it back"
+        f"{'' if record.assignment is None else ' with its assignment'}; after that it goes "
+        "back to the carrier for good."
     )
     ref = NumberRef(number=record.e164, channel_id=channel_id)
     button = ButtonElement(

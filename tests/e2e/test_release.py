@@ -118,3 +118,16 @@ async def test_history_is_newest_first_and_paged(direct_bot: Harness) -> None:
     second = shown(bot.state.ephemerals_for(CHANNEL, ADMIN)[-1])
     assert "[ Previous ]" in second and "bought" in second  # the oldest events
     assert b not in second
+
+
+async def test_release_of_a_released_number_says_so_and_of_a_spare_says_no_ringing(
+    direct_bot: Harness,
+) -> None:
+    bot = direct_bot
+    a, b = await own(bot, count=2)
+    await bot.runtime.services.numbers.unassign(bot.actor(), b)
+    spare = shown(await say(bot, f"release {b}"))
+    assert "stops ringing" not in spare and "with its assignment" not in spare
+    await bot.runtime.services.numbers.release(bot.actor(), a)
+    again = shown(await say(bot, f"release {a}"))
+    assert "released already" in again and "[ Release ]" not in again
