@@ -3,7 +3,7 @@ the App Home summary and who looks at it, the release preview."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from bot.domain.assignment import AssignmentKind
@@ -150,7 +150,8 @@ class OverviewService:
         `remember` records that they opened it (and the account they chose), so it is
         republished for them on changes; a republish itself passes False.
         """
-        default = await self.accounts.for_channel(actor, channel_id=None)
+        # Channel-independent: the DM it is opened from may be bound to another account.
+        default = await self.accounts.for_channel(replace(actor, channel_id=None))
         async with self.deps.uow(write=remember) as uow:
             repo = OverviewRepo(uow.session)
             if account_id is not None:

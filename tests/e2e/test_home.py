@@ -156,3 +156,13 @@ async def test_stays_within_100_blocks_at_100000_numbers(make_bot: BotFactory) -
     text = text_of(home)
     assert "Users: 60000" in text and "Spare: 40000" in text
     assert "Monthly total: $100,000.00" in text
+
+
+async def test_the_home_ignores_a_binding_of_the_dm_it_is_opened_from(
+    direct_bot: Harness,
+) -> None:
+    bot = direct_bot
+    await own(bot, count=1)
+    await bot.runtime.services.accounts.create(bot.actor(), "Branch Office")
+    await say(bot, "account use Branch Office", channel=bot.dm(ADMIN))
+    assert "Account: Main" in text_of(await _open_home(bot))
