@@ -80,7 +80,13 @@ def _shown(words: list[str]) -> str:
 def _number(words: list[str], verb: str) -> str:
     if not words:
         raise _usage(f"Say which number: `/numbers {verb} (415) 555-2671`.")
-    return parse_number(" ".join(words))
+    text = " ".join(words)
+    if len(text) > _SHOWN:  # nothing that long is a number; quote only its start
+        raise _usage(
+            f"“{_shown(words)}” is not a US or Canadian number such as (415) 555-2671 "
+            "or +14155552671."
+        )
+    return parse_number(text)
 
 
 def _number_then_rest(words: list[str], verb: str, rest: str) -> tuple[str, str]:

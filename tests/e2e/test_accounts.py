@@ -103,3 +103,13 @@ async def test_bad_move_and_account_commands_say_what_is_accepted(direct_bot: Ha
         result = await bot.driver.slash(ADMIN, CHANNEL, text=text)
         assert result.status == 200
         assert needle in result.text, (text, result.text[:300])
+
+
+async def test_long_texts_are_answered_with_a_short_valid_message(direct_bot: Harness) -> None:
+    bot = direct_bot
+    for verb in ("account create", "account use", "move 4155552671", "history", "release"):
+        result = await bot.driver.slash(ADMIN, CHANNEL, text=f"{verb} " + "<&" * 1500)
+        assert result.status == 200, verb
+        await bot.settle()
+    texts = bot.ephemeral_texts(ADMIN)  # the stand-in refuses blocks Slack would refuse
+    assert len(texts) == 5 and all(len(t) < 500 for t in texts), texts

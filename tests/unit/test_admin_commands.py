@@ -58,7 +58,8 @@ def test_bad_commands_say_what_is_accepted(text: str, problem: str) -> None:
     assert problem in parsed.problem
 
 
-def test_a_long_wrong_word_is_quoted_short() -> None:
-    parsed = parse_command("account " + "x" * 4000)
+@pytest.mark.parametrize("verb", ["account", "history", "release", "restore", "move"])
+def test_a_long_wrong_word_is_quoted_short(verb: str) -> None:
+    parsed = parse_command(f"{verb} " + "<" * 4000)
     assert isinstance(parsed, Help) and parsed.problem is not None
     assert len(parsed.problem) < 300
