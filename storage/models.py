@@ -238,3 +238,15 @@ class ProcessedDelivery(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     at: Mapped[datetime]
     result: Mapped[str | None] = mapped_column(Text)
+
+
+class HomeViewer(Base):
+    """Who opened the App Home and which account they look at: republished on changes."""
+
+    __tablename__ = "home_viewers"
+    __table_args__ = (Index("ix_home_viewers_opened", "workspace_id", "opened_at"),)
+
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
+    opened_at: Mapped[datetime]

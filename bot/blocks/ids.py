@@ -48,3 +48,19 @@ class BlockId(StrEnum):
     BUY_DONE = "buy.done"
     CARD_ACTIONS = "card.actions"
     REJECT_REASON = "reject.reason"
+
+
+class ManageId(StrEnum):
+    """Accounts, move, release, requests, history and the App Home (kept apart from the
+    buy flow's ids above)."""
+
+    MOVE_MODAL = "move"  # callback_id
+    MOVE_ACCOUNT = "move.account"  # block and action id of the account select
+    RELEASE = "release.confirm"
+    REQUESTS_CANCEL = "requests.cancel"
+    REQUESTS_APPROVE = "requests.approve"
+    HISTORY_PAGE = "history.page"
+    HOME_ACCOUNT = "home.account"
+    HOME_BUY = "home.buy"
+    HOME_SPARES = "home.spares"
+    HOME_LIST = "home.list"

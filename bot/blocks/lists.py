@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.blocks.buy import chunks, offer_label
-from bot.blocks.text import MAX_MESSAGE_BLOCKS, echo, escape, mention, when
+from bot.blocks.text import MAX_MESSAGE_BLOCKS, echo, escape
 from bot.domain.phone import TOLLFREE_PREFIXES
-from bot.domain.records import AvailableNumber, NumberRecord, PurchaseRequestRecord
+from bot.domain.records import AvailableNumber, NumberRecord
 
 USAGE = "\n".join(
     [
@@ -23,6 +23,10 @@ USAGE = "\n".join(
         "(`search 415`, `search local 415-629 20`, `search tollfree`)",
         "• `/numbers spare`: the account's spare numbers",
         "• `/numbers requests [mine|pending|all]`: purchase requests (yours when left out)",
+        "• `/numbers history NUMBER`: who did what to a number, newest first",
+        "• `/numbers move NUMBER ACCOUNT`: move a number to another account",
+        "• `/numbers release NUMBER`, `/numbers restore NUMBER`: release (it ages), bring back",
+        "• `/numbers account [list|create NAME|use NAME]`: accounts; `use` binds this channel",
         "• `/numbers help`: this message",
         "AREA-CODE is 3 digits (`415`) or area code and exchange (`415-629`, `(415) 629`); "
         "PREFIX is one of " + ", ".join(TOLLFREE_PREFIXES) + ". "
@@ -67,14 +71,3 @@ def spares_message(spares: Sequence[NumberRecord]) -> tuple[str, list[Block]]:
     lines = [f"• {escape(s.display)} · spare" for s in spares]
     footer = "Assign them from *Buy Numbers* → *Add from Spare Numbers*."
     return f"{len(spares)} spare numbers", _lines("*Spare numbers*", lines, footer)
-
-
-def requests_message(requests: Sequence[PurchaseRequestRecord]) -> tuple[str, list[Block]]:
-    if not requests:
-        return "No purchase requests", [_md("No purchase requests.")]
-    lines = [
-        f"• {when(r.created_at)}: {len(r.items)} numbers for {escape(r.target.label)}, "
-        f"by {mention(r.requester_id)}: *{r.state.value.replace('_', ' ')}*"
-        for r in requests
-    ]
-    return f"{len(requests)} purchase requests", _lines("*Purchase requests*", lines)

@@ -31,3 +31,25 @@ class BuyMeta(_Payload):
 
 class RejectMeta(_Payload):
     request_id: str = Field(min_length=1, max_length=64)
+
+
+class NumberRef(_Payload):
+    """A button or modal about one number: `Release`, the `Move` modal."""
+
+    number: str = Field(pattern=r"^\+[1-9][0-9]{6,14}$")
+    channel_id: str | None = Field(default=None, max_length=32)
+
+
+class HistoryRef(_Payload):
+    """A page of `/numbers history NUMBER`."""
+
+    number: str = Field(pattern=r"^\+[1-9][0-9]{6,14}$")
+    page: int = Field(ge=0, le=10_000)
+
+
+class RequestsRef(_Payload):
+    """A button in `/numbers requests` or the App Home: the request, and the view to redraw."""
+
+    request_id: str = Field(min_length=1, max_length=64)
+    expected_state: RequestState
+    which: str | None = Field(default=None, pattern=r"^(mine|pending|all)$")

@@ -45,6 +45,14 @@ SLASH_EXAMPLES = [
     "/numbers search local 415",
     "/numbers spare",
     "/numbers requests",
+    "/numbers requests pending",
+    "/numbers account list",
+    "/numbers account create ",
+    "/numbers account use ",
+    "/numbers move ",
+    "/numbers release ",
+    "/numbers restore ",
+    "/numbers history ",
 ]
 USAGE = {
     "/…": "/numbers buy            a slash command, typed as in Slack",
@@ -55,6 +63,7 @@ USAGE = {
     "fill": "fill LABEL = VALUE          type into a modal's field",
     "submit": "submit                      press the modal's submit button",
     "close": "close                       close the modal",
+    "home": "home                        open the App Home tab (go #channel leaves it)",
     "as": "as admin | as manager       switch person",
     "go": "go #channel | go dm         look at another channel",
     "show": "show                        show the screen again",
@@ -212,6 +221,7 @@ class Repl:
             "fill": self._fill,
             "submit": self._no_args("submit", self.session.submit),
             "close": self._no_args("close", self.session.close),
+            "home": self._no_args("home", self.session.home),
         }
 
     async def handle(self, line: str) -> bool:

@@ -234,6 +234,7 @@ class ConsoleSession:
         self.slack = FakeSlack(bot_token=BOT_TOKEN)
         self.user = ADMIN
         self._channels: dict[str, str] = {}  # user -> the channel they look at
+        self._at_home: set[str] = set()  # users looking at the App Home tab
         self._log = _ProblemLog()
         self._stack = AsyncExitStack()
         self._runtime: Runtime | None = None
@@ -323,6 +324,10 @@ class ConsoleSession:
     def go(self, channel: str) -> None:
         """Look at ``#name`` (or a channel id, or ``dm``: the bot's DM with you)."""
         ref = channel.strip()
+        if ref.casefold() in ("home", "app home"):
+            self._at_home.add(self.user)
+            return
+        self._at_home.discard(self.user)
         if ref.casefold() in ("dm", "@numbers-bot", "messages"):
             self._channels[self.user] = self.slack.dm_channel(self.user).id
             return
@@ -351,9 +356,18 @@ class ConsoleSession:
         found = self.slack.state.visible(self.user, channel or self.channel)
         return found[-limit:] if limit else found
 
+    def home_view(self) -> View | None:
+        """The person's App Home as last published, while they look at it."""
+        if self.user not in self._at_home:
+            return None
+        return self.slack.state.home(self.user)
+
     def on_screen(self) -> list[View | Message]:
         top = self.top_modal()
-        return [top] if top is not None else list(self.messages())
+        if top is not None:
+            return [top]
+        home = self.home_view()
+        return [home] if home is not None else list(self.messages())
 
     def shown(self) -> list[Change]:
         """The surfaces on screen now (see :meth:`on_screen`), rendered."""
@@ -392,6 +406,8 @@ class ConsoleSession:
         return [self._shown(s) for s in self.on_screen()]
 
     def _shown(self, surface: View | Message) -> _Shown:
+        if isinstance(surface, View) and surface.type == "home":
+            return _Shown("message", "App Home", self.render(surface))
         if isinstance(surface, View):
             return _Shown("modal", f"modal: {surface.title}", self.render(surface))
         ref = f"message {self.number_of(surface)}"
@@ -407,6 +423,9 @@ class ConsoleSession:
         top = self.top_modal()
         if top is not None:
             shown[f"view:{top.id}"] = self._shown(top)
+        home = self.slack.state.home(self.user)
+        if home is not None:
+            shown[f"home:{self.user}"] = self._shown(home)
         for message in self.slack.state.visible(self.user):
             channel = self.slack.state.channels[message.channel]
             if channel.im_user not in (None, self.user):
@@ -444,6 +463,11 @@ class ConsoleSession:
             lambda: self.driver.slash(self.user, self.channel, command, args.strip())
         )
 
+    async def home(self) -> Step:
+        """Open the App Home tab (Slack sends `app_home_opened`); `go #channel` leaves it."""
+        self._at_home.add(self.user)
+        return await self._act(lambda: self.driver.app_home_opened(self.user))
+
     async def click(
         self, label: str, channel: str | None = None, message: int | None = None
     ) -> Step:
@@ -457,6 +481,12 @@ class ConsoleSession:
         if self.top_modal() is not None and channel is None and message is None:
             chosen = resolve(label, self.labels().clickable)
             return await self._act(lambda: self.driver.click(self.user, chosen))
+        home = self.home_view()
+        if home is not None and channel is None and message is None:
+            found = labels_of([home]).clickable
+            if any(_norm(label) in _norm(shown) for shown in found):
+                chosen = resolve(label, found)
+                return await self._act(lambda: self.driver.click(self.user, chosen, view="home"))
         if message is not None:
             where = self._channels_to_search(channel)[0]
             target = self.message_numbered(message, where)
@@ -524,6 +554,10 @@ class ConsoleSession:
     async def select(self, label: str, field: str | None = None) -> Step:
         """Pick ``label`` in a select or radio group (``field``: which one, by its label)."""
         chosen = resolve(label, self.labels().options, "option")
+        if self.top_modal() is None and self.home_view() is not None:
+            return await self._act(
+                lambda: self.driver.select(self.user, chosen, field=field, view="home")
+            )
         return await self._act(
             lambda: self.driver.select(self.user, chosen, field=field, channel=self._where())
         )

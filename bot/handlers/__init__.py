@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.handlers import approvals, buy, commands
+from bot.handlers import approvals, buy, commands, home, manage
 from bot.handlers.kit import InFlight
 
 
 def register_all(app: AsyncApp, inflight: InFlight) -> None:
-    for module in (commands, buy, approvals):
+    for module in (commands, buy, approvals, manage, home):
         module.register(app, inflight.track)

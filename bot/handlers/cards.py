@@ -31,7 +31,8 @@ from bot.blocks.cards import (
 )
 from bot.config import Settings
 from bot.domain.records import PurchaseRequestRecord
-from bot.domain.states import FINAL_REQUEST_STATES, ItemOutcome
+from bot.domain.states import FINAL_REQUEST_STATES, ItemOutcome, RequestState
+from bot.handlers.home_publish import republish_homes
 from bot.handlers.roles import Roles
 from bot.service.container import Services
 
@@ -214,7 +215,11 @@ class CardPublisher:
     # --- redrawing --------------------------------------------------------------------
 
     async def refresh(
-        self, request: PurchaseRequestRecord, *, response_url: str | None = None
+        self,
+        request: PurchaseRequestRecord,
+        *,
+        response_url: str | None = None,
+        homes: bool = True,
     ) -> None:
         """Redraw every card of the request in place."""
         name = await self.account_name(request)
@@ -229,6 +234,9 @@ class CardPublisher:
             text, blocks = approval_card(request, name)
             for channel, ts in request.approval_cards:
                 await self._update(channel, ts, text, blocks)
+        if homes and request.state is not RequestState.PROVISIONING:  # its end redraws again
+            # The App Home counts open requests and shows those waiting for approvers.
+            await republish_homes(self.services, self.roles, self.client, request.workspace_id)
 
     async def _update(self, channel: str, ts: str, text: str, blocks: Sequence[Block]) -> None:
         try:
@@ -278,13 +286,13 @@ class CardPublisher:
     async def finished(
         self, record: PurchaseRequestRecord, *, response_url: str | None = None
     ) -> None:
-        await self.refresh(record, response_url=response_url)
-        if record.state not in FINAL_REQUEST_STATES:
-            return
-        await self.tell_requester(record, bought_text(record))
-        given = given_text(record)
-        if given and record.target.user_id:
-            await self._tell_user(record.target.user_id, given)
+        await self.refresh(record, response_url=response_url, homes=False)
+        if record.state in FINAL_REQUEST_STATES:
+            await self.tell_requester(record, bought_text(record))
+            given = given_text(record)
+            if given and record.target.user_id:
+                await self._tell_user(record.target.user_id, given)
+        await republish_homes(self.services, self.roles, self.client, record.workspace_id)
 
     async def _tell_user(self, user: str, text: str) -> None:
         try:

@@ -11,16 +11,18 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.lists import help_message, requests_message, search_message, spares_message
+from bot.blocks.lists import help_message, search_message, spares_message
 from bot.domain.assignment import Assignment
 from bot.domain.phone import TOLLFREE_PREFIXES, Kind, parse_query
+from bot.handlers.admin_commands import ADMIN_VERBS, AdminCommand, parse_admin, run_admin
 from bot.handlers.buy import open_buy_modal
 from bot.handlers.kit import Track, actor_of, kit_of
+from bot.handlers.manage import requests_reply
 from bot.service.errors import InvalidInput
 
 COMMAND = "/numbers"
 KIND_WORDS = {"local": Kind.LOCAL, "tollfree": Kind.TOLLFREE, "toll-free": Kind.TOLLFREE}
-LATER = {"list", "assign", "unassign", "e911", "move", "release", "restore", "account"}
+LATER = {"list", "assign", "unassign", "e911"}
 REQUEST_FILTERS = ("mine", "pending", "all")
 MAX_QUANTITY = 50
 
@@ -54,7 +56,7 @@ class Requests:
     which: str = "mine"
 
 
-Command = Help | Buy | Search | Spare | Requests
+Command = Help | Buy | Search | Spare | Requests | AdminCommand
 
 
 class _Usage(Exception):
@@ -156,6 +158,8 @@ def parse_command(text: str) -> Command:
             if which not in REQUEST_FILTERS or len(args) > 1:
                 raise _Usage("Use `/numbers requests mine`, `pending` or `all`.")
             return Requests(which)
+        if verb in ADMIN_VERBS:
+            return parse_admin(verb, args)
     except _Usage as exc:
         return Help(str(exc))
     except InvalidInput as exc:
@@ -204,10 +208,13 @@ async def on_numbers(
         text, blocks = search_message(label, found.all)
     elif isinstance(parsed, Spare):
         text, blocks = spares_message(await kit.services.numbers.spares(actor))
+    elif isinstance(parsed, Requests):
+        text, blocks = await requests_reply(kit, actor, parsed.which)
     else:
-        text, blocks = requests_message(
-            await kit.services.purchases.list_requests(actor, parsed.which)
+        await run_admin(
+            parsed, command=command, client=client, kit=kit, actor=actor, respond=respond
         )
+        return
     await respond(text=text, blocks=blocks, response_type="ephemeral")
 
 

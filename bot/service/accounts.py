@@ -107,7 +107,9 @@ class AccountService:
     async def by_name(self, uow: UnitOfWork, actor: Actor, name: str) -> AccountInfo:
         account = await uow.accounts.by_name(actor.workspace_id, check_account_name(name))
         if account is None:
-            raise NotFound(f"There is no account named “{name}”. See /numbers account list.")
+            # The names that do exist, so the person can pick one without another command.
+            names = ", ".join(a.name for a in await uow.accounts.all(actor.workspace_id))
+            raise NotFound(f"There is no account named “{name}”. The accounts are: {names}.")
         return account
 
     async def create(self, actor: Actor, name: str) -> AccountInfo:

@@ -9,6 +9,7 @@ from bot.service.context import Deps
 from bot.service.deliveries import DeliveryService
 from bot.service.e911 import E911Service
 from bot.service.numbers import NumberService
+from bot.service.overview import OverviewService
 from bot.service.purchases import PurchaseService
 
 
@@ -20,6 +21,7 @@ class Services:
     purchases: PurchaseService
     e911: E911Service
     deliveries: DeliveryService
+    overview: OverviewService
 
     @classmethod
     def build(cls, deps: Deps) -> Services:
@@ -32,4 +34,5 @@ class Services:
             purchases=PurchaseService(deps, accounts, numbers),
             e911=E911Service(deps, numbers),
             deliveries=DeliveryService(deps),
+            overview=OverviewService(deps, accounts, numbers),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -29,6 +30,7 @@ from bot.domain.records import (
 from bot.domain.states import NumberState
 from bot.service.accounts import AccountService
 from bot.service.context import Actor, Deps
+from storage.overview import OverviewRepo
 from storage.uow import ConstraintViolation, UnitOfWork
 
 MAX_SEARCH = 50
@@ -397,6 +399,12 @@ class NumberService:
                 f"set an e911 address on another main number before you {doing} it."
             )
 
+    async def keep_emergency_main(
+        self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord, doing: str
+    ) -> None:
+        """The same rule, for callers that want to refuse before asking for a confirm."""
+        await self._keep_emergency_main(uow, account, record, doing)
+
     async def move(
         self, actor: Actor, number: str, account_name: str, *, channel_id: str | None = None
     ) -> NumberRecord:
@@ -479,5 +487,20 @@ class NumberService:
                 before=record.snapshot(),
                 after=after.snapshot(),
             )
+            previous = await self._assignment_before_release(uow, actor.workspace_id, e164)
+            if previous is not None:
+                # Its place may be taken meanwhile (the faxbox): then it comes back as a spare.
+                with contextlib.suppress(Conflict):
+                    after = await self.assign_in(
+                        uow, actor.user_id, actor.workspace_id, after, previous
+                    )
             await uow.commit()
             return after
+
+    async def _assignment_before_release(
+        self, uow: UnitOfWork, workspace_id: str, e164: str
+    ) -> Assignment | None:
+        """What the number rang before its latest release, from the audit trail."""
+        released = await OverviewRepo(uow.session).last_event(workspace_id, e164, "number.released")
+        key = (released.before or {}).get("assignment") if released else None
+        return Assignment.parse(str(key)) if key else None

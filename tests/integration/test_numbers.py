@@ -241,7 +241,8 @@ async def test_release_ages_and_restore(
     summary = await n.summary(admin)
     assert summary.aging == 1 and summary.monthly_total == Decimal("1.00")
     restored = await n.restore(admin, a)
-    assert restored.state is NumberState.IN_SERVICE and restored.is_spare
+    # Restore brings its assignment back too (release cleared it).
+    assert restored.state is NumberState.IN_SERVICE and restored.assignment == Assignment.main()
     await n.release(admin, b)
     clock.advance(days=31)
     await runtime.services.purchases.activation_sweep()

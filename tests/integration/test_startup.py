@@ -8,8 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 
 from bot.config import SettingsError, load_settings
+from storage.migrate import alembic_config
 
 
 @pytest.mark.parametrize(
@@ -98,10 +100,6 @@ def test_migrate_command_creates_schema_with_wal(tmp_path: Path) -> None:
 
 def _head_revision() -> str:
     # The newest migration, whatever its id: several may land, each with its own.
-    from alembic.script import ScriptDirectory
-
-    from storage.migrate import alembic_config
-
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
     assert head is not None
     return head

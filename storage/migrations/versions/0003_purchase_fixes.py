@@ -1,6 +1,6 @@
 """Who accepted a purchase request (four eyes: the accepter may not approve it)
 
-Revision ID: 0003_purchase_fixes
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-27 18:40:00
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_purchase_fixes"
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None

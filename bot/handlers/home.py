@@ -1,0 +1,102 @@
+"""The App Home tab: published on `app_home_opened`, its account select and its buttons."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import replace
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.buy import BuyForm, buy_modal, opening_modal
+from bot.blocks.home import summary_text
+from bot.blocks.ids import ManageId
+from bot.blocks.payloads import BuyMeta
+from bot.handlers.buy import open_buy_modal
+from bot.handlers.home_publish import publish_home
+from bot.handlers.kit import Kit, Track, actor_of, kit_of
+from bot.service.context import Actor
+
+Json = dict[str, Any]
+
+
+async def on_home_opened(event: Json, client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    if event.get("tab", "home") != "home":
+        return  # the Messages tab
+    kit = kit_of(context)
+    actor = await actor_of(context)
+    await publish_home(kit.services, client, actor)
+
+
+async def on_account(
+    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """The account select: this viewer's home shows that account from now on."""
+    await ack()
+    kit = kit_of(context)
+    actor = await actor_of(context)
+    picked = (body["actions"][0].get("selected_option") or {}).get("value")
+    await publish_home(kit.services, client, actor, account_id=str(picked) if picked else None)
+
+
+async def on_buy(
+    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """`Buy Numbers`: the same modal as `/numbers buy`; its card goes to the person's DM."""
+    await ack()
+    kit = kit_of(context)
+    actor = await actor_of(context)
+    actor.require_admin("buy numbers")
+    await open_buy_modal(client, kit, actor, trigger_id=str(body["trigger_id"]), channel_id=None)
+
+
+async def on_spares(
+    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """`Add from Spare Numbers`: the buy modal, opened at once, then showing the spares."""
+    await ack()
+    kit = kit_of(context)
+    actor = await actor_of(context)
+    actor.require_admin("assign spare numbers")
+    form = BuyForm(meta=BuyMeta(), currency=kit.settings.plan.currency)
+    opened = await client.views_open(trigger_id=str(body["trigger_id"]), view=opening_modal(form))
+    spares = await kit.services.numbers.spares(actor, kind=form.kind)
+    view = opened["view"]
+    # hash_conflict: the person changed the modal meanwhile, and what they did wins.
+    with contextlib.suppress(SlackApiError):
+        await client.views_update(
+            view_id=view["id"],
+            hash=view.get("hash"),
+            view=buy_modal(replace(form, spares=tuple(spares))),
+        )
+
+
+async def post_numbers_list(client: AsyncWebClient, kit: Kit, actor: Actor) -> None:
+    """`List numbers` on the App Home: the account's numbers, by DM.
+
+    For now a short summary (counts and how to list them); this is the one function to
+    point at the number list's builder when it is there.
+    """
+    data = await kit.services.overview.home(actor, remember=False)
+    text, blocks = summary_text(data)
+    await client.chat_postMessage(channel=actor.user_id, text=text, blocks=blocks)
+
+
+async def on_list(
+    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    await ack()
+    kit = kit_of(context)
+    await post_numbers_list(client, kit, await actor_of(context))
+
+
+def register(app: AsyncApp, track: Track) -> None:
+    app.event("app_home_opened")(track(on_home_opened))
+    app.action(ManageId.HOME_ACCOUNT)(track(on_account))
+    app.action(ManageId.HOME_BUY)(track(on_buy))
+    app.action(ManageId.HOME_SPARES)(track(on_spares))
+    app.action(ManageId.HOME_LIST)(track(on_list))

@@ -1,0 +1,67 @@
+"""Publishing the App Home (`views.publish`), for one person or for everyone who opened it.
+
+Kept free of bolt's context so the card publisher and the worker can republish too:
+whatever changes a count, a request or an account republishes the homes that show it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.home import home_view
+from bot.blocks.requests import MayDecide
+from bot.domain.records import PurchaseRequestRecord
+from bot.handlers.roles import Roles
+from bot.service.container import Services
+from bot.service.context import Actor
+
+log = logging.getLogger(__name__)
+
+
+def decider(services: Services, actor: Actor) -> MayDecide:
+    """Whether `actor` may Approve or Reject a request (four eyes unless allowed)."""
+    allow_self = services.deps.settings.approvals.allow_self_approval
+
+    def may_decide(request: PurchaseRequestRecord) -> bool:
+        own = request.requester_id == actor.user_id
+        return actor.is_approver and (allow_self or not own)
+
+    return may_decide
+
+
+async def publish_home(
+    services: Services,
+    client: AsyncWebClient,
+    actor: Actor,
+    *,
+    account_id: str | None = None,
+    remember: bool = True,
+) -> None:
+    """Draw `actor`'s App Home and publish it (the account they chose, else the default)."""
+    data = await services.overview.home(actor, account_id=account_id, remember=remember)
+    view = home_view(data, decider(services, actor))
+    await client.views_publish(user_id=actor.user_id, view=view)
+
+
+async def republish_homes(
+    services: Services, roles: Roles, client: AsyncWebClient, workspace_id: str
+) -> None:
+    """Redraw the App Home of everyone who opened it lately; a failure is logged, not raised."""
+    try:
+        viewers = await services.overview.home_viewers(workspace_id)
+    except Exception:
+        log.exception("cannot read who opened the App Home")
+        return
+    for viewer in viewers:
+        try:
+            actor = await roles.actor(viewer.user_id, workspace_id)
+            await publish_home(services, client, actor, remember=False)
+        except SlackApiError as exc:
+            log.warning(
+                "views.publish for %s failed: %s", viewer.user_id, exc.response.get("error")
+            )
+        except Exception:
+            log.exception("cannot republish the App Home of %s", viewer.user_id)

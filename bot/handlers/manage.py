@@ -1,0 +1,246 @@
+"""Moving and releasing numbers, and the buttons of `/numbers requests` and history pages.
+
+`open_move_modal` and `confirm_release` are also what a number list row's `Move` and
+`Release` items call, so both ways look and behave the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.models.blocks import Block
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.accounts import move_modal, moved_message
+from bot.blocks.cards import stale_text
+from bot.blocks.history import history_message
+from bot.blocks.ids import ManageId
+from bot.blocks.payloads import HistoryRef, NumberRef, RequestsRef
+from bot.blocks.release import release_prompt, released_message
+from bot.blocks.requests import requests_view
+from bot.domain.records import PurchaseRequestRecord
+from bot.handlers.errors import field_errors
+from bot.handlers.home_publish import decider, publish_home, republish_homes
+from bot.handlers.kit import Kit, Track, actor_of, kit_of
+from bot.service.context import Actor
+from bot.service.errors import Conflict, NumbersBotError, StaleRequest
+from bot.service.purchases import PurchaseService
+
+Json = dict[str, Any]
+
+
+def _dicts(blocks: list[Block]) -> list[Json]:
+    return [b.to_dict() for b in blocks]
+
+
+async def changed(kit: Kit, client: AsyncWebClient, workspace_id: str) -> None:
+    """Something the App Home shows changed: redraw it for those who opened it."""
+    await republish_homes(kit.services, kit.roles, client, workspace_id)
+
+
+# --- move --------------------------------------------------------------------------------
+
+
+async def open_move_modal(
+    client: AsyncWebClient,
+    kit: Kit,
+    actor: Actor,
+    *,
+    trigger_id: str,
+    number: str,
+    channel_id: str | None,
+) -> None:
+    """Open `Move number`: the number, its account, a select of the workspace's other accounts.
+
+    `channel_id` is where it was asked from (its account is the number's); a list row's
+    `Move` item passes the row's number and the list's channel. Refused before any modal
+    opens for a non-admin or a number not on the channel's account.
+    """
+    actor.require_admin("move numbers")
+    record = await kit.services.numbers.get(actor, number, channel_id=channel_id)
+    current = await kit.services.accounts.for_channel(actor, channel_id)
+    accounts = await kit.services.accounts.list_accounts(actor)
+    ref = NumberRef(number=record.e164, channel_id=channel_id)
+    await client.views_open(trigger_id=trigger_id, view=move_modal(record, current, accounts, ref))
+
+
+async def on_move_submit(
+    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    kit = kit_of(context)
+    view = body["view"]
+    ref = NumberRef.model_validate_json(view["private_metadata"])
+    entry = view["state"]["values"].get(ManageId.MOVE_ACCOUNT, {}).get(ManageId.MOVE_ACCOUNT, {})
+    target = (entry.get("selected_option") or {}).get("value")
+    block = str(ManageId.MOVE_ACCOUNT)
+    if not target:
+        await ack(response_action="errors", errors={block: "Choose the account to move it to."})
+        return
+    actor = await actor_of(context, ref.channel_id)
+    try:
+        source = await kit.services.accounts.for_channel(actor, ref.channel_id)
+        moved = await kit.services.numbers.move(
+            actor, ref.number, str(target), channel_id=ref.channel_id
+        )
+    except NumbersBotError as exc:
+        await ack(response_action="errors", errors=field_errors(exc, {}, block))
+        return
+    await ack()
+    text, blocks = moved_message(moved, source.name, str(target))
+    if ref.channel_id:
+        await client.chat_postEphemeral(
+            channel=ref.channel_id, user=actor.user_id, text=text, blocks=_dicts(blocks)
+        )
+    else:
+        await client.chat_postMessage(channel=actor.user_id, text=text, blocks=_dicts(blocks))
+    await changed(kit, client, actor.workspace_id)
+
+
+# --- release -----------------------------------------------------------------------------
+
+
+async def confirm_release(
+    kit: Kit, actor: Actor, *, number: str, channel_id: str | None, respond: AsyncRespond
+) -> None:
+    """Answer with what releasing `number` means and a `Release` button behind Slack's
+    confirm dialog (ephemeral, through `respond`: bolt's, from a command or a list row).
+
+    Refused at once for a non-admin, a number not on the channel's account, or the
+    account's last emergency-enabled main number.
+    """
+    preview = await kit.services.overview.release_preview(actor, number, channel_id=channel_id)
+    text, blocks = release_prompt(preview, channel_id)
+    await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+
+
+async def on_release(
+    ack: AsyncAck,
+    body: Json,
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
+) -> None:
+    """`Release`, after the confirm dialog: the number goes aging; the message says so."""
+    await ack()
+    kit = kit_of(context)
+    ref = NumberRef.model_validate_json(body["actions"][0]["value"])
+    actor = await actor_of(context, ref.channel_id)
+    account = await kit.services.accounts.for_channel(actor, ref.channel_id)
+    released = await kit.services.numbers.release(actor, ref.number, channel_id=ref.channel_id)
+    text, blocks = released_message(released, account.name)
+    await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=True)
+    await changed(kit, client, actor.workspace_id)
+
+
+# --- requests ----------------------------------------------------------------------------
+
+
+async def requests_reply(kit: Kit, actor: Actor, which: str) -> tuple[str, list[Block]]:
+    """`/numbers requests [mine|pending|all]` as the person may see it."""
+    found = await kit.services.purchases.list_requests(actor, which)
+    names = {a.id: a.name for a in await kit.services.accounts.list_accounts(actor)}
+    return requests_view(
+        found,
+        which=which,
+        viewer_id=actor.user_id,
+        may_decide=decider(kit.services, actor),
+        account_names=names,
+    )
+
+
+def _from_home(body: Json) -> bool:
+    return (body.get("view") or {}).get("type") == "home"
+
+
+async def _tell(client: AsyncWebClient, body: Json, respond: AsyncRespond, text: str) -> None:
+    if body.get("response_url"):
+        await respond(text=text, response_type="ephemeral", replace_original=False)
+    else:  # the App Home has no response_url: a DM
+        await client.chat_postMessage(channel=str(body["user"]["id"]), text=text)
+
+
+async def _request_click(
+    ack: AsyncAck,
+    body: Json,
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
+    move: Callable[[PurchaseService, Actor, str], Awaitable[PurchaseRequestRecord]],
+) -> tuple[Kit, Actor, PurchaseRequestRecord] | None:
+    """Ack, move the request; redraw its cards and the list or home it was clicked in."""
+    await ack()
+    kit = kit_of(context)
+    ref = RequestsRef.model_validate_json(body["actions"][0]["value"])
+    actor = await actor_of(context)
+    try:
+        request = await move(kit.services.purchases, actor, ref.request_id)
+    except Conflict as exc:
+        text = stale_text(exc.request) if isinstance(exc, StaleRequest) else exc.message
+        await _tell(client, body, respond, text)
+        return None
+    await kit.cards.refresh(request)
+    if _from_home(body):
+        await publish_home(kit.services, client, actor)
+    elif ref.which:
+        text, blocks = await requests_reply(kit, actor, ref.which)
+        await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=True)
+    return kit, actor, request
+
+
+async def on_requests_cancel(
+    ack: AsyncAck,
+    body: Json,
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
+) -> None:
+    await _request_click(ack, body, client, context, respond, PurchaseService.cancel)
+
+
+async def on_requests_approve(
+    ack: AsyncAck,
+    body: Json,
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    respond: AsyncRespond,
+) -> None:
+    clicked = await _request_click(ack, body, client, context, respond, PurchaseService.approve)
+    if clicked is not None:
+        kit, _, request = clicked
+        await kit.cards.provision(request.id)
+
+
+# --- history -----------------------------------------------------------------------------
+
+
+async def history_reply(
+    kit: Kit, actor: Actor, number: str, page: int = 0
+) -> tuple[str, list[Block]]:
+    found = await kit.services.overview.history(actor, number, page)
+    accounts = await kit.services.accounts.list_accounts(actor)
+    names = {a.id: a.name for a in accounts}
+    return history_message(found, names)
+
+
+async def on_history_page(
+    ack: AsyncAck, body: Json, context: AsyncBoltContext, respond: AsyncRespond
+) -> None:
+    await ack()
+    kit = kit_of(context)
+    ref = HistoryRef.model_validate_json(body["actions"][0]["value"])
+    text, blocks = await history_reply(kit, await actor_of(context), ref.number, ref.page)
+    await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=True)
+
+
+def register(app: AsyncApp, track: Track) -> None:
+    app.view(ManageId.MOVE_MODAL)(track(on_move_submit))
+    app.action(ManageId.RELEASE)(track(on_release))
+    app.action(ManageId.REQUESTS_CANCEL)(track(on_requests_cancel))
+    app.action(ManageId.REQUESTS_APPROVE)(track(on_requests_approve))
+    for suffix in ("prev", "next"):
+        app.action(f"{ManageId.HISTORY_PAGE}.{suffix}")(track(on_history_page))

@@ -1,0 +1,168 @@
+"""The App Home: published on app_home_opened, counts and e911 coverage, its buttons,
+its account select, republished on changes, and its size at 100,000 numbers."""
+
+from __future__ import annotations
+
+from sqlalchemy import insert
+
+from bot.console.fake_slack import View
+from storage import models as m
+from tests.conftest import ADMIN, MANAGER, MEMBER
+from tests.e2e.conftest import BotFactory, Harness, text_of
+from tests.e2e.manage_steps import ADDRESS, national, own, quoted, say
+
+
+async def _open_home(bot: Harness, user: str = ADMIN) -> View:
+    before = len(bot.state.calls_to("views.publish"))
+    result = await bot.driver.app_home_opened(user)
+    assert result.status == 200
+    await bot.until(lambda s: len(s.calls_to("views.publish")) > before)
+    await bot.settle()
+    home = bot.state.home(user)
+    assert home is not None
+    return home
+
+
+def _home_text(bot: Harness, user: str = ADMIN) -> str:
+    home = bot.state.home(user)
+    assert home is not None
+    return text_of(home)
+
+
+async def test_published_with_counts_coverage_and_the_warning(direct_bot: Harness) -> None:
+    bot = direct_bot
+    a, _, _ = await own(bot, count=3)
+    await own(bot, count=1, area="212", target=None)
+    await bot.runtime.services.numbers.unassign(bot.actor(), a)
+    text = text_of(await _open_home(bot))
+    assert "Account: Main" in text
+    assert "Main Company Numbers: 3" in text and "Spare: 1" in text and "Aging: 0" in text
+    assert "Emergency enabled: 0 of 4" in text
+    assert "No main number is emergency enabled" in text
+    assert "Monthly total: $4.00" in text
+    assert "[ Buy Numbers ]" in text and "[ Add from Spare Numbers ]" in text
+    assert "[ List numbers ]" in text
+
+    numbers = await bot.numbers("main")
+    await bot.runtime.services.e911.set_address(bot.actor(), numbers[0].e164, ADDRESS)
+    text = text_of(await _open_home(bot))
+    assert "No main number is emergency enabled" not in text
+    assert "Emergency enabled: 1 of 4" in text
+
+
+async def test_buy_numbers_opens_the_modal(direct_bot: Harness) -> None:
+    bot = direct_bot
+    await _open_home(bot)
+    await bot.driver.click(ADMIN, "Buy Numbers", view="home")
+    await bot.until(lambda s: s.top_view(ADMIN) is not None)
+    assert bot.modal().title == "Buy Numbers"
+
+
+async def test_add_from_spare_numbers_lists_the_spares(direct_bot: Harness) -> None:
+    bot = direct_bot
+    a, _ = await own(bot, count=2)
+    await bot.runtime.services.numbers.unassign(bot.actor(), a)
+    await _open_home(bot)
+    await bot.driver.click(ADMIN, "Add from Spare Numbers", view="home")
+    await bot.settle()
+    shown = text_of(bot.modal())
+    assert shown.startswith("=== Buy Numbers ===") and "Add selected numbers" in shown
+    assert national(a) in shown
+
+
+async def test_members_get_no_buy_buttons_and_list_numbers_answers_by_dm(
+    direct_bot: Harness,
+) -> None:
+    bot = direct_bot
+    await own(bot, count=2)
+    text = text_of(await _open_home(bot, MEMBER))
+    assert "[ Buy Numbers ]" not in text and "[ List numbers ]" in text
+    await bot.click_and_wait(
+        MEMBER, "List numbers", lambda s: bool(s.messages_in(bot.dm(MEMBER))), view="home"
+    )
+    assert "Numbers of Main: 2 in service" in text_of(bot.state.messages_in(bot.dm(MEMBER))[-1])
+
+
+async def test_republished_when_something_it_shows_changes(direct_bot: Harness) -> None:
+    bot = direct_bot
+    a, _ = await own(bot, count=2)
+    await _open_home(bot)
+    await _open_home(bot, MEMBER)
+    await say(bot, f"release {a}")
+    await bot.click_and_wait(ADMIN, "Release", lambda s: "Aging: 1" in _home_text(bot))
+    assert "Aging: 1" in _home_text(bot, MEMBER)
+    await say(bot, f"restore {a}")
+    assert "Aging: 0" in _home_text(bot) and "Main Company Numbers: 2" in _home_text(bot)
+
+
+async def test_approvers_approve_from_the_home(bot: Harness) -> None:
+    request = await quoted(bot, 1)
+    await bot.runtime.services.purchases.accept(bot.actor(), request.id)
+    text = text_of(await _open_home(bot, MANAGER))
+    assert "Waiting for your approval" in text and "Open requests: 1" in text
+    assert "[ Approve ]" in text and "[ Reject ]" in text
+    mine = _home_text(bot, ADMIN) if bot.state.home(ADMIN) else text_of(await _open_home(bot))
+    assert "Your open requests" in mine and "[ Approve ]" not in mine
+
+    await bot.click_and_wait(
+        MANAGER, "Approve", lambda s: "Open requests: 0" in _home_text(bot, MANAGER), view="home"
+    )
+    await bot.settle()
+    assert "Waiting for your approval" not in _home_text(bot, MANAGER)
+    assert "Main Company Numbers: 1" in _home_text(bot, MANAGER)
+    assert "Your open requests" not in _home_text(bot, ADMIN)  # republished for the admin too
+
+
+async def test_the_account_select_switches_this_viewers_home(direct_bot: Harness) -> None:
+    bot = direct_bot
+    await own(bot, count=2)
+    await bot.runtime.services.accounts.create(bot.actor(), "Branch Office")
+    await _open_home(bot)
+    await _open_home(bot, MEMBER)
+    await bot.driver.select(ADMIN, "Branch Office", view="home")
+    await bot.until(lambda s: "Account: Branch Office" in _home_text(bot))
+    assert "Main Company Numbers: 0" in _home_text(bot)
+    assert "Account: Main" in _home_text(bot, MEMBER)  # someone else's choice
+    text = text_of(await _open_home(bot))  # remembered
+    assert "Account: Branch Office" in text
+
+
+async def test_stays_within_100_blocks_at_100000_numbers(make_bot: BotFactory) -> None:
+    bot = await make_bot(approvals={"mode": "never"})
+    account = await bot.runtime.services.accounts.for_channel(bot.actor())
+    now = bot.clock()
+    numbers = [f"+1212{200 + i // 10000}{i % 10000:04d}" for i in range(100_000)]
+    async with bot.runtime.engine.begin() as conn:
+        await conn.execute(
+            insert(m.Number),
+            [
+                {"e164": n, "state": "in_service", "kind": "local", "npa": "212",
+                 "account_id": account.id, "updated_at": now, "version": 1}
+                for n in numbers
+            ],
+        )  # fmt: skip
+        await conn.execute(
+            insert(m.NumberAssignment),
+            [
+                {"number": n, "account_id": account.id, "kind": "user", "user_id": ADMIN,
+                 "assigned_by": ADMIN, "assigned_at": now}
+                for n in numbers[:60_000]
+            ],
+        )  # fmt: skip
+    for _ in range(5):  # open requests too: the home lists a few, never all
+        await quoted(bot, 1)
+    home = await _open_home(bot)
+    assert len(home.blocks) <= 100
+    text = text_of(home)
+    assert "Users: 60000" in text and "Spare: 40000" in text
+    assert "Monthly total: $100,000.00" in text
+
+
+async def test_the_home_ignores_a_binding_of_the_dm_it_is_opened_from(
+    direct_bot: Harness,
+) -> None:
+    bot = direct_bot
+    await own(bot, count=1)
+    await bot.runtime.services.accounts.create(bot.actor(), "Branch Office")
+    await say(bot, "account use Branch Office", channel=bot.dm(ADMIN))
+    assert "Account: Main" in text_of(await _open_home(bot))
