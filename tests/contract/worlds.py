@@ -5,7 +5,8 @@ the same way for both: the simulated carrier (`SimCarrier`) and Kazoo
 (`KazooCarrier` against the stand-in Kazoo on a loopback port). The contract
 cases use only the `Carrier` protocol and these few methods, so a case that
 passes on both states one promise. Where the two genuinely differ, the world
-says how (`quote_names_owned_when_charging`, `released_state`, `invalid_zip_field`) and the
+says how (`quote_names_owned_when_charging`, `released_state`,
+`move_bills_destination`, `invalid_zip_field`) and the
 case asserts the difference in the open.
 """
 
@@ -61,6 +62,8 @@ class World(ABC):
     quote_names_owned_when_charging: bool
     # The state a released number is left in at the carrier.
     released_state: CarrierNumberState
+    # Whether moving a number charges its activation again, to the destination.
+    move_bills_destination: bool
     # The field an address with a ZIP code nobody has is reported on.
     invalid_zip_field: str
 
@@ -111,6 +114,7 @@ class SimWorld(World):
     # The simulated carrier takes a number straight back; the bot's database ages it.
     released_state = CarrierNumberState.AVAILABLE
     invalid_zip_field = "postal_code"
+    move_bills_destination = False
 
     def __init__(self) -> None:
         stock = SimulatedCarrier(
@@ -166,6 +170,8 @@ class KazooWorld(World):
     released_state = CarrierNumberState.AGING
     # Kazoo's `address.invalid` names no field: the Kazoo carrier puts it on the street.
     invalid_zip_field = "street_address"
+    # A move is an activation on the destination account, with `accept_charges`.
+    move_bills_destination = True
 
     def __init__(self, standin: KazooStandIn) -> None:
         self.standin = standin
