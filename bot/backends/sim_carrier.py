@@ -259,16 +259,18 @@ class SimCarrier:
             await self.stock.order(e164, key)
         except CarrierError as exc:
             return NumberOrderResult(e164, OrderOutcome.FAILED, exc.reason, exc.retryable)
-        # The stock's order awaits: someone may have taken the number meanwhile.
+        # The stock's order awaits: another order may have taken the number meanwhile.
         held = self._numbers.get(e164)
         if held and held.account_id != account_id:
             return self._refused(e164, held)
+        if held and held.state is _OWNED:
+            return NumberOrderResult(e164, OrderOutcome.BOUGHT)
         self._numbers[e164] = _Number(_OWNED, account_id)
         self.sales.append(Sale(account_id, e164, key))
         return NumberOrderResult(e164, OrderOutcome.BOUGHT)
 
     def _refused(self, e164: str, held: _Number) -> NumberOrderResult:
-        reason = self._conflict(e164, held, "in_service").carrier_message
+        reason = self._conflict(e164, held, "in_service").reason
         return NumberOrderResult(e164, OrderOutcome.FAILED, reason, False)
 
     async def number_status(self, e164: str, *, account_id: str) -> NumberStatus:

@@ -69,6 +69,19 @@ async def test_two_accounts_racing_for_one_number_sell_it_once() -> None:
     assert carrier.times_sold(number) == 1
 
 
+async def test_one_account_racing_itself_with_two_keys_is_billed_once() -> None:
+    carrier = make(latency_ms=1)
+    [number] = await offered(carrier)
+
+    results = await asyncio.gather(
+        carrier.order([number], account_id=ACCOUNT, idempotency_key="a"),
+        carrier.order([number], account_id=ACCOUNT, idempotency_key="b"),
+    )
+
+    assert [r.results[0].outcome for r in results] == [OrderOutcome.BOUGHT] * 2
+    assert carrier.times_sold(number) == 1
+
+
 async def test_the_stocks_failure_rate_fails_orders_as_retryable() -> None:
     carrier = make(failure_rate=1.0)
     [number] = await offered(carrier)
