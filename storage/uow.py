@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db import IMMEDIATE
+from storage.listing import ListingRepo
 from storage.repositories import (
     AccountsRepo,
     AuditRepo,
@@ -49,6 +50,7 @@ class UnitOfWork:
             await self.session.connection(execution_options={IMMEDIATE: True})
         self.accounts = AccountsRepo(self.session)
         self.numbers = NumbersRepo(self.session)
+        self.listing = ListingRepo(self.session)
         self.requests = RequestsRepo(self.session)
         self.audit = AuditRepo(self.session)
         self.deliveries = DeliveriesRepo(self.session)

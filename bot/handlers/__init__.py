@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.handlers import approvals, buy, commands
+from bot.handlers import approvals, assign, buy, commands, e911, number_list, number_menu
 from bot.handlers.kit import InFlight
 
 
 def register_all(app: AsyncApp, inflight: InFlight) -> None:
-    for module in (commands, buy, approvals):
+    for module in (commands, buy, approvals, number_list, number_menu, e911, assign):
         module.register(app, inflight.track)

@@ -11,16 +11,19 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.lists import help_message, requests_message, search_message, spares_message
+from bot.blocks.lists import help_message, requests_message, search_message
 from bot.domain.assignment import Assignment
 from bot.domain.phone import TOLLFREE_PREFIXES, Kind
 from bot.handlers.buy import open_buy_modal
 from bot.handlers.kit import Track, actor_of, kit_of
+from bot.handlers.manage import run_manage
+from bot.handlers.manage_commands import SPARES, ManageCommand, parse_manage
+from bot.handlers.manage_commands import VERBS as MANAGE_VERBS
 from bot.service.errors import InvalidInput
 
 COMMAND = "/numbers"
 KIND_WORDS = {"local": Kind.LOCAL, "tollfree": Kind.TOLLFREE, "toll-free": Kind.TOLLFREE}
-LATER = {"list", "assign", "unassign", "e911", "move", "release", "restore", "account"}
+LATER = {"move", "release", "restore", "account"}
 REQUEST_FILTERS = ("mine", "pending", "all")
 MAX_QUANTITY = 50
 
@@ -54,7 +57,7 @@ class Requests:
     which: str = "mine"
 
 
-Command = Help | Buy | Search | Spare | Requests
+Command = Help | Buy | Search | Spare | Requests | ManageCommand
 
 
 class _Usage(Exception):
@@ -118,6 +121,10 @@ def parse_command(text: str) -> Command:
             if args:
                 raise _Usage("`/numbers spare` takes no arguments.")
             return Spare()
+        if verb in MANAGE_VERBS:
+            managed = parse_manage(verb, args)
+            if managed is not None:
+                return managed
         if verb == "requests":
             which = args[0].lower() if args else "mine"
             if which not in REQUEST_FILTERS or len(args) > 1:
@@ -162,6 +169,9 @@ async def on_numbers(
             target=parsed.target,
         )
         return
+    if isinstance(parsed, ManageCommand):
+        await run_manage(parsed, command, client, context, respond)
+        return
     if isinstance(parsed, Search):
         found = await kit.services.numbers.search(
             actor, parsed.kind, parsed.query, quantity=parsed.quantity
@@ -169,7 +179,8 @@ async def on_numbers(
         label = f"{KIND_LABEL[found.query.kind]} {found.query.prefix}"
         text, blocks = search_message(label, found.all)
     elif isinstance(parsed, Spare):
-        text, blocks = spares_message(await kit.services.numbers.spares(actor))
+        await run_manage(SPARES, command, client, context, respond)
+        return
     else:
         text, blocks = requests_message(
             await kit.services.purchases.list_requests(actor, parsed.which)

@@ -8,6 +8,7 @@ from bot.service.accounts import AccountService
 from bot.service.context import Deps
 from bot.service.deliveries import DeliveryService
 from bot.service.e911 import E911Service
+from bot.service.listing import ListingService
 from bot.service.numbers import NumberService
 from bot.service.purchases import PurchaseService
 
@@ -20,6 +21,7 @@ class Services:
     purchases: PurchaseService
     e911: E911Service
     deliveries: DeliveryService
+    listing: ListingService
 
     @classmethod
     def build(cls, deps: Deps) -> Services:
@@ -32,4 +34,5 @@ class Services:
             purchases=PurchaseService(deps, accounts, numbers),
             e911=E911Service(deps, numbers),
             deliveries=DeliveryService(deps),
+            listing=ListingService(deps, accounts),
         )

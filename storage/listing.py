@@ -1,0 +1,112 @@
+"""The number list's queries: keyset pages in both directions, a capped count, the e911 check.
+
+Every query walks an index in E.164 order from the cursor and stops after a page,
+so a page costs the same at 10 numbers and at a million. A filter over several
+states (in service and aging) runs one such walk per state and merges them: one
+walk over `state IN (...)` would have to sort every matching row first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.assignment import AssignmentKind
+from bot.domain.e911 import E911Status
+from bot.domain.records import NumberFilter, NumberRecord
+from bot.domain.states import NumberState
+from storage import models as m
+from storage.repositories import _apply_filter, _number, _with_details
+
+
+def _by_assignment(flt: NumberFilter) -> bool:
+    return bool(flt.assignment) and flt.assignment != "spare"
+
+
+def _statement(account_id: str, flt: NumberFilter, state: NumberState) -> tuple[Any, Any]:
+    """The SELECT of one state's matching numbers, and the column it is ordered by."""
+    if _by_assignment(flt):
+        # Driven from `assignments`, as NumbersRepo.page: few rows of a big account.
+        a = m.NumberAssignment
+        stmt = (
+            select(m.Number, a, m.E911Record)
+            .select_from(a)
+            .join(m.Number, m.Number.e164 == a.number)
+            .outerjoin(m.E911Record, m.E911Record.number == a.number)
+            .where(
+                a.account_id == account_id,
+                m.Number.account_id == account_id,
+                m.Number.state == state.value,
+            )
+        )
+        key = a.number
+    else:
+        stmt = _with_details().where(
+            m.Number.account_id == account_id, m.Number.state == state.value
+        )
+        key = m.Number.e164
+    return _apply_filter(stmt, replace(flt, states=(state,))), key
+
+
+class ListingRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def page(
+        self,
+        account_id: str,
+        flt: NumberFilter,
+        *,
+        after: str | None = None,
+        before: str | None = None,
+        limit: int,
+    ) -> list[NumberRecord]:
+        """Up to `limit` numbers in E.164 order: the first ones after `after`, or the last
+        ones before `before` (still returned in ascending order)."""
+        backwards = before is not None
+        found: list[NumberRecord] = []
+        for state in flt.states:
+            stmt, key = _statement(account_id, flt, state)
+            if after is not None:
+                stmt = stmt.where(key > after)
+            if before is not None:
+                stmt = stmt.where(key < before)
+            stmt = stmt.order_by(key.desc() if backwards else key).limit(limit)
+            found += [_number(r[0], r[1], r[2]) for r in await self.s.execute(stmt)]
+        found.sort(key=lambda n: n.e164, reverse=backwards)
+        found = found[:limit]
+        if backwards:
+            found.reverse()
+        return found
+
+    async def count(self, account_id: str, flt: NumberFilter, *, cap: int) -> int:
+        """How many numbers match, counted up to `cap` (the answer is `cap` when more do)."""
+        total = 0
+        for state in flt.states:
+            if total >= cap:
+                break
+            stmt, key = _statement(account_id, flt, state)
+            limited = stmt.with_only_columns(key).limit(cap - total).subquery()
+            total += int(await self.s.scalar(select(func.count()).select_from(limited)) or 0)
+        return min(total, cap)
+
+    async def has_emergency_main(self, account_id: str) -> bool:
+        """Whether any in-service main number of the account is emergency enabled."""
+        a = m.NumberAssignment
+        found = await self.s.scalar(
+            select(a.number)
+            .join(m.E911Record, m.E911Record.number == a.number)
+            .join(m.Number, m.Number.e164 == a.number)
+            .where(
+                a.account_id == account_id,
+                a.kind == AssignmentKind.MAIN.value,
+                m.E911Record.status == E911Status.PROVISIONED.value,
+                m.Number.state == NumberState.IN_SERVICE.value,
+                m.Number.account_id == account_id,
+            )
+            .limit(1)
+        )
+        return found is not None
