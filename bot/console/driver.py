@@ -656,6 +656,7 @@ def menu_rows(blocks: Sequence[Json]) -> Iterator[tuple[str, Json, Json]]:
     """Sections with an overflow menu, in order: (their text, the block, the menu)."""
     for block in blocks:
         accessory = block.get("accessory")
-        if block.get("type") == "section" and isinstance(accessory, dict):
-            if accessory.get("type") == "overflow":
-                yield plain(block.get("text")), block, accessory
+        if block.get("type") != "section" or not isinstance(accessory, dict):
+            continue
+        if accessory.get("type") == "overflow":
+            yield plain(block.get("text")), block, accessory
