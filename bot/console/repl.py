@@ -44,11 +44,17 @@ SLASH_EXAMPLES = [
     "/numbers buy for conference",
     "/numbers search local 415",
     "/numbers spare",
+    "/numbers list",
+    "/numbers list main",
+    "/numbers e911 ",
+    "/numbers assign ",
+    "/numbers unassign ",
     "/numbers requests",
 ]
 USAGE = {
     "/…": "/numbers buy            a slash command, typed as in Slack",
     "click": "click LABEL [in #channel]   a button (or an overflow/select option)",
+    "menu": "menu ROW ITEM               pick ITEM in a listed row's menu (menu 2 e911)",
     "select": "select OPTION [in FIELD]    pick in a select or radio group",
     "check": "check A, B                  tick exactly these checkboxes",
     "fill": "fill LABEL = VALUE          type into a modal's field",
@@ -202,6 +208,7 @@ class Repl:
         self._actions: dict[str, Callable[[str], Awaitable[Step]]] = {
             "/": self.session.command,
             "click": self._click,
+            "menu": self._menu,
             "select": self._select,
             "check": self._check,
             "fill": self._fill,
@@ -263,6 +270,12 @@ class Repl:
         if match:
             return await self.session.click(match["label"], channel=match["channel"])
         return await self.session.click(rest)
+
+    async def _menu(self, rest: str) -> Step:
+        row, _, item = rest.strip().rpartition(" ")
+        if not row.strip() or not item:
+            raise _usage("menu")
+        return await self.session.menu(row.strip(), item)
 
     async def _select(self, rest: str) -> Step:
         if not rest:
