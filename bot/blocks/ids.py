@@ -33,6 +33,7 @@ class ActionId(StrEnum):
     CARD_APPROVE = "card.approve"
     CARD_REJECT = "card.reject"
     CARD_RETRY = "card.retry"
+    CARD_E911 = "card.e911"
     REJECT_REASON = "reject.reason"
     NUMBER_MENU = "number.menu"
     LIST_NEXT = "list.next"

@@ -104,8 +104,9 @@ async def on_menu(
     context: AsyncBoltContext,
 ) -> None:
     await ack()
+    # An overflow item carries the pick in its option; the card's `e911` button in its value.
     option = action.get("selected_option") or {}
-    pick = MenuPick.model_validate_json(str(option.get("value") or "{}"))
+    pick = MenuPick.model_validate_json(str(option.get("value") or action.get("value") or "{}"))
     channel_id = str((body.get("channel") or {}).get("id") or "") or None
     click = MenuClick(
         kit=kit_of(context),
@@ -122,3 +123,4 @@ async def on_menu(
 
 def register(app: AsyncApp, track: Track) -> None:
     app.action(ActionId.NUMBER_MENU)(track(on_menu))
+    app.action(ActionId.CARD_E911)(track(on_menu))

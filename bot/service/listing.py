@@ -108,3 +108,11 @@ class ListingService:
             main_emergency_enabled=enabled,
             page_size=page_size,
         )
+
+    async def main_emergency_enabled(self, account_id: str) -> bool:
+        """System side (cards): whether a main number of the account is emergency enabled."""
+        async with self.deps.uow(write=False) as uow:
+            account = await uow.accounts.get(account_id)
+            if account is None:
+                return False
+            return await self.deps.backend.has_emergency_main(uow, account)
