@@ -16,7 +16,14 @@ USAGE = "\n".join(
         "• `/numbers buy`: open *Buy Numbers* "
         "(also `buy local 415`, `buy tollfree 800`, `buy for conference`, `buy @user`)",
         "• `/numbers search local 415` or `/numbers search tollfree 800`: numbers for sale",
+        "• `/numbers list [main|conference|faxbox|users|@user|spare|e911|no-e911] "
+        "[local|tollfree] [AREA]`: the account's numbers, each with its menu "
+        "(`Assign`, `Unassign`, `e911`, `Move`, `Release`)",
         "• `/numbers spare`: the account's spare numbers",
+        "• `/numbers e911 NUMBER`: set or remove a number's emergency address",
+        "• `/numbers assign NUMBER main|conference|faxbox|@user`, "
+        "`/numbers unassign NUMBER` (it becomes spare)",
+        "• Numbers can be typed as +14155552671, 415-555-2671 or (415) 555-2671",
         "• `/numbers requests [mine|pending|all]`: purchase requests",
         "• `/numbers help`: this message",
     ]
