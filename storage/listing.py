@@ -26,8 +26,15 @@ def _by_assignment(flt: NumberFilter) -> bool:
     return bool(flt.assignment) and flt.assignment != "spare"
 
 
-def _statement(account_id: str, flt: NumberFilter, state: NumberState) -> tuple[Any, Any]:
-    """The SELECT of one state's matching numbers, and the column it is ordered by."""
+def _statement(
+    account_id: str, flt: NumberFilter, states: tuple[NumberState, ...]
+) -> tuple[Any, Any]:
+    """The SELECT of the matching numbers in these states, and the column to order by."""
+    in_states = (
+        m.Number.state == states[0].value
+        if len(states) == 1
+        else m.Number.state.in_([s.value for s in states])
+    )
     if _by_assignment(flt):
         # Driven from `assignments`, as NumbersRepo.page: few rows of a big account.
         a = m.NumberAssignment
@@ -39,16 +46,14 @@ def _statement(account_id: str, flt: NumberFilter, state: NumberState) -> tuple[
             .where(
                 a.account_id == account_id,
                 m.Number.account_id == account_id,
-                m.Number.state == state.value,
+                in_states,
             )
         )
         key = a.number
     else:
-        stmt = _with_details().where(
-            m.Number.account_id == account_id, m.Number.state == state.value
-        )
+        stmt = _with_details().where(m.Number.account_id == account_id, in_states)
         key = m.Number.e164
-    return _apply_filter(stmt, replace(flt, states=(state,))), key
+    return _apply_filter(stmt, replace(flt, states=states)), key
 
 
 class ListingRepo:
@@ -69,7 +74,7 @@ class ListingRepo:
         backwards = before is not None
         found: list[NumberRecord] = []
         for state in flt.states:
-            stmt, key = _statement(account_id, flt, state)
+            stmt, key = _statement(account_id, flt, (state,))
             if after is not None:
                 stmt = stmt.where(key > after)
             if before is not None:
@@ -82,31 +87,35 @@ class ListingRepo:
             found.reverse()
         return found
 
-    async def count(self, account_id: str, flt: NumberFilter, *, cap: int) -> int:
-        """How many numbers match, counted up to `cap` (the answer is `cap` when more do)."""
-        total = 0
-        for state in flt.states:
-            if total >= cap:
-                break
-            stmt, key = _statement(account_id, flt, state)
-            limited = stmt.with_only_columns(key).limit(cap - total).subquery()
-            total += int(await self.s.scalar(select(func.count()).select_from(limited)) or 0)
-        return min(total, cap)
+    async def count_and_emergency(
+        self, account_id: str, flt: NumberFilter, *, cap: int
+    ) -> tuple[int, bool]:
+        """How many numbers match (counted up to `cap`), and whether a main number of the
+        account is emergency enabled: one statement, as the list needs both on every page."""
+        stmt, key = _statement(account_id, flt, flt.states)
+        limited = stmt.with_only_columns(key).limit(cap).subquery()
+        counted = select(func.count()).select_from(limited).scalar_subquery()
+        row = (await self.s.execute(select(counted, _emergency_main(account_id).exists()))).one()
+        return int(row[0] or 0), bool(row[1])
 
     async def has_emergency_main(self, account_id: str) -> bool:
         """Whether any in-service main number of the account is emergency enabled."""
-        a = m.NumberAssignment
-        found = await self.s.scalar(
-            select(a.number)
-            .join(m.E911Record, m.E911Record.number == a.number)
-            .join(m.Number, m.Number.e164 == a.number)
-            .where(
-                a.account_id == account_id,
-                a.kind == AssignmentKind.MAIN.value,
-                m.E911Record.status == E911Status.PROVISIONED.value,
-                m.Number.state == NumberState.IN_SERVICE.value,
-                m.Number.account_id == account_id,
-            )
-            .limit(1)
+        return await self.s.scalar(_emergency_main(account_id)) is not None
+
+
+def _emergency_main(account_id: str) -> Any:
+    """The first in-service, emergency-enabled main number of the account (or none)."""
+    a = m.NumberAssignment
+    return (
+        select(a.number)
+        .join(m.E911Record, m.E911Record.number == a.number)
+        .join(m.Number, m.Number.e164 == a.number)
+        .where(
+            a.account_id == account_id,
+            a.kind == AssignmentKind.MAIN.value,
+            m.E911Record.status == E911Status.PROVISIONED.value,
+            m.Number.state == NumberState.IN_SERVICE.value,
+            m.Number.account_id == account_id,
         )
-        return found is not None
+        .limit(1)
+    )

@@ -144,8 +144,9 @@ class NumberBackend(Protocol):
 
     async def count_matching(
         self, uow: UnitOfWork, account: AccountInfo, flt: NumberFilter, *, cap: int
-    ) -> int:
-        """How many numbers match `flt`, counted up to `cap`."""
+    ) -> tuple[int, bool]:
+        """How many numbers match `flt` (counted up to `cap`), and whether a main number
+        of the account is emergency enabled (the list shows both on every page)."""
 
     async def has_emergency_main(self, uow: UnitOfWork, account: AccountInfo) -> bool:
         """Whether a main number of the account is emergency enabled."""

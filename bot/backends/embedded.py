@@ -137,8 +137,8 @@ class EmbeddedBackend:
 
     async def count_matching(
         self, uow: UnitOfWork, account: AccountInfo, flt: NumberFilter, *, cap: int
-    ) -> int:
-        return await uow.listing.count(account.id, flt, cap=cap)
+    ) -> tuple[int, bool]:
+        return await uow.listing.count_and_emergency(account.id, flt, cap=cap)
 
     async def has_emergency_main(self, uow: UnitOfWork, account: AccountInfo) -> bool:
         return await uow.listing.has_emergency_main(account.id)

@@ -94,8 +94,7 @@ class ListingService:
                 has_next = len(rows) > page_size
                 rows = rows[:page_size]
                 page = max(1, page) if has_previous else 1
-            matching = await backend.count_matching(uow, account, flt, cap=COUNT_CAP + 1)
-            enabled = await backend.has_emergency_main(uow, account)
+            matching, enabled = await backend.count_matching(uow, account, flt, cap=COUNT_CAP + 1)
         return NumberList(
             account=account,
             flt=flt,
