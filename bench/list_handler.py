@@ -90,8 +90,15 @@ class Subject:
             lambda s: any(c.method == "response_url" for c in s.calls[before:])
         )
 
+    def _check(self, page: int) -> None:
+        # A timed reply must be the page asked for, not an error message.
+        shown = self.slack.state.ephemerals_for(CHANNEL, ADMIN)[-1].text
+        if not shown.endswith(f", page {page}"):
+            raise RuntimeError(f"the app answered {shown!r}, not page {page}")
+
     async def handler_first(self, i: int) -> None:
         await self._until_replied(lambda: self.driver.slash(ADMIN, CHANNEL, text="list"))
+        self._check(1)
         self._tidy()
 
     def _list_message(self) -> Message:
@@ -107,6 +114,7 @@ class Subject:
         await self._until_replied(
             lambda: self.driver.click(ADMIN, "Next", channel=CHANNEL, message_ts=message.ts)
         )
+        self._check(page)
         self._tidy()
 
     async def service_first(self, i: int) -> None:
