@@ -126,3 +126,29 @@ async def test_paging_120_numbers_while_another_admin_buys(make_bot: BotFactory)
     back = await _turn(bot, "Previous")
     assert back == pages[-3]
     assert f"Page {len(pages) - 2} ·" in text_of(latest_list(bot))
+
+
+async def test_buy_numbers_under_the_list_opens_the_modal(direct_bot: Harness) -> None:
+    bot = direct_bot
+    await own(bot, 1)
+    message = await slash_and_wait(bot, "list")
+    assert message is not None
+    before = len(bot.state.calls_to("views.open"))
+    await bot.driver.click(ADMIN, "Buy Numbers", channel=CHANNEL, message_ts=message.ts)
+    await bot.until(lambda s: len(s.calls_to("views.open")) > before)
+    assert bot.modal().title == "Buy Numbers"
+
+
+async def test_move_and_release_are_coming(direct_bot: Harness) -> None:
+    bot = direct_bot
+    [number] = await own(bot, 1)
+    for item in ("Move", "Release"):
+        await slash_and_wait(bot, "list")
+        await bot.driver.menu(ADMIN, format_national(number), item, channel=CHANNEL)
+        await bot.until(
+            lambda s, item=item: any(
+                f"`{item}` is coming in the next version" in t for t in bot.ephemeral_texts(ADMIN)
+            )
+        )
+    record = await bot.runtime.services.numbers.get(bot.actor(), number)
+    assert record.assignment == Assignment.main() and record.state.value == "in_service"
