@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.assignment import AssignmentKind
@@ -72,17 +72,29 @@ class ListingRepo:
         """Up to `limit` numbers in E.164 order: the first ones after `after`, or the last
         ones before `before` (still returned in ascending order)."""
         backwards = before is not None
-        found: list[NumberRecord] = []
+        walks = []
         for state in flt.states:
             stmt, key = _statement(account_id, flt, (state,))
             if after is not None:
                 stmt = stmt.where(key > after)
             if before is not None:
                 stmt = stmt.where(key < before)
-            stmt = stmt.order_by(key.desc() if backwards else key).limit(limit)
-            found += [_number(r[0], r[1], r[2]) for r in await self.s.execute(stmt)]
-        found.sort(key=lambda n: n.e164, reverse=backwards)
-        found = found[:limit]
+            walks.append((stmt.order_by(key.desc() if backwards else key).limit(limit), key))
+        if len(walks) == 1:
+            rows = await self.s.execute(walks[0][0])
+        else:
+            # One statement: each state's walk picks its keys, the outer query merges them.
+            picked = union_all(
+                *(select(w.with_only_columns(k).subquery().c[0]) for w, k in walks)
+            ).subquery()
+            e164 = m.Number.e164
+            rows = await self.s.execute(
+                _with_details()
+                .where(e164.in_(select(picked.c[0])))
+                .order_by(e164.desc() if backwards else e164)
+                .limit(limit)
+            )
+        found = [_number(r[0], r[1], r[2]) for r in rows]
         if backwards:
             found.reverse()
         return found
