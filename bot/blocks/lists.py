@@ -1,4 +1,4 @@
-"""Ephemeral answers to `/numbers`: help, usage, search results, spares, requests."""
+"""Ephemeral answers to `/numbers`: help, usage, search results, requests."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Sec
 
 from bot.blocks.buy import chunks, offer_label
 from bot.blocks.text import MAX_MESSAGE_BLOCKS, escape, mention, when
-from bot.domain.records import AvailableNumber, NumberRecord, PurchaseRequestRecord
+from bot.domain.records import AvailableNumber, PurchaseRequestRecord
 
 USAGE = "\n".join(
     [
@@ -54,14 +54,6 @@ def search_message(label: str, offers: Sequence[AvailableNumber]) -> tuple[str, 
     lines = [f"• {escape(offer_label(o))}" for o in offers]
     footer = "Use `/numbers buy` to buy some of them."
     return f"{len(offers)} numbers", _lines(f"*Numbers for {escape(label)}*", lines, footer)
-
-
-def spares_message(spares: Sequence[NumberRecord]) -> tuple[str, list[Block]]:
-    if not spares:
-        return "No spare numbers", [_md("The account has no spare numbers.")]
-    lines = [f"• {escape(s.display)} · spare" for s in spares]
-    footer = "Assign them from *Buy Numbers* → *Add from Spare Numbers*."
-    return f"{len(spares)} spare numbers", _lines("*Spare numbers*", lines, footer)
 
 
 def requests_message(requests: Sequence[PurchaseRequestRecord]) -> tuple[str, list[Block]]:
