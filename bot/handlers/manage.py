@@ -45,7 +45,15 @@ async def run_manage(
     channel_id = str(command.get("channel_id") or "") or None
     actor = await actor_of(context, channel_id)
     if isinstance(parsed, ListNumbers):
-        await show_list(respond, kit, actor, parsed.flt, title=parsed.title, channel_id=channel_id)
+        await show_list(
+            respond,
+            kit,
+            actor,
+            parsed.flt,
+            title=parsed.title,
+            channel_id=channel_id,
+            response_url=command.get("response_url"),
+        )
         return
     try:
         if isinstance(parsed, OpenE911):

@@ -9,6 +9,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.blocks.ids import ActionId
 from bot.blocks.number_list import number_list_message
@@ -40,6 +41,16 @@ async def list_reply(
     return text, [b.to_dict() for b in blocks]
 
 
+async def send(kit: Kit, respond: AsyncRespond, response_url: str | None, **payload: Any) -> None:
+    """Post to the `response_url` on the app's pooled connections (bolt's `respond` opens a
+    new connection for every message); `respond` when there is no pool."""
+    if kit.http is not None and not kit.http.closed and response_url:
+        sent = await AsyncWebhookClient(response_url, session=kit.http).send_dict(payload)
+        if sent.status_code == 200:
+            return
+    await respond(**payload)
+
+
 async def show_list(
     respond: AsyncRespond,
     kit: Kit,
@@ -48,9 +59,10 @@ async def show_list(
     *,
     title: str | None = None,
     channel_id: str | None = None,
+    response_url: str | None = None,
 ) -> None:
     text, blocks = await list_reply(kit, actor, flt, title=title, channel_id=channel_id)
-    await respond(text=text, blocks=blocks, response_type="ephemeral")
+    await send(kit, respond, response_url, text=text, blocks=blocks, response_type="ephemeral")
 
 
 def _channel_of(body: Json) -> str | None:
@@ -77,7 +89,15 @@ async def on_page(
         page=ref.page,
         channel_id=channel_id,
     )
-    await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=True)
+    await send(
+        kit_of(context),
+        respond,
+        body.get("response_url"),
+        text=text,
+        blocks=blocks,
+        response_type="ephemeral",
+        replace_original=True,
+    )
 
 
 async def on_buy(
