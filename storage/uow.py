@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.errors import BackendUnavailable
 from storage.db import IMMEDIATE
+from storage.listing import ListingRepo
 from storage.repositories import (
     AccountsRepo,
     AuditRepo,
@@ -82,6 +83,7 @@ class UnitOfWork:
             raise
         self.accounts = AccountsRepo(self.session)
         self.numbers = NumbersRepo(self.session)
+        self.listing = ListingRepo(self.session)
         self.requests = RequestsRepo(self.session)
         self.audit = AuditRepo(self.session)
         self.deliveries = DeliveriesRepo(self.session)

@@ -130,6 +130,27 @@ class NumberBackend(Protocol):
         limit: int,
     ) -> list[NumberRecord]: ...
 
+    async def list_page(
+        self,
+        uow: UnitOfWork,
+        account: AccountInfo,
+        flt: NumberFilter,
+        *,
+        after: str | None,
+        before: str | None,
+        limit: int,
+    ) -> list[NumberRecord]:
+        """A keyset page in E.164 order: after `after`, or the last ones before `before`."""
+
+    async def count_matching(
+        self, uow: UnitOfWork, account: AccountInfo, flt: NumberFilter, *, cap: int
+    ) -> tuple[int, bool]:
+        """How many numbers match `flt` (counted up to `cap`), and whether a main number
+        of the account is emergency enabled (the list shows both on every page)."""
+
+    async def has_emergency_main(self, uow: UnitOfWork, account: AccountInfo) -> bool:
+        """Whether a main number of the account is emergency enabled."""
+
     async def spares(
         self,
         uow: UnitOfWork,

@@ -123,6 +123,26 @@ class EmbeddedBackend:
     ) -> list[NumberRecord]:
         return await uow.numbers.page(account.id, flt, after=after, limit=limit)
 
+    async def list_page(
+        self,
+        uow: UnitOfWork,
+        account: AccountInfo,
+        flt: NumberFilter,
+        *,
+        after: str | None,
+        before: str | None,
+        limit: int,
+    ) -> list[NumberRecord]:
+        return await uow.listing.page(account.id, flt, after=after, before=before, limit=limit)
+
+    async def count_matching(
+        self, uow: UnitOfWork, account: AccountInfo, flt: NumberFilter, *, cap: int
+    ) -> tuple[int, bool]:
+        return await uow.listing.count_and_emergency(account.id, flt, cap=cap)
+
+    async def has_emergency_main(self, uow: UnitOfWork, account: AccountInfo) -> bool:
+        return await uow.listing.has_emergency_main(account.id)
+
     async def spares(
         self,
         uow: UnitOfWork,

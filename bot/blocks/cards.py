@@ -23,7 +23,7 @@ from slack_sdk.models.views import View
 
 from bot.blocks.buy import chunks
 from bot.blocks.ids import ActionId, BlockId, CallbackId
-from bot.blocks.payloads import CardRef, RejectMeta
+from bot.blocks.payloads import CardRef, MenuPick, RejectMeta
 from bot.blocks.text import MAX_MESSAGE_BLOCKS, count, escape, mention, target_text, when
 from bot.domain.billing import Quote, format_money
 from bot.domain.phone import display
@@ -180,8 +180,14 @@ def _card(
     return blocks
 
 
-def billing_card(request: PurchaseRequestRecord, account_name: str) -> tuple[str, list[Block]]:
-    """What the requester sees in the channel; buttons only while they can act."""
+def billing_card(
+    request: PurchaseRequestRecord, account_name: str, *, offer_e911: bool = False
+) -> tuple[str, list[Block]]:
+    """What the requester sees in the channel; buttons only while they can act.
+
+    `offer_e911`: the main line was bought and no main number is emergency enabled
+    yet, so the card offers `e911` for the first new number (as SmartPBX prompts).
+    """
     buttons: list[ButtonElement] = []
     if request.state is RequestState.QUOTED:
         buttons = [
@@ -192,6 +198,10 @@ def billing_card(request: PurchaseRequestRecord, account_name: str) -> tuple[str
         buttons = [_button("Cancel", ActionId.CARD_CANCEL, request)]
     elif request.state in (RequestState.PARTIALLY_COMPLETED, RequestState.FAILED):
         buttons = [_button("Retry", ActionId.CARD_RETRY, request, "primary")]
+    bought = request.items_with(ItemOutcome.BOUGHT)
+    if offer_e911 and bought:
+        pick = MenuPick(op="e911", number=bought[0].number).dump()
+        buttons.append(ButtonElement(text="e911", action_id=ActionId.CARD_E911, value=pick))
     n = len(request.items)
     text = f"Purchase of {n} numbers: {request.state.value.replace('_', ' ')}"
     return text, _card(request, account_name, buttons, for_approver=False)

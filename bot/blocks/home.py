@@ -132,21 +132,3 @@ def home_view(data: HomeData, may_decide: MayDecide) -> View:
         )
     )
     return View(type="home", blocks=blocks[:MAX_HOME_BLOCKS])
-
-
-def summary_text(data: HomeData) -> tuple[str, list[Block]]:
-    """`List numbers` from the App Home, by DM: the counts, and where the full list is."""
-    s = data.summary
-    assigned = s.by_assignment
-    name = echo(s.account.name, 64)
-    lines = [
-        f"*Numbers of {name}*: {s.in_service} in service, {s.spare} spare, {s.aging} aging.",
-        f"• {LABELS[AssignmentKind.MAIN]}: {assigned.get(AssignmentKind.MAIN.value, 0)}",
-        f"• {LABELS[AssignmentKind.CONFERENCE]}: "
-        f"{assigned.get(AssignmentKind.CONFERENCE.value, 0)}",
-        f"• {LABELS[AssignmentKind.FAXBOX]}: {assigned.get(AssignmentKind.FAXBOX.value, 0)}",
-        f"• Users: {assigned.get(AssignmentKind.USER.value, 0)}",
-        f"• Emergency enabled: {s.emergency_enabled} of {s.in_service}",
-        "Type `/numbers list` in a channel that uses this account to page through them.",
-    ]
-    return f"Numbers of {s.account.name}", [_md("\n".join(lines))]

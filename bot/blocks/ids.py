@@ -12,6 +12,9 @@ from enum import StrEnum
 class CallbackId(StrEnum):
     BUY = "buy"
     REJECT = "reject"
+    E911 = "e911"
+    E911_CHOOSE = "e911.choose"
+    ASSIGN = "assign"
 
 
 class ActionId(StrEnum):
@@ -30,7 +33,22 @@ class ActionId(StrEnum):
     CARD_APPROVE = "card.approve"
     CARD_REJECT = "card.reject"
     CARD_RETRY = "card.retry"
+    CARD_E911 = "card.e911"
     REJECT_REASON = "reject.reason"
+    NUMBER_MENU = "number.menu"
+    LIST_NEXT = "list.next"
+    LIST_PREVIOUS = "list.previous"
+    LIST_BUY = "list.buy"
+    E911_STREET = "e911.street"
+    E911_SUITE = "e911.suite"
+    E911_CITY = "e911.city"
+    E911_STATE = "e911.state"
+    E911_ZIP = "e911.zip"
+    E911_CALLER = "e911.caller"
+    E911_CHOICE = "e911.choice"
+    E911_REMOVE = "e911.remove"
+    ASSIGN_TARGET = "assign.target"
+    ASSIGN_USER = "assign.user"
 
 
 class BlockId(StrEnum):
@@ -48,6 +66,23 @@ class BlockId(StrEnum):
     BUY_DONE = "buy.done"
     CARD_ACTIONS = "card.actions"
     REJECT_REASON = "reject.reason"
+    NUMBER_ROW = "number.row"  # prefix: number.row.<e164>
+    LIST_WARNING = "list.warning"
+    LIST_HEADER = "list.header"
+    LIST_PAGE = "list.page"
+    LIST_BUTTONS = "list.buttons"
+    E911_STREET = "e911.street"
+    E911_SUITE = "e911.suite"
+    E911_CITY = "e911.city"
+    E911_STATE = "e911.state"
+    E911_ZIP = "e911.zip"
+    E911_CALLER = "e911.caller"
+    E911_CHOICE = "e911.choice"
+    E911_NOTICE = "e911.notice"
+    E911_REMOVE = "e911.remove"
+    ASSIGN_TARGET = "assign.target"
+    ASSIGN_USER = "assign.user"
+    ASSIGN_NOTICE = "assign.notice"
 
 
 class ManageId(StrEnum):

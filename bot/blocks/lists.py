@@ -1,4 +1,4 @@
-"""Ephemeral answers to `/numbers`: help, usage, search results, spares, requests."""
+"""Ephemeral answers to `/numbers`: help, usage, search results, requests."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Sec
 from bot.blocks.buy import chunks, offer_label
 from bot.blocks.text import MAX_MESSAGE_BLOCKS, echo, escape
 from bot.domain.phone import TOLLFREE_PREFIXES
-from bot.domain.records import AvailableNumber, NumberRecord
+from bot.domain.records import AvailableNumber
 
 USAGE = "\n".join(
     [
@@ -21,7 +21,13 @@ USAGE = "\n".join(
         "• `/numbers search [local|tollfree] [AREA-CODE|PREFIX] [HOW-MANY]`: numbers for sale, "
         "10 unless HOW-MANY (1 to 50) is given "
         "(`search 415`, `search local 415-629 20`, `search tollfree`)",
+        "• `/numbers list [main|conference|faxbox|users|@user|spare|e911|no-e911] "
+        "[local|tollfree] [AREA]`: the account's numbers, each with its menu "
+        "(`Assign`, `Unassign`, `e911`, `Move`, `Release`)",
         "• `/numbers spare`: the account's spare numbers",
+        "• `/numbers e911 NUMBER`: set or remove a number's emergency address",
+        "• `/numbers assign NUMBER main|conference|faxbox|@user`, "
+        "`/numbers unassign NUMBER` (it becomes spare)",
         "• `/numbers requests [mine|pending|all]`: purchase requests (yours when left out)",
         "• `/numbers history NUMBER`: who did what to a number, newest first",
         "• `/numbers move NUMBER ACCOUNT`: move a number to another account",
@@ -32,7 +38,9 @@ USAGE = "\n".join(
         "PREFIX is one of " + ", ".join(TOLLFREE_PREFIXES) + ". "
         "Left out (`search local`, `search tollfree`, an empty field in *Buy Numbers*), "
         "any area code or prefix is searched. `local` or `tollfree` may be left out "
-        "when the digits say which.",
+        "when the digits say which. "
+        "NUMBER can be typed as +14155552671, 4155552671, 415-555-2671, (415) 555-2671, "
+        "1 415 555 2671 or +1 (415) 555-2671.",
     ]
 )
 # How much of a problem (which quotes the user's words) the usage message repeats.
@@ -63,11 +71,3 @@ def search_message(label: str, offers: Sequence[AvailableNumber]) -> tuple[str, 
     lines = [f"• {escape(offer_label(o))}" for o in offers]
     footer = "Use `/numbers buy` to buy some of them."
     return f"{len(offers)} numbers", _lines(f"*Numbers for {echo(label)}*", lines, footer)
-
-
-def spares_message(spares: Sequence[NumberRecord]) -> tuple[str, list[Block]]:
-    if not spares:
-        return "No spare numbers", [_md("The account has no spare numbers.")]
-    lines = [f"• {escape(s.display)} · spare" for s in spares]
-    footer = "Assign them from *Buy Numbers* → *Add from Spare Numbers*."
-    return f"{len(spares)} spare numbers", _lines("*Spare numbers*", lines, footer)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.domain.phone import Kind
 from bot.domain.states import RequestState
+
+E164 = r"^\+1[0-9]{10}$"
 
 
 class _Payload(BaseModel):
@@ -53,3 +58,52 @@ class RequestsRef(_Payload):
     request_id: str = Field(min_length=1, max_length=64)
     expected_state: RequestState
     which: str | None = Field(default=None, pattern=r"^(mine|pending|all)$")
+
+
+MenuOp = Literal["assign", "unassign", "e911", "move", "release"]
+
+
+class MenuPick(_Payload):
+    """An item of a listed number's overflow menu (Slack allows 150 characters)."""
+
+    op: MenuOp
+    number: str = Field(pattern=E164)
+
+
+class ListRef(_Payload):
+    """A list's `Next`/`Previous` button: the filter and the keyset cursor of that page."""
+
+    assignment: str | None = Field(default=None, max_length=40)
+    e911: bool | None = None
+    kind: Kind | None = None
+    npa: str | None = Field(default=None, pattern=r"^[0-9]{3}$")
+    title: str | None = Field(default=None, max_length=80)
+    after: str | None = Field(default=None, pattern=E164)
+    before: str | None = Field(default=None, pattern=E164)
+    page: int = Field(default=1, ge=1, le=1_000_000)
+
+
+class AddressFields(_Payload):
+    """An e911 address as the form holds it (a geocoder candidate, kept in the modal)."""
+
+    street_address: str = Field(max_length=100)
+    extended_address: str | None = Field(default=None, max_length=100)
+    locality: str = Field(max_length=60)
+    region: str = Field(max_length=2)
+    postal_code: str = Field(max_length=10)
+    caller_name: str | None = Field(default=None, max_length=32)
+
+
+class E911Meta(_Payload):
+    """The `e911` modal: which number, where it was opened from, and any candidates."""
+
+    number: str = Field(pattern=E164)
+    channel_id: str | None = Field(default=None, max_length=32)
+    response_url: str | None = Field(default=None, max_length=500)
+    candidates: tuple[AddressFields, ...] = ()
+
+
+class AssignMeta(_Payload):
+    number: str = Field(pattern=E164)
+    channel_id: str | None = Field(default=None, max_length=32)
+    response_url: str | None = Field(default=None, max_length=500)

@@ -275,6 +275,33 @@ class SlackDriver:
         assert hit.option is not None
         return await self._pick(user, hit, [hit.option])
 
+    async def menu(
+        self,
+        user: str,
+        row: str | int,
+        item: str,
+        *,
+        channel: str | None = None,
+        message_ts: str | None = None,
+    ) -> HttpResult:
+        """Pick ``item`` in the overflow menu of one row: a section whose text shows ``row``,
+        or the ``row``-th section with a menu (1-based) on the newest message that has one."""
+        surfaces = self._surfaces(user, channel, message_ts, None)
+        rows_seen: list[str] = []
+        for surface in surfaces:
+            rows = list(menu_rows(surface.blocks))
+            if not rows:
+                continue
+            for n, (text, block, element) in enumerate(rows, start=1):
+                if (n == row) if isinstance(row, int) else _norm(str(row)) in _norm(text):
+                    option = self._option(element, item)
+                    hit = _Hit(surface, block, element, option)
+                    return await self._send_action(user, hit, self._base_action(hit, option))
+                rows_seen.append(text)
+            if isinstance(row, int):
+                break  # numbered rows count on the newest list only
+        raise DriverError(f"no row {row!r} with a menu; rows: {rows_seen}")
+
     async def select(
         self,
         user: str,
@@ -662,3 +689,13 @@ class SlackDriver:
 def _names_field(block: Json, element: Json, field: str) -> bool:
     names = (_input_label(block), plain(element.get("placeholder")), element.get("action_id"))
     return any(_norm(str(n)) == _norm(field) for n in names if n)
+
+
+def menu_rows(blocks: Sequence[Json]) -> Iterator[tuple[str, Json, Json]]:
+    """Sections with an overflow menu, in order: (their text, the block, the menu)."""
+    for block in blocks:
+        accessory = block.get("accessory")
+        if block.get("type") != "section" or not isinstance(accessory, dict):
+            continue
+        if accessory.get("type") == "overflow":
+            yield plain(block.get("text")), block, accessory

@@ -44,6 +44,11 @@ SLASH_EXAMPLES = [
     "/numbers buy for conference",
     "/numbers search local 415",
     "/numbers spare",
+    "/numbers list",
+    "/numbers list main",
+    "/numbers e911 ",
+    "/numbers assign ",
+    "/numbers unassign ",
     "/numbers requests",
     "/numbers requests pending",
     "/numbers account list",
@@ -58,6 +63,7 @@ USAGE = {
     "/…": "/numbers buy            a slash command, typed as in Slack",
     "click": "click LABEL [on N] [in #channel]   a button (or an overflow/select option); "
     "N: which message, by the number on it",
+    "menu": "menu ROW ITEM               pick ITEM in a listed row's menu (menu 2 e911)",
     "select": "select OPTION [in FIELD]    pick in a select or radio group",
     "check": "check A, B                  tick exactly these checkboxes",
     "fill": "fill LABEL = VALUE          type into a modal's field",
@@ -216,6 +222,7 @@ class Repl:
         self._actions: dict[str, Callable[[str], Awaitable[Step]]] = {
             "/": self.session.command,
             "click": self._click,
+            "menu": self._menu,
             "select": self._select,
             "check": self._check,
             "fill": self._fill,
@@ -281,6 +288,12 @@ class Repl:
             elif (match := _ON_MESSAGE.match(label)) and number is None:
                 label, number = match["label"], int(match["number"])
         return await self.session.click(label, channel=channel, message=number)
+
+    async def _menu(self, rest: str) -> Step:
+        row, _, item = rest.strip().rpartition(" ")
+        if not row.strip() or not item:
+            raise _usage("menu")
+        return await self.session.menu(row.strip(), item)
 
     async def _select(self, rest: str) -> Step:
         if not rest:

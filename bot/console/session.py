@@ -551,6 +551,13 @@ class ConsoleSession:
             return f"no {label!r}: nothing to click in {self.channel_name}"
         return f"no {label!r}; clickable here: {_listing(list(dict.fromkeys(there)))}"
 
+    async def menu(self, row: str, item: str) -> Step:
+        """Pick ``item`` in the overflow menu of a listed row: its number on the newest list
+        (``menu 2 e911``) or text it shows (``menu (415) 555-2671 e911``)."""
+        where = self._where()
+        target: str | int = int(row) if row.isdigit() else row
+        return await self._act(lambda: self.driver.menu(self.user, target, item, channel=where))
+
     async def select(self, label: str, field: str | None = None) -> Step:
         """Pick ``label`` in a select or radio group (``field``: which one, by its label)."""
         chosen = resolve(label, self.labels().options, "option")

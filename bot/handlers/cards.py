@@ -30,6 +30,7 @@ from bot.blocks.cards import (
     unposted_modal,
 )
 from bot.config import Settings
+from bot.domain.assignment import AssignmentKind
 from bot.domain.records import PurchaseRequestRecord
 from bot.domain.states import FINAL_REQUEST_STATES, ItemOutcome, RequestState
 from bot.handlers.home_publish import republish_homes
@@ -108,6 +109,16 @@ class CardPublisher:
             self._account_names[account.id] = account.name
         return self._account_names[request.account_id]
 
+    async def _offer_e911(self, request: PurchaseRequestRecord) -> bool:
+        """A finished purchase for the main line while no main number is emergency enabled."""
+        if request.target.kind is not AssignmentKind.MAIN or not request.items_with(
+            ItemOutcome.BOUGHT
+        ):
+            return False
+        if request.state not in FINAL_REQUEST_STATES:
+            return False
+        return not await self.services.listing.main_emergency_enabled(request.account_id)
+
     # --- posting ----------------------------------------------------------------------
 
     async def _post(
@@ -134,7 +145,9 @@ class CardPublisher:
         """Show the requester their card: the channel, else the command's response_url,
         else a DM. Reaching them nowhere cancels the request (its numbers go back) and
         says so in a modal when the submission's trigger_id still allows one."""
-        text, blocks = billing_card(request, await self.account_name(request))
+        text, blocks = billing_card(
+            request, await self.account_name(request), offer_e911=await self._offer_e911(request)
+        )
         target = channel_id or request.requester_id  # no channel: the requester's DM
         posted = await self._post(target, text, blocks)
         if isinstance(posted, tuple):
@@ -223,7 +236,7 @@ class CardPublisher:
     ) -> None:
         """Redraw every card of the request in place."""
         name = await self.account_name(request)
-        text, blocks = billing_card(request, name)
+        text, blocks = billing_card(request, name, offer_e911=await self._offer_e911(request))
         if request.channel_id and request.message_ts:
             await self._update(request.channel_id, request.message_ts, text, blocks)
         elif response_url:  # the card lives only as an ephemeral message

@@ -11,18 +11,20 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.lists import help_message, search_message, spares_message
+from bot.blocks.lists import help_message, search_message
 from bot.domain.assignment import Assignment
 from bot.domain.phone import TOLLFREE_PREFIXES, Kind, parse_query
 from bot.handlers.admin_commands import ADMIN_VERBS, AdminCommand, parse_admin, run_admin
 from bot.handlers.buy import open_buy_modal
 from bot.handlers.kit import Track, actor_of, kit_of
 from bot.handlers.manage import requests_reply
+from bot.handlers.manage_commands import SPARES, ManageCommand, parse_manage
+from bot.handlers.manage_commands import VERBS as MANAGE_VERBS
+from bot.handlers.manage_numbers import run_manage
 from bot.service.errors import InvalidInput
 
 COMMAND = "/numbers"
 KIND_WORDS = {"local": Kind.LOCAL, "tollfree": Kind.TOLLFREE, "toll-free": Kind.TOLLFREE}
-LATER = {"list", "assign", "unassign", "e911"}
 REQUEST_FILTERS = ("mine", "pending", "all")
 MAX_QUANTITY = 50
 
@@ -56,7 +58,7 @@ class Requests:
     which: str = "mine"
 
 
-Command = Help | Buy | Search | Spare | Requests | AdminCommand
+Command = Help | Buy | Search | Spare | Requests | ManageCommand | AdminCommand
 
 
 class _Usage(Exception):
@@ -153,6 +155,10 @@ def parse_command(text: str) -> Command:
             if args:
                 raise _Usage("`/numbers spare` takes no arguments.")
             return Spare()
+        if verb in MANAGE_VERBS:
+            managed = parse_manage(verb, args)
+            if managed is not None:
+                return managed
         if verb == "requests":
             which = args[0].lower() if args else "mine"
             if which not in REQUEST_FILTERS or len(args) > 1:
@@ -164,8 +170,6 @@ def parse_command(text: str) -> Command:
         return Help(str(exc))
     except InvalidInput as exc:
         return Help(exc.message)
-    if verb in LATER:
-        return Help(f"`/numbers {verb}` is not available in this version yet.")
     return Help(f"“{words[0]}” is not a /numbers command.")
 
 
@@ -199,6 +203,9 @@ async def on_numbers(
             target=parsed.target,
         )
         return
+    if isinstance(parsed, ManageCommand):
+        await run_manage(parsed, command, client, context, respond)
+        return
     if isinstance(parsed, Search):
         found = await kit.services.numbers.search(
             actor, parsed.kind, parsed.query, quantity=parsed.quantity
@@ -207,7 +214,8 @@ async def on_numbers(
         label = f"{KIND_LABEL[query.kind]} {query.npa}" + (f"-{query.nxx}" if query.nxx else "")
         text, blocks = search_message(label, found.all)
     elif isinstance(parsed, Spare):
-        text, blocks = spares_message(await kit.services.numbers.spares(actor))
+        await run_manage(SPARES, command, client, context, respond)
+        return
     elif isinstance(parsed, Requests):
         text, blocks = await requests_reply(kit, actor, parsed.which)
     else:

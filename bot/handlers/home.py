@@ -13,12 +13,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.buy import BuyForm, buy_modal, opening_modal
-from bot.blocks.home import summary_text
 from bot.blocks.ids import ManageId
 from bot.blocks.payloads import BuyMeta
+from bot.domain.records import NumberFilter
 from bot.handlers.buy import open_buy_modal
 from bot.handlers.home_publish import publish_home
 from bot.handlers.kit import Kit, Track, actor_of, kit_of
+from bot.handlers.number_list import list_reply
 from bot.service.context import Actor
 
 Json = dict[str, Any]
@@ -76,13 +77,9 @@ async def on_spares(
 
 
 async def post_numbers_list(client: AsyncWebClient, kit: Kit, actor: Actor) -> None:
-    """`List numbers` on the App Home: the account's numbers, by DM.
-
-    For now a short summary (counts and how to list them); this is the one function to
-    point at the number list's builder when it is there.
-    """
-    data = await kit.services.overview.home(actor, remember=False)
-    text, blocks = summary_text(data)
+    """`List numbers` on the App Home: the first page of the default account's list, by DM
+    (the home is not a channel); its `Next` and `Previous` redraw that message."""
+    text, blocks = await list_reply(kit, actor, NumberFilter())
     await client.chat_postMessage(channel=actor.user_id, text=text, blocks=blocks)
 
 

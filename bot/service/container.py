@@ -8,6 +8,7 @@ from bot.service.accounts import AccountService
 from bot.service.context import Deps
 from bot.service.deliveries import DeliveryService
 from bot.service.e911 import E911Service
+from bot.service.listing import ListingService
 from bot.service.numbers import NumberService
 from bot.service.overview import OverviewService
 from bot.service.purchases import PurchaseService
@@ -22,6 +23,7 @@ class Services:
     e911: E911Service
     deliveries: DeliveryService
     overview: OverviewService
+    listing: ListingService
 
     @classmethod
     def build(cls, deps: Deps) -> Services:
@@ -35,4 +37,5 @@ class Services:
             e911=E911Service(deps, numbers),
             deliveries=DeliveryService(deps),
             overview=OverviewService(deps, accounts, numbers),
+            listing=ListingService(deps, accounts),
         )

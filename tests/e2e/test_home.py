@@ -80,7 +80,8 @@ async def test_members_get_no_buy_buttons_and_list_numbers_answers_by_dm(
     await bot.click_and_wait(
         MEMBER, "List numbers", lambda s: bool(s.messages_in(bot.dm(MEMBER))), view="home"
     )
-    assert "Numbers of Main: 2 in service" in text_of(bot.state.messages_in(bot.dm(MEMBER))[-1])
+    listed = text_of(bot.state.messages_in(bot.dm(MEMBER))[-1])
+    assert "2 numbers" in listed or "of 2" in listed, listed
 
 
 async def test_republished_when_something_it_shows_changes(direct_bot: Harness) -> None:

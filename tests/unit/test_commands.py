@@ -53,7 +53,6 @@ def test_understood(text: str, expected: object) -> None:
         ("search 415 ²", "from 1 to 50"),  # isdigit() but not a number int() reads
         ("spare 415", "takes no arguments"),
         ("requests everything", "mine`, `pending` or `all"),
-        ("list", "not available in this version yet"),
     ],
 )
 def test_not_understood_becomes_usage_naming_the_problem(text: str, problem: str) -> None:

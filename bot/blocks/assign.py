@@ -1,0 +1,105 @@
+"""Assignment: the row's `Assign` modal and what assign/unassign answer."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import (
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.blocks.buy import TARGET_LABELS
+from bot.blocks.ids import ActionId, BlockId, CallbackId
+from bot.blocks.number_list import assigned_text
+from bot.blocks.payloads import AssignMeta
+from bot.blocks.text import escape, mention, target_text
+from bot.domain.assignment import Assignment, AssignmentKind
+from bot.domain.errors import InvalidInput
+from bot.domain.records import NumberRecord
+
+TITLE = "Assign"
+FIELD_BLOCKS: dict[str, str] = {
+    "target": BlockId.ASSIGN_TARGET,
+    "user": BlockId.ASSIGN_USER,
+    "number": BlockId.ASSIGN_TARGET,
+}
+
+
+def assign_modal(number: NumberRecord, meta: AssignMeta) -> View:
+    """The target select of `Buy Numbers` and a person picker, set to what it rings now."""
+    options = {kind: Option(value=kind.value, label=text) for kind, text in TARGET_LABELS.items()}
+    current = number.assignment
+    now = f"*{escape(number.display)}* rings {assigned_text(number)} now."
+    return View(
+        type="modal",
+        callback_id=CallbackId.ASSIGN,
+        title=PlainTextObject(text=TITLE),
+        submit=PlainTextObject(text=TITLE),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=meta.dump(),
+        blocks=[
+            SectionBlock(text=MarkdownTextObject(text=now)),
+            InputBlock(
+                block_id=BlockId.ASSIGN_TARGET,
+                label="Assign to",
+                element=StaticSelectElement(
+                    action_id=ActionId.ASSIGN_TARGET,
+                    placeholder="Choose a target",
+                    options=list(options.values()),
+                    initial_option=options[current.kind] if current else None,
+                ),
+            ),
+            InputBlock(
+                block_id=BlockId.ASSIGN_USER,
+                label="User",
+                optional=True,
+                hint="Only for “A user”: the person the number rings.",
+                element=UserSelectElement(
+                    action_id=ActionId.ASSIGN_USER,
+                    placeholder="Choose a person",
+                    initial_user=current.user_id if current else None,
+                ),
+            ),
+        ],
+    )
+
+
+def assigned_message(number: NumberRecord, actor_id: str) -> str:
+    assert number.assignment is not None
+    target = target_text(number.assignment.label, number.assignment.user_id)
+    return (
+        f":white_check_mark: {escape(number.display)} now rings *{target}* "
+        f"(assigned by {mention(actor_id)})."
+    )
+
+
+def unassigned_message(number: NumberRecord) -> str:
+    return (
+        f":white_check_mark: {escape(number.display)} is unassigned: it is a spare number "
+        "now, still the account's. Assign it again, or reuse it from *Buy Numbers* → "
+        "*Add from Spare Numbers*."
+    )
+
+
+def assignee_dm(number: NumberRecord, actor_id: str) -> str:
+    return (
+        f"{mention(actor_id)} assigned the number *{escape(number.display)}* to you: "
+        "calls to it now ring you."
+    )
+
+
+def target_of(kind: str | None, user_id: str | None) -> Assignment:
+    """The modal's choice as an assignment; `InvalidInput` names the field to fix."""
+    if not kind:
+        raise InvalidInput("target", "Choose what the number should ring.")
+    chosen = AssignmentKind(kind)
+    if chosen is not AssignmentKind.USER:
+        return Assignment(chosen)
+    if not user_id:
+        raise InvalidInput("user", "Choose the person the number should ring.")
+    return Assignment.user(user_id)

@@ -1,0 +1,334 @@
+"""The `e911` modal (seed flow 3.6): the address form, `Choose correct address`, the outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    RadioButtonsElement,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.blocks.ids import ActionId, BlockId, CallbackId
+from bot.blocks.payloads import AddressFields, E911Meta
+from bot.blocks.text import clip, escape
+from bot.domain.e911 import E911Address
+from bot.domain.records import NumberRecord
+
+TITLE = "e911"
+CHOOSE_TITLE = "Choose correct address"
+REMOVE = "Remove e911"
+
+# The two-letter codes the form accepts (bot/domain/e911.py), named for the select.
+REGIONS: dict[str, str] = {
+    "AL": "Alabama",
+    "AK": "Alaska",
+    "AZ": "Arizona",
+    "AR": "Arkansas",
+    "CA": "California",
+    "CO": "Colorado",
+    "CT": "Connecticut",
+    "DE": "Delaware",
+    "DC": "District of Columbia",
+    "FL": "Florida",
+    "GA": "Georgia",
+    "HI": "Hawaii",
+    "ID": "Idaho",
+    "IL": "Illinois",
+    "IN": "Indiana",
+    "IA": "Iowa",
+    "KS": "Kansas",
+    "KY": "Kentucky",
+    "LA": "Louisiana",
+    "ME": "Maine",
+    "MD": "Maryland",
+    "MA": "Massachusetts",
+    "MI": "Michigan",
+    "MN": "Minnesota",
+    "MS": "Mississippi",
+    "MO": "Missouri",
+    "MT": "Montana",
+    "NE": "Nebraska",
+    "NV": "Nevada",
+    "NH": "New Hampshire",
+    "NJ": "New Jersey",
+    "NM": "New Mexico",
+    "NY": "New York",
+    "NC": "North Carolina",
+    "ND": "North Dakota",
+    "OH": "Ohio",
+    "OK": "Oklahoma",
+    "OR": "Oregon",
+    "PA": "Pennsylvania",
+    "RI": "Rhode Island",
+    "SC": "South Carolina",
+    "SD": "South Dakota",
+    "TN": "Tennessee",
+    "TX": "Texas",
+    "UT": "Utah",
+    "VT": "Vermont",
+    "VA": "Virginia",
+    "WA": "Washington",
+    "WV": "West Virginia",
+    "WI": "Wisconsin",
+    "WY": "Wyoming",
+    "AS": "American Samoa",
+    "GU": "Guam",
+    "MP": "Northern Mariana Islands",
+    "PR": "Puerto Rico",
+    "VI": "U.S. Virgin Islands",
+}
+
+# Where each field the service names (InvalidInput.field) is shown in the modal.
+FIELD_BLOCKS: dict[str, str] = {
+    "street_address": BlockId.E911_STREET,
+    "extended_address": BlockId.E911_SUITE,
+    "locality": BlockId.E911_CITY,
+    "region": BlockId.E911_STATE,
+    "postal_code": BlockId.E911_ZIP,
+    "caller_name": BlockId.E911_CALLER,
+    "number": BlockId.E911_STREET,
+}
+
+
+def region_label(code: str) -> str:
+    return f"{code} · {REGIONS[code]}"
+
+
+def _region_options() -> list[Option]:
+    return [Option(value=code, label=region_label(code)) for code in REGIONS]
+
+
+def _text_input(
+    block: str,
+    action: str,
+    label: str,
+    initial: str | None,
+    *,
+    optional: bool = False,
+    max_length: int = 100,
+    hint: str | None = None,
+    placeholder: str | None = None,
+) -> InputBlock:
+    return InputBlock(
+        block_id=block,
+        label=label,
+        optional=optional,
+        hint=hint,
+        element=PlainTextInputElement(
+            action_id=action,
+            initial_value=initial or None,
+            max_length=max_length,
+            placeholder=placeholder,
+        ),
+    )
+
+
+def _number_line(number: NumberRecord) -> str:
+    line = f"Emergency address of *{escape(number.display)}*"
+    if number.e911 is not None:
+        status = "🚑 emergency enabled" if number.emergency_enabled else "not emergency enabled"
+        line += f"\nNow: {escape(number.e911.one_line())} ({status})"
+    return line
+
+
+def e911_modal(number: NumberRecord, meta: E911Meta, notice: str | None = None) -> View:
+    """The address form, prefilled when the number has an address."""
+    current = number.e911
+    region = current.region if current and current.region in REGIONS else None
+    options = _region_options()
+    initial_region = next((o for o in options if o.value == region), None)
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=_number_line(number)))]
+    if notice:
+        blocks.append(
+            ContextBlock(
+                block_id=BlockId.E911_NOTICE,
+                elements=[MarkdownTextObject(text=f":warning: {escape(clip(notice, 500))}")],
+            )
+        )
+    blocks += [
+        _text_input(
+            BlockId.E911_STREET,
+            ActionId.E911_STREET,
+            "Street address",
+            current.street_address if current else None,
+            placeholder="140 Main St",
+            hint="House number first, then the street.",
+        ),
+        _text_input(
+            BlockId.E911_SUITE,
+            ActionId.E911_SUITE,
+            "Suite or unit",
+            current.extended_address if current else None,
+            optional=True,
+        ),
+        _text_input(
+            BlockId.E911_CITY,
+            ActionId.E911_CITY,
+            "City",
+            current.locality if current else None,
+            max_length=60,
+        ),
+        InputBlock(
+            block_id=BlockId.E911_STATE,
+            label="State",
+            element=StaticSelectElement(
+                action_id=ActionId.E911_STATE,
+                placeholder="Choose a state or territory",
+                options=options,
+                initial_option=initial_region,
+            ),
+        ),
+        _text_input(
+            BlockId.E911_ZIP,
+            ActionId.E911_ZIP,
+            "ZIP code",
+            current.postal_code if current else None,
+            max_length=10,
+            hint="5 digits, or ZIP+4 such as 94103-1234.",
+        ),
+        _text_input(
+            BlockId.E911_CALLER,
+            ActionId.E911_CALLER,
+            "Caller name",
+            current.caller_name if current else None,
+            optional=True,
+            max_length=32,
+            hint="What 911 sees as the caller; the account's name when left empty.",
+        ),
+    ]
+    if current is not None:
+        blocks.append(
+            ActionsBlock(
+                block_id=BlockId.E911_REMOVE,
+                elements=[
+                    ButtonElement(
+                        text=REMOVE,
+                        action_id=ActionId.E911_REMOVE,
+                        style="danger",
+                        confirm=ConfirmObject(
+                            title="Remove e911?",
+                            text=(
+                                f"{number.display} will have no emergency address: 911 calls "
+                                "from it cannot be located."
+                            ),
+                            confirm="Remove",
+                            deny="Keep it",
+                            style="danger",
+                        ),
+                    )
+                ],
+            )
+        )
+    return View(
+        type="modal",
+        callback_id=CallbackId.E911,
+        title=PlainTextObject(text=TITLE),
+        submit=PlainTextObject(text="Save"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=meta.dump(),
+        blocks=blocks,
+    )
+
+
+def candidate_label(address: AddressFields) -> str:
+    street = address.street_address
+    if address.extended_address:
+        street += f", {address.extended_address}"
+    return clip(f"{street}, {address.locality}, {address.region} {address.postal_code}", 75)
+
+
+def as_fields(address: E911Address) -> AddressFields:
+    return AddressFields(
+        street_address=address.street_address,
+        extended_address=address.extended_address,
+        locality=address.locality,
+        region=address.region,
+        postal_code=address.postal_code,
+        caller_name=address.caller_name,
+    )
+
+
+def choose_modal(number: NumberRecord, meta: E911Meta) -> View:
+    """The geocoder found several addresses: the person picks the right one."""
+    options = [
+        Option(value=str(i), label=candidate_label(c)) for i, c in enumerate(meta.candidates)
+    ]
+    text = (
+        f"Several addresses match what you typed for *{escape(number.display)}*. "
+        "Choose the correct one, then *Save*."
+    )
+    return View(
+        type="modal",
+        callback_id=CallbackId.E911_CHOOSE,
+        title=PlainTextObject(text=CHOOSE_TITLE),
+        submit=PlainTextObject(text="Save"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=meta.dump(),
+        blocks=[
+            SectionBlock(text=MarkdownTextObject(text=text)),
+            InputBlock(
+                block_id=BlockId.E911_CHOICE,
+                label="Address",
+                element=RadioButtonsElement(action_id=ActionId.E911_CHOICE, options=options),
+            ),
+        ],
+    )
+
+
+def done_modal(text: str) -> View:
+    return View(
+        type="modal",
+        callback_id=CallbackId.E911,
+        title=PlainTextObject(text=TITLE),
+        close=PlainTextObject(text="Close"),
+        blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
+    )
+
+
+def saved_text(number: NumberRecord, address: E911Address) -> str:
+    return (
+        f":white_check_mark: {escape(number.display)} is emergency enabled 🚑. "
+        f"Its e911 address: {escape(address.one_line())} (caller name "
+        f"“{escape(address.caller_name)}”)."
+    )
+
+
+def removed_text(number: NumberRecord) -> str:
+    return (
+        f":heavy_minus_sign: The e911 address of {escape(number.display)} is removed; "
+        "911 calls from it can no longer be located."
+    )
+
+
+def form_fields(values: Mapping[str, Mapping[str, Mapping[str, object]]]) -> dict[str, str | None]:
+    """The service's field names from the modal's state.values."""
+
+    def text(block: str) -> str | None:
+        entry = values.get(block, {}).get(block, {})
+        raw = entry.get("value")
+        return str(raw) if raw is not None else None
+
+    state = values.get(BlockId.E911_STATE, {}).get(BlockId.E911_STATE, {})
+    picked = state.get("selected_option")
+    region = str(picked.get("value")) if isinstance(picked, Mapping) else None
+    return {
+        "street_address": text(BlockId.E911_STREET),
+        "extended_address": text(BlockId.E911_SUITE),
+        "locality": text(BlockId.E911_CITY),
+        "region": region,
+        "postal_code": text(BlockId.E911_ZIP),
+        "caller_name": text(BlockId.E911_CALLER),
+    }

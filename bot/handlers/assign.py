@@ -1,0 +1,117 @@
+"""Assignment: `/numbers assign|unassign`, the row's `Assign` modal and `Unassign` item.
+
+The person a number is assigned to hears of it by DM.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.assign import (
+    FIELD_BLOCKS,
+    assign_modal,
+    assigned_message,
+    assignee_dm,
+    target_of,
+    unassigned_message,
+)
+from bot.blocks.ids import BlockId, CallbackId
+from bot.blocks.payloads import AssignMeta
+from bot.domain.assignment import Assignment
+from bot.domain.records import NumberRecord
+from bot.handlers.errors import field_errors
+from bot.handlers.home_publish import republish_homes
+from bot.handlers.kit import Kit, Track, actor_of, kit_of
+from bot.handlers.notify import confirm, dm
+from bot.service.context import Actor
+from bot.service.errors import NumbersBotError
+
+Json = dict[str, Any]
+
+
+async def assign(
+    kit: Kit,
+    actor: Actor,
+    number: str,
+    target: Assignment,
+    *,
+    channel_id: str | None,
+) -> tuple[NumberRecord, NumberRecord]:
+    """The number before and after: the DM goes out only when the assignment changed."""
+    before = await kit.services.numbers.get(actor, number, channel_id=channel_id)
+    after = await kit.services.numbers.assign(actor, number, target, channel_id=channel_id)
+    return before, after
+
+
+async def after_assign(
+    client: AsyncWebClient, kit: Kit, actor: Actor, before: NumberRecord, after: NumberRecord
+) -> None:
+    """A DM to the person the number rings now (not to the admin who assigned it to
+    themselves), and the App Homes redrawn: their counts changed."""
+    user = after.assignment.user_id if after.assignment else None
+    if user and user != actor.user_id and before.assignment != after.assignment:
+        await dm(client, user, assignee_dm(after, actor.user_id))
+    await republish_homes(kit.services, kit.roles, client, actor.workspace_id)
+
+
+async def unassign(
+    client: AsyncWebClient, kit: Kit, actor: Actor, number: str, *, channel_id: str | None
+) -> tuple[NumberRecord, str]:
+    after = await kit.services.numbers.unassign(actor, number, channel_id=channel_id)
+    await republish_homes(kit.services, kit.roles, client, actor.workspace_id)
+    return after, unassigned_message(after)
+
+
+async def open_assign_modal(
+    client: AsyncWebClient,
+    kit: Kit,
+    actor: Actor,
+    number: str,
+    *,
+    trigger_id: str,
+    channel_id: str | None,
+    response_url: str | None,
+) -> None:
+    actor.require_admin("assign numbers")
+    record = await kit.services.numbers.get(actor, number, channel_id=channel_id)
+    meta = AssignMeta(number=record.e164, channel_id=channel_id, response_url=response_url)
+    await client.views_open(trigger_id=trigger_id, view=assign_modal(record, meta))
+
+
+def _picked(values: Json) -> tuple[str | None, str | None]:
+    target = values.get(BlockId.ASSIGN_TARGET, {}).get(BlockId.ASSIGN_TARGET, {})
+    user = values.get(BlockId.ASSIGN_USER, {}).get(BlockId.ASSIGN_USER, {})
+    option = target.get("selected_option") or {}
+    return option.get("value"), user.get("selected_user")
+
+
+async def on_submit(
+    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """`Assign`: a refusal (the faxbox has a number, the last e911 main) shows on the field."""
+    kit = kit_of(context)
+    view = body["view"]
+    meta = AssignMeta.model_validate_json(view.get("private_metadata") or "{}")
+    kind, user = _picked(view.get("state", {}).get("values", {}))
+    try:
+        actor = await actor_of(context, meta.channel_id)
+        target = target_of(kind, user)
+        before, after = await assign(kit, actor, meta.number, target, channel_id=meta.channel_id)
+    except NumbersBotError as exc:
+        await ack(
+            response_action="errors",
+            errors=field_errors(exc, FIELD_BLOCKS, BlockId.ASSIGN_TARGET),
+        )
+        return
+    await ack()
+    await confirm(client, actor.user_id, assigned_message(after, actor.user_id), meta.response_url)
+    await after_assign(client, kit, actor, before, after)
+
+
+def register(app: AsyncApp, track: Track) -> None:
+    app.view(CallbackId.ASSIGN)(track(on_submit))

@@ -1,0 +1,124 @@
+"""The number list: show a page, and redraw it in place on `Next` / `Previous`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.blocks.ids import ActionId
+from bot.blocks.number_list import number_list_message
+from bot.blocks.payloads import ListRef
+from bot.domain.records import NumberFilter
+from bot.handlers.buy import open_buy_modal
+from bot.handlers.kit import Kit, Track, actor_of, kit_of
+from bot.service.context import Actor
+
+Json = dict[str, Any]
+
+
+async def list_reply(
+    kit: Kit,
+    actor: Actor,
+    flt: NumberFilter,
+    *,
+    title: str | None = None,
+    after: str | None = None,
+    before: str | None = None,
+    page: int = 1,
+    channel_id: str | None = None,
+) -> tuple[str, list[Json]]:
+    """The list message for one page, as Slack takes it."""
+    found = await kit.services.listing.page(
+        actor, flt, after=after, before=before, page=page, channel_id=channel_id
+    )
+    text, blocks = number_list_message(found, admin=actor.is_admin, title=title)
+    return text, [b.to_dict() for b in blocks]
+
+
+async def send(kit: Kit, respond: AsyncRespond, response_url: str | None, **payload: Any) -> None:
+    """Post to the `response_url` on the app's pooled connections (bolt's `respond` opens a
+    new connection for every message); `respond` when there is no pool."""
+    if kit.http is not None and not kit.http.closed and response_url:
+        sent = await AsyncWebhookClient(response_url, session=kit.http).send_dict(payload)
+        if sent.status_code == 200:
+            return
+    await respond(**payload)
+
+
+async def show_list(
+    respond: AsyncRespond,
+    kit: Kit,
+    actor: Actor,
+    flt: NumberFilter,
+    *,
+    title: str | None = None,
+    channel_id: str | None = None,
+    response_url: str | None = None,
+) -> None:
+    text, blocks = await list_reply(kit, actor, flt, title=title, channel_id=channel_id)
+    await send(kit, respond, response_url, text=text, blocks=blocks, response_type="ephemeral")
+
+
+def _channel_of(body: Json) -> str | None:
+    channel = body.get("channel") or {}
+    return str(channel.get("id") or "") or None
+
+
+async def on_page(
+    ack: AsyncAck, body: Json, action: Json, respond: AsyncRespond, context: AsyncBoltContext
+) -> None:
+    """`Next` / `Previous`: the same message, redrawn with the page the button names."""
+    await ack()
+    ref = ListRef.model_validate_json(str(action.get("value") or "{}"))
+    channel_id = _channel_of(body)
+    actor = await actor_of(context, channel_id)
+    flt = NumberFilter(assignment=ref.assignment, e911=ref.e911, kind=ref.kind, npa=ref.npa)
+    text, blocks = await list_reply(
+        kit_of(context),
+        actor,
+        flt,
+        title=ref.title,
+        after=ref.after,
+        before=ref.before,
+        page=ref.page,
+        channel_id=channel_id,
+    )
+    await send(
+        kit_of(context),
+        respond,
+        body.get("response_url"),
+        text=text,
+        blocks=blocks,
+        response_type="ephemeral",
+        replace_original=True,
+    )
+
+
+async def on_buy(
+    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """`Buy Numbers` under a list opens the same modal as `/numbers buy`."""
+    await ack()
+    channel_id = _channel_of(body)
+    actor = await actor_of(context, channel_id)
+    actor.require_admin("buy numbers")
+    await open_buy_modal(
+        client,
+        kit_of(context),
+        actor,
+        trigger_id=str(body["trigger_id"]),
+        channel_id=channel_id,
+        response_url=body.get("response_url"),
+    )
+
+
+def register(app: AsyncApp, track: Track) -> None:
+    app.action(ActionId.LIST_NEXT)(track(on_page))
+    app.action(ActionId.LIST_PREVIOUS)(track(on_page))
+    app.action(ActionId.LIST_BUY)(track(on_buy))

@@ -1,0 +1,117 @@
+"""`/numbers list` and `/numbers spare`: one page of the account's numbers, paged by keyset.
+
+A page is found from a cursor (the E.164 just before or after it), never an
+offset, so numbers bought or released between two pages neither repeat nor go
+missing, and a deep page costs what the first one does. The count of matching
+numbers is capped for the same reason: counting a million rows on every page
+would make a big account list slowly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from bot.domain.records import AccountInfo, NumberFilter, NumberRecord
+from bot.domain.states import NumberState
+from bot.service.accounts import AccountService
+from bot.service.context import Actor, Deps
+
+PAGE_SIZE = 10
+COUNT_CAP = 1000  # beyond this the list says "more than 1,000"
+LISTED_STATES = (NumberState.IN_SERVICE, NumberState.AGING)
+
+
+@dataclass(frozen=True, slots=True)
+class NumberList:
+    account: AccountInfo
+    flt: NumberFilter
+    rows: tuple[NumberRecord, ...]
+    page: int
+    has_previous: bool
+    has_next: bool
+    matching: int
+    more_than: bool  # True when more than `matching` numbers match (the count was capped)
+    main_emergency_enabled: bool
+    page_size: int = PAGE_SIZE
+
+    @property
+    def first(self) -> int:
+        """The position of the page's first row among the matching numbers (1-based)."""
+        return (self.page - 1) * self.page_size + 1
+
+
+def listed_filter(flt: NumberFilter) -> NumberFilter:
+    """Which states a filter lists: aging numbers too, unless it asks for an assignment
+    (aging numbers have none) or for spares (a spare is in service)."""
+    if flt.assignment:
+        return replace(flt, states=(NumberState.IN_SERVICE,))
+    return replace(flt, states=LISTED_STATES)
+
+
+class ListingService:
+    def __init__(self, deps: Deps, accounts: AccountService) -> None:
+        self.deps = deps
+        self.accounts = accounts
+
+    async def page(
+        self,
+        actor: Actor,
+        flt: NumberFilter,
+        *,
+        after: str | None = None,
+        before: str | None = None,
+        page: int = 1,
+        channel_id: str | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> NumberList:
+        """A page after `after` (Next), before `before` (Previous), or the first one.
+
+        Anyone may read the list; changes are checked by the services that make them.
+        """
+        flt = listed_filter(flt)
+        backend = self.deps.backend
+        async with self.accounts.reading(actor, channel_id) as (uow, account):
+            if before is not None:
+                rows = await backend.list_page(
+                    uow, account, flt, after=None, before=before, limit=page_size + 1
+                )
+                if len(rows) <= page_size:
+                    # Back at the start: show a full first page, not the few rows left.
+                    before, page = None, 1
+                    rows = await backend.list_page(
+                        uow, account, flt, after=None, before=None, limit=page_size + 1
+                    )
+                    has_previous, has_next = False, len(rows) > page_size
+                    rows = rows[:page_size]
+                else:
+                    rows = rows[1:]
+                    has_previous, has_next, page = True, True, max(2, page)
+            else:
+                rows = await backend.list_page(
+                    uow, account, flt, after=after, before=None, limit=page_size + 1
+                )
+                has_previous = after is not None
+                has_next = len(rows) > page_size
+                rows = rows[:page_size]
+                page = max(1, page) if has_previous else 1
+            matching, enabled = await backend.count_matching(uow, account, flt, cap=COUNT_CAP + 1)
+        return NumberList(
+            account=account,
+            flt=flt,
+            rows=tuple(rows),
+            page=page,
+            has_previous=has_previous,
+            has_next=has_next,
+            matching=min(matching, COUNT_CAP),
+            more_than=matching > COUNT_CAP,
+            main_emergency_enabled=enabled,
+            page_size=page_size,
+        )
+
+    async def main_emergency_enabled(self, account_id: str) -> bool:
+        """System side (cards): whether a main number of the account is emergency enabled."""
+        async with self.deps.uow(write=False) as uow:
+            account = await uow.accounts.get(account_id)
+            if account is None:
+                return False
+            return await self.deps.backend.has_emergency_main(uow, account)
