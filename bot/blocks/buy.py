@@ -165,7 +165,7 @@ def _search_blocks(form: BuyForm) -> list[Block]:
                 block_id=BlockId.BUY_AREA_CODE,
                 label="Area code",
                 optional=True,
-                hint="3 digits (415) or area code and exchange (415-555).",
+                hint="3 digits (415) or area code and exchange (415-629).",
                 element=PlainTextInputElement(
                     action_id=ActionId.BUY_AREA_CODE,
                     placeholder="415",

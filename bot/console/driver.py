@@ -604,11 +604,14 @@ class SlackDriver:
 
     @staticmethod
     def _clickables(surface: Surface) -> Iterator[tuple[str, _Hit]]:
-        for block, element in interactive_elements(surface.blocks):
+        elements = list(interactive_elements(surface.blocks))
+        # With a menu on every row, a bare item label names no row: `menu ROW ITEM` does.
+        menus = sum(1 for _, element in elements if element.get("type") == "overflow")
+        for block, element in elements:
             kind = element.get("type")
             if kind == "button":
                 yield plain(element.get("text")), _Hit(surface, block, element)
-            elif kind == "overflow" or kind in _SINGLE_PICK:
+            elif (kind == "overflow" and menus == 1) or kind in _SINGLE_PICK:
                 for option in element_options(element):
                     yield plain(option.get("text")), _Hit(surface, block, element, option)
 
@@ -647,10 +650,23 @@ class SlackDriver:
 
     @staticmethod
     def _option(element: Json, label: str) -> Json:
-        for option in element_options(element):
-            if _norm(plain(option.get("text"))) == _norm(label):
+        """The option shown as ``label``; else the one option whose value is ``label`` or
+        whose text starts with it as a word (`CA` picks `CA · California`), as a person
+        typing into Slack's select would find it."""
+        options = element_options(element)
+        wanted = _norm(label)
+        for option in options:
+            if _norm(plain(option.get("text"))) == wanted:
                 return option
-        shown = [plain(o.get("text")) for o in element_options(element)]
+        close = [
+            o
+            for o in options
+            if _norm(str(o.get("value") or "")) == wanted
+            or _norm(plain(o.get("text"))).startswith(wanted + " ")
+        ]
+        if len(close) == 1:
+            return close[0]
+        shown = [plain(o.get("text")) for o in options]
         raise DriverError(f"no option {label!r}; options: {shown}")
 
     def _entry_for(self, element: Json, value: str | Sequence[str]) -> Json:

@@ -142,7 +142,8 @@ def _norm(label: str) -> str:
 
 
 def resolve(typed: str, labels: Sequence[str], what: str = "label") -> str:
-    """The label meant by ``typed``: an exact match, else the one label containing it."""
+    """The label meant by ``typed``: an exact match, else the one label containing it, else
+    the one label it begins as a whole word."""
     wanted = _norm(typed)
     exact = [label for label in labels if _norm(label) == wanted]
     if exact:
@@ -150,6 +151,10 @@ def resolve(typed: str, labels: Sequence[str], what: str = "label") -> str:
     partial = list(dict.fromkeys(label for label in labels if wanted and wanted in _norm(label)))
     if len(partial) == 1:
         return partial[0]
+    # `CA` means “CA · California”, not every label with “ca” inside.
+    leading = [label for label in partial if _norm(label).startswith(wanted + " ")]
+    if len(leading) == 1:
+        return leading[0]
     if partial:
         raise ConsoleError(f"{typed!r} matches several: {_listing(partial)}")
     shown = _listing(list(dict.fromkeys(labels))) if labels else "nothing to pick here"
@@ -195,8 +200,13 @@ class Labels:
 def labels_of(surfaces: Iterable[View | Message]) -> Labels:
     found = Labels()
     for surface in surfaces:
-        for block, element in interactive_elements(surface.blocks):
+        elements = list(interactive_elements(surface.blocks))
+        # A menu on every row (a list): its items are picked with `menu ROW ITEM`.
+        row_menus = sum(1 for _, element in elements if element.get("type") == "overflow") > 1
+        for block, element in elements:
             kind = str(element.get("type"))
+            if kind == "overflow" and row_menus:
+                continue
             options = [plain(o.get("text")) for o in element_options(element)]
             if block.get("type") == "input":
                 found.fields.append(plain(block.get("label")))

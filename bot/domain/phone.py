@@ -86,7 +86,7 @@ class SearchQuery:
         return self.npa + (self.nxx or "")
 
 
-_LOCAL_ACCEPTED = "a 3-digit area code such as 415, or area code and exchange such as 415-555"
+_LOCAL_ACCEPTED = "a 3-digit area code such as 415, or area code and exchange such as 415-629"
 _TOLLFREE_ACCEPTED = "one of the toll-free prefixes " + ", ".join(TOLLFREE_PREFIXES)
 
 

@@ -77,3 +77,25 @@ async def test_the_repl_understands_menu(console: ConsoleSession) -> None:
     assert await repl.handle("menu e911")  # no row: the usage
     assert repl.errors == 1
     assert "usage: menu ROW ITEM" in out.getvalue()
+
+
+async def test_a_bare_item_label_never_picks_a_row(console: ConsoleSession) -> None:
+    numbers = await _own(console, 2)
+    await console.command("/numbers list")
+    # Every row has `Release`: the console must not guess which number is meant.
+    with pytest.raises(ConsoleError):
+        await console.click("Release")
+    record = await console.runtime.services.numbers.get(
+        Actor(ADMIN, console.slack.workspace.team_id, True, True, GENERAL), numbers[0]
+    )
+    assert record.state.value == "in_service"
+    assert not any("Release (" in m.text for m in console.slack.state.messages_in(GENERAL))
+
+
+async def test_a_state_is_picked_by_its_two_letters(console: ConsoleSession) -> None:
+    await _own(console, 1)
+    await console.command("/numbers list")
+    await console.menu("1", "e911")
+    await console.select("CA")
+    body = console.render(console.top_modal())  # type: ignore[arg-type]
+    assert "= CA · California" in body
