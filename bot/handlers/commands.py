@@ -204,7 +204,7 @@ async def on_numbers(
         )
         return
     if isinstance(parsed, ManageCommand):
-        await run_manage(parsed, command, client, context, respond)
+        await run_manage(parsed, command, client, kit, actor, respond)
         return
     if isinstance(parsed, Search):
         found = await kit.services.numbers.search(
@@ -214,7 +214,7 @@ async def on_numbers(
         label = f"{KIND_LABEL[query.kind]} {query.npa}" + (f"-{query.nxx}" if query.nxx else "")
         text, blocks = search_message(label, found.all)
     elif isinstance(parsed, Spare):
-        await run_manage(SPARES, command, client, context, respond)
+        await run_manage(SPARES, command, client, kit, actor, respond)
         return
     elif isinstance(parsed, Requests):
         text, blocks = await requests_reply(kit, actor, parsed.which)

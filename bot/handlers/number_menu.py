@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -21,8 +19,9 @@ from bot.blocks.ids import ActionId
 from bot.blocks.payloads import MenuOp, MenuPick
 from bot.handlers import assign as assigning
 from bot.handlers import manage as moving
+from bot.handlers.context import Click, clicked_in, on_click
 from bot.handlers.e911 import open_e911_modal
-from bot.handlers.kit import Kit, Track, actor_of, kit_of
+from bot.handlers.kit import Kit, Track
 from bot.service.context import Actor
 
 Json = dict[str, Any]
@@ -110,32 +109,23 @@ HANDLERS: dict[MenuOp, MenuHandler] = {
 }
 
 
-async def on_menu(
-    ack: AsyncAck,
-    body: Json,
-    action: Json,
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-) -> None:
-    await ack()
-    # An overflow item carries the pick in its option; the card's `e911` button in its value.
-    option = action.get("selected_option") or {}
-    pick = MenuPick.model_validate_json(str(option.get("value") or action.get("value") or "{}"))
-    channel_id = str((body.get("channel") or {}).get("id") or "") or None
-    click = MenuClick(
-        kit=kit_of(context),
-        actor=await actor_of(context, channel_id),
-        client=client,
-        respond=respond,
-        number=pick.number,
-        trigger_id=str(body.get("trigger_id") or ""),
-        channel_id=channel_id,
-        response_url=body.get("response_url"),
+async def on_menu(click: Click[MenuPick]) -> None:
+    await HANDLERS[click.payload.op](
+        MenuClick(
+            kit=click.kit,
+            actor=click.actor,
+            client=click.client,
+            respond=click.respond,
+            number=click.payload.number,
+            trigger_id=click.trigger_id,
+            channel_id=click.channel_id,
+            response_url=click.response_url,
+        )
     )
-    await HANDLERS[pick.op](click)
 
 
 def register(app: AsyncApp, track: Track) -> None:
-    app.action(ActionId.NUMBER_MENU)(track(on_menu))
-    app.action(ActionId.CARD_E911)(track(on_menu))
+    # An overflow item carries the pick in its option; the card's `e911` button in its value.
+    menu = on_click(MenuPick, on_menu, channel=clicked_in)
+    app.action(ActionId.NUMBER_MENU)(track(menu))
+    app.action(ActionId.CARD_E911)(track(menu))
