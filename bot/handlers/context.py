@@ -19,7 +19,7 @@ on the modal's first field for a submission, never with a traceback.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -27,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.handlers.errors import tell, user_message
@@ -37,6 +38,7 @@ from bot.service.errors import NumbersBotError
 log = logging.getLogger(__name__)
 Json = dict[str, Any]
 P = TypeVar("P", bound=BaseModel)
+C = TypeVar("C")
 
 STALE = (
     "I could not read this button or form: it may be from an older version of the app. "
@@ -148,6 +150,28 @@ class Submission(Generic[P]):
 
 
 @dataclass(frozen=True, slots=True)
+class Slash(Generic[C]):
+    """A slash command, already acked: its text parsed, who typed it and where."""
+
+    parsed: C
+    actor: Actor
+    kit: Kit
+    channel_id: str | None
+    command: Json
+    client: AsyncWebClient
+    respond: AsyncRespond
+
+    @property
+    def trigger_id(self) -> str:
+        return str(self.command.get("trigger_id") or "")
+
+    @property
+    def response_url(self) -> str | None:
+        url = self.command.get("response_url")
+        return str(url) if url else None
+
+
+@dataclass(frozen=True, slots=True)
 class Event:
     """An Events API event about the person (`app_home_opened`)."""
 
@@ -254,5 +278,39 @@ def on_event(listener: Callable[[Event], Awaitable[None]]) -> Adapter:
     async def adapter(event: Json, client: AsyncWebClient, context: AsyncBoltContext) -> None:
         actor = await actor_of(context)
         await listener(Event(event, actor, kit_of(context), client))
+
+    return _named_like(adapter, listener)
+
+
+Reply = tuple[str, Sequence[Block]]
+
+
+def on_command(
+    parse: Callable[[str], C],
+    listener: Callable[[Slash[C]], Awaitable[None]],
+    *,
+    answer: Callable[[C], Reply | None],
+) -> Adapter:
+    """A slash command: parse its text; what `answer` can say at once (usage, a typo) goes
+    out in the ack itself; anything else is acked, then `listener` runs with the actor."""
+
+    async def adapter(
+        ack: AsyncAck,
+        command: Json,
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
+    ) -> None:
+        parsed = parse(str(command.get("text") or ""))
+        reply = answer(parsed)
+        if reply is not None:
+            text, blocks = reply
+            await ack(text=text, blocks=blocks, response_type="ephemeral")
+            return
+        await ack()
+        channel_id = str(command.get("channel_id") or "") or None
+        actor = await actor_of(context, channel_id)
+        kit = kit_of(context)
+        await listener(Slash(parsed, actor, kit, channel_id, command, client, respond))
 
     return _named_like(adapter, listener)
