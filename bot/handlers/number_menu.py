@@ -8,12 +8,8 @@ confirm-carrying message as `/numbers release NUMBER`.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.ids import ActionId
 from bot.blocks.payloads import MenuOp, MenuPick
@@ -21,28 +17,14 @@ from bot.handlers import assign as assigning
 from bot.handlers import manage as moving
 from bot.handlers.context import Click, clicked_in, on_click
 from bot.handlers.e911 import open_e911_modal
-from bot.handlers.kit import Kit, Track
-from bot.service.context import Actor
+from bot.handlers.kit import Track
 
-Json = dict[str, Any]
+MenuClick = Click[MenuPick]
 
 
-@dataclass(frozen=True, slots=True)
-class MenuClick:
-    """Everything an item's handler may need: who, which number, where, how to answer."""
-
-    kit: Kit
-    actor: Actor
-    client: AsyncWebClient
-    respond: AsyncRespond
-    number: str  # E.164
-    trigger_id: str
-    channel_id: str | None
-    response_url: str | None
-
-    async def say(self, text: str) -> None:
-        """An ephemeral answer under the list; the list itself stays as it is."""
-        await self.respond(text=text, response_type="ephemeral", replace_original=False)
+async def _say(click: MenuClick, text: str) -> None:
+    """An ephemeral answer under the list; the list itself stays as it is."""
+    await click.respond(text=text, response_type="ephemeral", replace_original=False)
 
 
 MenuHandler = Callable[[MenuClick], Awaitable[None]]
@@ -53,7 +35,7 @@ async def open_assign(click: MenuClick) -> None:
         click.client,
         click.kit,
         click.actor,
-        click.number,
+        click.payload.number,
         trigger_id=click.trigger_id,
         channel_id=click.channel_id,
         response_url=click.response_url,
@@ -62,9 +44,9 @@ async def open_assign(click: MenuClick) -> None:
 
 async def unassign(click: MenuClick) -> None:
     _, text = await assigning.unassign(
-        click.client, click.kit, click.actor, click.number, channel_id=click.channel_id
+        click.client, click.kit, click.actor, click.payload.number, channel_id=click.channel_id
     )
-    await click.say(text)
+    await _say(click, text)
 
 
 async def open_e911(click: MenuClick) -> None:
@@ -72,7 +54,7 @@ async def open_e911(click: MenuClick) -> None:
         click.client,
         click.kit,
         click.actor,
-        click.number,
+        click.payload.number,
         trigger_id=click.trigger_id,
         channel_id=click.channel_id,
         response_url=click.response_url,
@@ -85,7 +67,7 @@ async def open_move(click: MenuClick) -> None:
         click.kit,
         click.actor,
         trigger_id=click.trigger_id,
-        number=click.number,
+        number=click.payload.number,
         channel_id=click.channel_id,
     )
 
@@ -94,7 +76,7 @@ async def confirm_release(click: MenuClick) -> None:
     await moving.confirm_release(
         click.kit,
         click.actor,
-        number=click.number,
+        number=click.payload.number,
         channel_id=click.channel_id,
         respond=click.respond,
     )
@@ -109,19 +91,8 @@ HANDLERS: dict[MenuOp, MenuHandler] = {
 }
 
 
-async def on_menu(click: Click[MenuPick]) -> None:
-    await HANDLERS[click.payload.op](
-        MenuClick(
-            kit=click.kit,
-            actor=click.actor,
-            client=click.client,
-            respond=click.respond,
-            number=click.payload.number,
-            trigger_id=click.trigger_id,
-            channel_id=click.channel_id,
-            response_url=click.response_url,
-        )
-    )
+async def on_menu(click: MenuClick) -> None:
+    await HANDLERS[click.payload.op](click)
 
 
 def register(app: AsyncApp, track: Track) -> None:
