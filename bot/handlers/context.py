@@ -108,7 +108,8 @@ class Click(Generic[P]):
     body: Json
     action: Json
     client: AsyncWebClient
-    respond: AsyncRespond
+    # bolt's, None where Slack gave no response_url (a modal, the App Home): see `respond`.
+    responder: AsyncRespond | None
 
     @property
     def trigger_id(self) -> str:
@@ -118,6 +119,13 @@ class Click(Generic[P]):
     def response_url(self) -> str | None:
         url = self.body.get("response_url")
         return str(url) if url else None
+
+    @property
+    def respond(self) -> AsyncRespond:
+        """Answer under the message clicked; only a click on a message has somewhere to."""
+        if self.responder is None:
+            raise RuntimeError("this click came with no response_url to answer through")
+        return self.responder
 
     @property
     def view(self) -> Json:
@@ -207,7 +215,7 @@ def on_click(
         body: Json,
         action: Json,
         client: AsyncWebClient,
-        respond: AsyncRespond,
+        respond: AsyncRespond | None,
         context: AsyncBoltContext,
     ) -> None:
         await ack()
