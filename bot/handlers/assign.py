@@ -8,8 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.assign import (
@@ -24,9 +22,10 @@ from bot.blocks.ids import BlockId, CallbackId
 from bot.blocks.payloads import AssignMeta
 from bot.domain.assignment import Assignment
 from bot.domain.records import NumberRecord
+from bot.handlers.context import Submission, named, on_submit
 from bot.handlers.errors import field_errors
 from bot.handlers.home_publish import republish_homes
-from bot.handlers.kit import Kit, Track, actor_of, kit_of
+from bot.handlers.kit import Kit, Track
 from bot.handlers.notify import confirm, dm
 from bot.service.context import Actor
 from bot.service.errors import NumbersBotError
@@ -90,28 +89,24 @@ def _picked(values: Json) -> tuple[str | None, str | None]:
     return option.get("value"), user.get("selected_user")
 
 
-async def on_submit(
-    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
+async def on_assign(sub: Submission[AssignMeta]) -> None:
     """`Assign`: a refusal (the faxbox has a number, the last e911 main) shows on the field."""
-    kit = kit_of(context)
-    view = body["view"]
-    meta = AssignMeta.model_validate_json(view.get("private_metadata") or "{}")
-    kind, user = _picked(view.get("state", {}).get("values", {}))
+    kit, actor, meta = sub.kit, sub.actor, sub.meta
+    kind, user = _picked(sub.values)
     try:
-        actor = await actor_of(context, meta.channel_id)
         target = target_of(kind, user)
         before, after = await assign(kit, actor, meta.number, target, channel_id=meta.channel_id)
     except NumbersBotError as exc:
-        await ack(
+        await sub.ack(
             response_action="errors",
             errors=field_errors(exc, FIELD_BLOCKS, BlockId.ASSIGN_TARGET),
         )
         return
-    await ack()
-    await confirm(client, actor.user_id, assigned_message(after, actor.user_id), meta.response_url)
-    await after_assign(client, kit, actor, before, after)
+    await sub.ack()
+    text = assigned_message(after, actor.user_id)
+    await confirm(sub.client, actor.user_id, text, meta.response_url)
+    await after_assign(sub.client, kit, actor, before, after)
 
 
 def register(app: AsyncApp, track: Track) -> None:
-    app.view(CallbackId.ASSIGN)(track(on_submit))
+    app.view(CallbackId.ASSIGN)(track(on_submit(AssignMeta, on_assign, channel=named)))

@@ -13,8 +13,6 @@ from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
@@ -26,8 +24,9 @@ from bot.blocks.payloads import BuyMeta
 from bot.blocks.text import count, escape, target_text
 from bot.domain.assignment import MAX_PER_ACCOUNT, Assignment, AssignmentKind
 from bot.domain.phone import Kind, SearchQuery, parse_query
+from bot.handlers.context import Click, Submission, named, on_click, on_submit
 from bot.handlers.errors import UNEXPECTED, field_errors
-from bot.handlers.kit import Kit, Track, actor_of, kit_of
+from bot.handlers.kit import Kit, Track
 from bot.service.context import Actor
 from bot.service.errors import InvalidInput, NumbersBotError
 
@@ -53,10 +52,9 @@ def _picked(values: Json, prefix: str) -> list[str]:
     return found
 
 
-def read_form(view: Json) -> tuple[BuyForm, list[str], list[str]]:
+def read_form(view: Json, meta: BuyMeta) -> tuple[BuyForm, list[str], list[str]]:
     """The form as the user left it, with the ticked search results and spare numbers."""
     values: Json = view.get("state", {}).get("values", {})
-    meta = BuyMeta.model_validate_json(view.get("private_metadata") or "{}")
     target = (_value(values, BlockId.BUY_TARGET, "selected_option") or {}).get("value")
     kind = (_value(values, BlockId.BUY_KIND, "selected_option") or {}).get("value")
     prefix = (_value(values, BlockId.BUY_PREFIX, "selected_option") or {}).get("value")
@@ -163,58 +161,39 @@ async def open_buy_modal(
 # --- listeners --------------------------------------------------------------------------
 
 
-async def on_kind(
-    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
+def _form(click: Click[BuyMeta]) -> BuyForm:
+    form, _, _ = read_form(click.view, click.payload)
+    return replace(form, currency=click.kit.settings.plan.currency)
+
+
+async def on_kind(click: Click[BuyMeta]) -> None:
     """`Local` / `Toll-free`: swap the area code input for the prefix select."""
-    await ack()
-    kit = kit_of(context)
-    form, _, _ = read_form(body["view"])
-    form = replace(form, currency=kit.settings.plan.currency)
-    if form.target in MAX_PER_ACCOUNT:
-        actor = await actor_of(context, form.meta.channel_id)
-        form = replace(form, target_notice=await _target_notice(kit, actor, form))
-    await _redraw(client, body["view"], buy_modal(form))
+    form = _form(click)
+    form = replace(form, target_notice=await _target_notice(click.kit, click.actor, form))
+    await _redraw(click.client, click.view, buy_modal(form))
 
 
-async def on_target(
-    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
+async def on_target(click: Click[BuyMeta]) -> None:
     """A target was picked: say at once when it is full, before the user searches."""
-    await ack()
-    kit = kit_of(context)
-    form, _, _ = read_form(body["view"])
-    notice = None
-    if form.target in MAX_PER_ACCOUNT:
-        actor = await actor_of(context, form.meta.channel_id)
-        notice = await _target_notice(kit, actor, form)
-    redrawn = with_target_notice(body["view"], notice)
+    form, _, _ = read_form(click.view, click.payload)
+    notice = await _target_notice(click.kit, click.actor, form)
+    redrawn = with_target_notice(click.view, notice)
     if redrawn is None:
         return  # nothing to say or take back: the modal stays as the user has it
-    await _redraw(client, body["view"], redrawn)
+    await _redraw(click.client, click.view, redrawn)
 
 
 async def _redraw_after(
-    ack: AsyncAck,
-    body: Json,
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-    step: Callable[[Kit, Actor, BuyForm], Awaitable[BuyForm]],
+    click: Click[BuyMeta], step: Callable[[Kit, Actor, BuyForm], Awaitable[BuyForm]]
 ) -> None:
-    """Ack a button in the modal, run `step` on the form, and redraw the modal in place."""
-    await ack()
-    kit = kit_of(context)
-    form, _, _ = read_form(body["view"])
-    form = replace(form, currency=kit.settings.plan.currency)
-    actor = await actor_of(context, form.meta.channel_id)
-    form = replace(form, target_notice=await _target_notice(kit, actor, form))
-    await _redraw(client, body["view"], buy_modal(await step(kit, actor, form)))
+    """Run `step` on the form of the modal clicked in, and redraw the modal in place."""
+    form = _form(click)
+    form = replace(form, target_notice=await _target_notice(click.kit, click.actor, form))
+    await _redraw(click.client, click.view, buy_modal(await step(click.kit, click.actor, form)))
 
 
-async def on_search(
-    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
-    await _redraw_after(ack, body, client, context, _with_search)
+async def on_search(click: Click[BuyMeta]) -> None:
+    await _redraw_after(click, _with_search)
 
 
 async def _with_spares(kit: Kit, actor: Actor, form: BuyForm) -> BuyForm:
@@ -229,22 +208,16 @@ async def _with_spares(kit: Kit, actor: Actor, form: BuyForm) -> BuyForm:
     return replace(form, notice=None, results=None, spares=tuple(spares))
 
 
-async def on_show_spares(
-    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
+async def on_show_spares(click: Click[BuyMeta]) -> None:
     """`Add from Spare Numbers`: list the account's spares matching kind and area code."""
-    await _redraw_after(ack, body, client, context, _with_spares)
+    await _redraw_after(click, _with_spares)
 
 
-async def on_add_spares(
-    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
+async def on_add_spares(click: Click[BuyMeta]) -> None:
     """`Add selected numbers`: assign the ticked spares to the target; nothing is bought."""
-    await ack()
-    kit = kit_of(context)
-    form, _, picked = read_form(body["view"])
+    kit, actor, client, view = click.kit, click.actor, click.client, click.view
+    form, _, picked = read_form(view, click.payload)
     form = replace(form, currency=kit.settings.plan.currency)
-    actor = await actor_of(context, form.meta.channel_id)
     try:
         target = target_of(form)
         added = await kit.services.numbers.add_spares(
@@ -252,7 +225,7 @@ async def on_add_spares(
         )
     except NumbersBotError as exc:
         redrawn = await _with_spares(kit, actor, form)
-        await _redraw(client, body["view"], buy_modal(replace(redrawn, notice=exc.message)))
+        await _redraw(client, view, buy_modal(replace(redrawn, notice=exc.message)))
         return
     names = "\n".join(f"• {escape(n.display)}" for n in added)
     text = (
@@ -260,7 +233,7 @@ async def on_add_spares(
         f"to *{target_text(target.label, target.user_id)}*:\n"
         f"{names}\nNo purchase and no change to the monthly bill."
     )
-    await _redraw(client, body["view"], done_modal(text))
+    await _redraw(client, view, done_modal(text))
 
 
 async def _give_back(kit: Kit, key: str) -> None:
@@ -271,11 +244,10 @@ async def _give_back(kit: Kit, key: str) -> None:
         log.exception("could not release the claim on a Buy Numbers submission")
 
 
-async def on_submit(ack: AsyncAck, body: Json, context: AsyncBoltContext) -> None:
+async def on_buy(sub: Submission[BuyMeta]) -> None:
     """`Buy Numbers`: quote and hold the ticked numbers, then post the billing card."""
-    kit = kit_of(context)
-    view = body["view"]
-    form, results, spares = read_form(view)
+    kit, ack, view = sub.kit, sub.ack, sub.view
+    form, results, spares = read_form(view, sub.meta)
     # A repeated delivery of the same submission must not quote (and post) twice.
     key = f"{view['id']}:{view.get('hash')}"
     if not await kit.services.deliveries.first_time(key):
@@ -302,9 +274,8 @@ async def on_submit(ack: AsyncAck, body: Json, context: AsyncBoltContext) -> Non
             if text:
                 parse_query(form.kind, text)  # a bad area code is the first thing to fix
             raise InvalidInput("numbers", "Search, then tick the numbers to buy.")
-        actor = await actor_of(context, form.meta.channel_id)
         request = await kit.services.purchases.request_purchase(
-            actor, numbers, target, channel_id=form.meta.channel_id
+            sub.actor, numbers, target, channel_id=form.meta.channel_id
         )
     except NumbersBotError as exc:
         await _give_back(kit, key)
@@ -322,14 +293,18 @@ async def on_submit(ack: AsyncAck, body: Json, context: AsyncBoltContext) -> Non
         raise
     await ack()
     await kit.cards.post_billing_card(
-        request, form.meta.channel_id, form.meta.response_url, trigger_id=body.get("trigger_id")
+        request, form.meta.channel_id, form.meta.response_url, trigger_id=sub.body.get("trigger_id")
     )
 
 
 def register(app: AsyncApp, track: Track) -> None:
-    app.action(ActionId.BUY_TARGET)(track(on_target))
-    app.action(ActionId.BUY_KIND)(track(on_kind))
-    app.action(ActionId.BUY_SEARCH)(track(on_search))
-    app.action(ActionId.BUY_SHOW_SPARES)(track(on_show_spares))
-    app.action(ActionId.BUY_ADD_SPARES)(track(on_add_spares))
-    app.view(CallbackId.BUY)(track(on_submit))
+    for action_id, listener in (
+        (ActionId.BUY_TARGET, on_target),
+        (ActionId.BUY_KIND, on_kind),
+        (ActionId.BUY_SEARCH, on_search),
+        (ActionId.BUY_SHOW_SPARES, on_show_spares),
+        (ActionId.BUY_ADD_SPARES, on_add_spares),
+    ):
+        # Buttons in the modal: their payload is the modal's, with where it was opened from.
+        app.action(action_id)(track(on_click(BuyMeta, listener, channel=named, in_view=True)))
+    app.view(CallbackId.BUY)(track(on_submit(BuyMeta, on_buy, channel=named)))

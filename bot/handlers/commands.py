@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.async_context import AsyncBoltContext
-from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.lists import help_message, search_message
 from bot.domain.assignment import Assignment
 from bot.domain.phone import TOLLFREE_PREFIXES, Kind, parse_query
 from bot.handlers.admin_commands import ADMIN_VERBS, AdminCommand, parse_admin, run_admin
 from bot.handlers.buy import open_buy_modal
-from bot.handlers.kit import Track, actor_of, kit_of
+from bot.handlers.context import Reply, Slash, on_command
+from bot.handlers.kit import Track
 from bot.handlers.manage import requests_reply
 from bot.handlers.manage_commands import SPARES, ManageCommand, parse_manage
 from bot.handlers.manage_commands import VERBS as MANAGE_VERBS
@@ -173,38 +169,30 @@ def parse_command(text: str) -> Command:
     return Help(f"“{words[0]}” is not a /numbers command.")
 
 
-async def on_numbers(
-    ack: AsyncAck,
-    command: dict[str, Any],
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-    respond: AsyncRespond,
-) -> None:
-    parsed = parse_command(str(command.get("text") or ""))
-    if isinstance(parsed, Help):
-        text, blocks = help_message(parsed.problem)
-        await ack(text=text, blocks=blocks, response_type="ephemeral")
-        return
-    await ack()
-    actor = await actor_of(context)
-    kit = kit_of(context)
+def at_once(parsed: Command) -> Reply | None:
+    """Usage, led by what was not understood, goes out in the ack itself."""
+    return help_message(parsed.problem) if isinstance(parsed, Help) else None
+
+
+async def on_numbers(cmd: Slash[Command]) -> None:
+    parsed, kit, actor, respond = cmd.parsed, cmd.kit, cmd.actor, cmd.respond
     if isinstance(parsed, Buy):
         # Refused before any modal opens; the service checks the role again on every call.
         actor.require_admin("buy numbers")
         await open_buy_modal(
-            client,
+            cmd.client,
             kit,
             actor,
-            trigger_id=str(command["trigger_id"]),
-            channel_id=str(command.get("channel_id") or "") or None,
-            response_url=command.get("response_url"),
+            trigger_id=cmd.trigger_id,
+            channel_id=cmd.channel_id,
+            response_url=cmd.response_url,
             kind=parsed.kind,
             query=parsed.query,
             target=parsed.target,
         )
         return
     if isinstance(parsed, ManageCommand):
-        await run_manage(parsed, command, client, context, respond)
+        await run_manage(parsed, cmd.command, cmd.client, kit, actor, respond)
         return
     if isinstance(parsed, Search):
         found = await kit.services.numbers.search(
@@ -214,13 +202,14 @@ async def on_numbers(
         label = f"{KIND_LABEL[query.kind]} {query.npa}" + (f"-{query.nxx}" if query.nxx else "")
         text, blocks = search_message(label, found.all)
     elif isinstance(parsed, Spare):
-        await run_manage(SPARES, command, client, context, respond)
+        await run_manage(SPARES, cmd.command, cmd.client, kit, actor, respond)
         return
     elif isinstance(parsed, Requests):
         text, blocks = await requests_reply(kit, actor, parsed.which)
     else:
+        assert not isinstance(parsed, Help)  # answered in the ack
         await run_admin(
-            parsed, command=command, client=client, kit=kit, actor=actor, respond=respond
+            parsed, command=cmd.command, client=cmd.client, kit=kit, actor=actor, respond=respond
         )
         return
     await respond(text=text, blocks=blocks, response_type="ephemeral")
@@ -230,4 +219,4 @@ KIND_LABEL = {Kind.LOCAL: "area code", Kind.TOLLFREE: "toll-free prefix"}
 
 
 def register(app: AsyncApp, track: Track) -> None:
-    app.command(COMMAND)(track(on_numbers))
+    app.command(COMMAND)(track(on_command(parse_command, on_numbers, answer=at_once)))

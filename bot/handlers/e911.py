@@ -11,8 +11,6 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -28,9 +26,10 @@ from bot.blocks.e911 import (
 )
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.payloads import E911Meta
+from bot.handlers.context import Click, Submission, named, on_click, on_submit
 from bot.handlers.errors import field_errors, user_message
 from bot.handlers.home_publish import republish_homes
-from bot.handlers.kit import Kit, Track, actor_of, kit_of
+from bot.handlers.kit import Kit, Track
 from bot.handlers.notify import confirm
 from bot.service.context import Actor
 from bot.service.errors import NumbersBotError
@@ -56,23 +55,14 @@ async def open_e911_modal(
     await client.views_open(trigger_id=trigger_id, view=e911_modal(record, meta))
 
 
-async def _save(
-    ack: AsyncAck,
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-    view: Json,
-    fields: dict[str, Any],
-    default_block: str,
-) -> None:
+async def _save(sub: Submission[E911Meta], fields: dict[str, Any], default_block: str) -> None:
     """Save an address; answer the submission with field errors, candidates, or close."""
-    kit = kit_of(context)
-    meta = E911Meta.model_validate_json(view.get("private_metadata") or "{}")
+    kit, actor, meta, ack, view = sub.kit, sub.actor, sub.meta, sub.ack, sub.view
     key = f"{view['id']}:{view.get('hash')}"
     if not await kit.services.deliveries.first_time(key):
         await ack()  # a repeated delivery: the first one is being handled
         return
     try:
-        actor = await actor_of(context, meta.channel_id)
         result = await kit.services.e911.set_address(
             actor, meta.number, fields, channel_id=meta.channel_id
         )
@@ -96,44 +86,29 @@ async def _save(
     await ack()
     assert result.number.e911 is not None
     text = saved_text(result.number, result.number.e911)
-    await confirm(client, actor.user_id, text, meta.response_url)
-    await republish_homes(kit.services, kit.roles, client, actor.workspace_id)
+    await confirm(sub.client, actor.user_id, text, meta.response_url)
+    await republish_homes(kit.services, kit.roles, sub.client, actor.workspace_id)
 
 
-async def on_submit(
-    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
-    view = body["view"]
-    fields = form_fields(view.get("state", {}).get("values", {}))
-    await _save(ack, client, context, view, fields, BlockId.E911_STREET)
+async def on_save(sub: Submission[E911Meta]) -> None:
+    await _save(sub, form_fields(sub.values), BlockId.E911_STREET)
 
 
-async def on_choose(
-    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
+async def on_choose(sub: Submission[E911Meta]) -> None:
     """`Choose correct address`: save the candidate the person picked."""
-    view = body["view"]
-    meta = E911Meta.model_validate_json(view.get("private_metadata") or "{}")
-    values = view.get("state", {}).get("values", {})
-    entry = values.get(BlockId.E911_CHOICE, {}).get(ActionId.E911_CHOICE, {})
+    candidates = sub.meta.candidates
+    entry = sub.values.get(BlockId.E911_CHOICE, {}).get(ActionId.E911_CHOICE, {})
     picked = (entry.get("selected_option") or {}).get("value")
-    if picked is None or not str(picked).isdigit() or int(picked) >= len(meta.candidates):
+    if picked is None or not str(picked).isdigit() or int(picked) >= len(candidates):
         message = "Choose one of the addresses."
-        await ack(response_action="errors", errors={BlockId.E911_CHOICE: message})
+        await sub.ack(response_action="errors", errors={BlockId.E911_CHOICE: message})
         return
-    fields = meta.candidates[int(picked)].model_dump()
-    await _save(ack, client, context, view, fields, BlockId.E911_CHOICE)
+    await _save(sub, candidates[int(picked)].model_dump(), BlockId.E911_CHOICE)
 
 
-async def on_remove(
-    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
+async def on_remove(click: Click[E911Meta]) -> None:
     """`Remove e911` (after Slack's confirm dialog); a refusal is shown on the modal."""
-    await ack()
-    kit = kit_of(context)
-    view = body["view"]
-    meta = E911Meta.model_validate_json(view.get("private_metadata") or "{}")
-    actor = await actor_of(context, meta.channel_id)
+    kit, actor, meta, client = click.kit, click.actor, click.payload, click.client
     try:
         removed = await kit.services.e911.remove_address(
             actor, meta.number, channel_id=meta.channel_id
@@ -141,9 +116,9 @@ async def on_remove(
     except NumbersBotError as exc:
         record = await kit.services.numbers.get(actor, meta.number, channel_id=meta.channel_id)
         modal = e911_modal(record, meta, notice=user_message(exc))
-        await _update(client, view, modal)
+        await _update(client, click.view, modal)
         return
-    await _update(client, view, done_modal(removed_text(removed)))
+    await _update(client, click.view, done_modal(removed_text(removed)))
     await confirm(client, actor.user_id, removed_text(removed), meta.response_url)
     await republish_homes(kit.services, kit.roles, client, actor.workspace_id)
 
@@ -156,6 +131,7 @@ async def _update(client: AsyncWebClient, view: Json, modal: Any) -> None:
 
 
 def register(app: AsyncApp, track: Track) -> None:
-    app.view(CallbackId.E911)(track(on_submit))
-    app.view(CallbackId.E911_CHOOSE)(track(on_choose))
-    app.action(ActionId.E911_REMOVE)(track(on_remove))
+    app.view(CallbackId.E911)(track(on_submit(E911Meta, on_save, channel=named)))
+    app.view(CallbackId.E911_CHOOSE)(track(on_submit(E911Meta, on_choose, channel=named)))
+    remove = on_click(E911Meta, on_remove, channel=named, in_view=True)
+    app.action(ActionId.E911_REMOVE)(track(remove))

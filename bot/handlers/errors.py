@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+import aiohttp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 
+from bot.blocks.error_text import error_text
 from bot.service.errors import InvalidInput, NumbersBotError
 
 log = logging.getLogger(__name__)
@@ -34,14 +36,26 @@ def field_errors(error: NumbersBotError, fields: Mapping[str, str], default: str
 
 
 async def tell(error: Exception, context: AsyncBoltContext) -> None:
-    """Show a person what went wrong: ephemeral where they are, else a DM."""
+    """Show a person what went wrong: ephemeral where they are, else a DM.
+
+    The message may quote what they typed, so it goes out escaped and clipped; a post
+    that fails is logged (a response_url answers a failure with a status, not a raise).
+    """
     if not isinstance(error, NumbersBotError):
         log.error("unhandled error in a listener", exc_info=error)
-    text = user_message(error)
+    text = error_text(user_message(error))
     client = context.client
     try:
         if context.response_url and context.respond is not None:
-            await context.respond(text=text, response_type="ephemeral", replace_original=False)
+            sent = await context.respond(
+                text=text, response_type="ephemeral", replace_original=False
+            )
+            if sent.status_code != 200:
+                log.warning(
+                    "cannot tell the user about an error: response_url answered %s %s",
+                    sent.status_code,
+                    sent.body,
+                )
         elif client is not None and context.user_id and context.channel_id:
             await client.chat_postEphemeral(
                 channel=context.channel_id, user=context.user_id, text=text
@@ -50,6 +64,8 @@ async def tell(error: Exception, context: AsyncBoltContext) -> None:
             await client.chat_postMessage(channel=context.user_id, text=text)
     except SlackApiError as exc:
         log.warning("cannot tell the user about an error: %s", exc.response.get("error"))
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("cannot tell the user about an error: %s", type(exc).__name__)
 
 
 async def on_error(error: Exception, context: AsyncBoltContext) -> None:

@@ -7,8 +7,6 @@ from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -17,54 +15,42 @@ from bot.blocks.ids import ManageId
 from bot.blocks.payloads import BuyMeta
 from bot.domain.records import NumberFilter
 from bot.handlers.buy import open_buy_modal
+from bot.handlers.context import Click, Event, NoValue, on_click, on_event
 from bot.handlers.home_publish import publish_home
-from bot.handlers.kit import Kit, Track, actor_of, kit_of
+from bot.handlers.kit import Kit, Track
 from bot.handlers.number_list import list_reply
 from bot.service.context import Actor
 
 Json = dict[str, Any]
 
 
-async def on_home_opened(event: Json, client: AsyncWebClient, context: AsyncBoltContext) -> None:
-    if event.get("tab", "home") != "home":
+async def on_home_opened(opened: Event) -> None:
+    if opened.event.get("tab", "home") != "home":
         return  # the Messages tab
-    kit = kit_of(context)
-    actor = await actor_of(context)
-    await publish_home(kit.services, client, actor)
+    await publish_home(opened.kit.services, opened.client, opened.actor)
 
 
-async def on_account(
-    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
+async def on_account(click: Click[NoValue]) -> None:
     """The account select: this viewer's home shows that account from now on."""
-    await ack()
-    kit = kit_of(context)
-    actor = await actor_of(context)
-    picked = (body["actions"][0].get("selected_option") or {}).get("value")
-    await publish_home(kit.services, client, actor, account_id=str(picked) if picked else None)
+    picked = (click.action.get("selected_option") or {}).get("value")
+    account_id = str(picked) if picked else None
+    await publish_home(click.kit.services, click.client, click.actor, account_id=account_id)
 
 
-async def on_buy(
-    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
+async def on_buy(click: Click[NoValue]) -> None:
     """`Buy Numbers`: the same modal as `/numbers buy`; its card goes to the person's DM."""
-    await ack()
-    kit = kit_of(context)
-    actor = await actor_of(context)
-    actor.require_admin("buy numbers")
-    await open_buy_modal(client, kit, actor, trigger_id=str(body["trigger_id"]), channel_id=None)
+    click.actor.require_admin("buy numbers")
+    await open_buy_modal(
+        click.client, click.kit, click.actor, trigger_id=click.trigger_id, channel_id=None
+    )
 
 
-async def on_spares(
-    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
+async def on_spares(click: Click[NoValue]) -> None:
     """`Add from Spare Numbers`: the buy modal, opened at once, then showing the spares."""
-    await ack()
-    kit = kit_of(context)
-    actor = await actor_of(context)
+    kit, actor, client = click.kit, click.actor, click.client
     actor.require_admin("assign spare numbers")
     form = BuyForm(meta=BuyMeta(), currency=kit.settings.plan.currency)
-    opened = await client.views_open(trigger_id=str(body["trigger_id"]), view=opening_modal(form))
+    opened = await client.views_open(trigger_id=click.trigger_id, view=opening_modal(form))
     spares = await kit.services.numbers.spares(actor, kind=form.kind)
     view = opened["view"]
     # hash_conflict: the person changed the modal meanwhile, and what they did wins.
@@ -83,17 +69,13 @@ async def post_numbers_list(client: AsyncWebClient, kit: Kit, actor: Actor) -> N
     await client.chat_postMessage(channel=actor.user_id, text=text, blocks=blocks)
 
 
-async def on_list(
-    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
-    await ack()
-    kit = kit_of(context)
-    await post_numbers_list(client, kit, await actor_of(context))
+async def on_list(click: Click[NoValue]) -> None:
+    await post_numbers_list(click.client, click.kit, click.actor)
 
 
 def register(app: AsyncApp, track: Track) -> None:
-    app.event("app_home_opened")(track(on_home_opened))
-    app.action(ManageId.HOME_ACCOUNT)(track(on_account))
-    app.action(ManageId.HOME_BUY)(track(on_buy))
-    app.action(ManageId.HOME_SPARES)(track(on_spares))
-    app.action(ManageId.HOME_LIST)(track(on_list))
+    app.event("app_home_opened")(track(on_event(on_home_opened)))
+    app.action(ManageId.HOME_ACCOUNT)(track(on_click(NoValue, on_account)))
+    app.action(ManageId.HOME_BUY)(track(on_click(NoValue, on_buy)))
+    app.action(ManageId.HOME_SPARES)(track(on_click(NoValue, on_spares)))
+    app.action(ManageId.HOME_LIST)(track(on_click(NoValue, on_list)))

@@ -10,8 +10,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
@@ -24,9 +22,10 @@ from bot.blocks.payloads import HistoryRef, NumberRef, RequestsRef
 from bot.blocks.release import release_prompt, released_message
 from bot.blocks.requests import requests_view
 from bot.domain.records import PurchaseRequestRecord
+from bot.handlers.context import Click, Submission, named, on_click, on_submit
 from bot.handlers.errors import field_errors
 from bot.handlers.home_publish import decider, publish_home, republish_homes
-from bot.handlers.kit import Kit, Track, actor_of, kit_of
+from bot.handlers.kit import Kit, Track
 from bot.service.context import Actor
 from bot.service.errors import Conflict, NumbersBotError, StaleRequest
 from bot.service.purchases import PurchaseService
@@ -69,19 +68,14 @@ async def open_move_modal(
     await client.views_open(trigger_id=trigger_id, view=move_modal(record, current, accounts, ref))
 
 
-async def on_move_submit(
-    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
-    kit = kit_of(context)
-    view = body["view"]
-    ref = NumberRef.model_validate_json(view["private_metadata"])
-    entry = view["state"]["values"].get(ManageId.MOVE_ACCOUNT, {}).get(ManageId.MOVE_ACCOUNT, {})
+async def on_move_submit(sub: Submission[NumberRef]) -> None:
+    kit, actor, ref, ack, client = sub.kit, sub.actor, sub.meta, sub.ack, sub.client
+    entry = sub.values.get(ManageId.MOVE_ACCOUNT, {}).get(ManageId.MOVE_ACCOUNT, {})
     target = (entry.get("selected_option") or {}).get("value")
     block = str(ManageId.MOVE_ACCOUNT)
     if not target:
         await ack(response_action="errors", errors={block: "Choose the account to move it to."})
         return
-    actor = await actor_of(context, ref.channel_id)
     try:
         source = await kit.services.accounts.for_channel(actor, ref.channel_id)
         moved = await kit.services.numbers.move(
@@ -118,23 +112,14 @@ async def confirm_release(
     await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
 
 
-async def on_release(
-    ack: AsyncAck,
-    body: Json,
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-    respond: AsyncRespond,
-) -> None:
+async def on_release(click: Click[NumberRef]) -> None:
     """`Release`, after the confirm dialog: the number goes aging; the message says so."""
-    await ack()
-    kit = kit_of(context)
-    ref = NumberRef.model_validate_json(body["actions"][0]["value"])
-    actor = await actor_of(context, ref.channel_id)
+    kit, actor, ref = click.kit, click.actor, click.payload
     account = await kit.services.accounts.for_channel(actor, ref.channel_id)
     released = await kit.services.numbers.release(actor, ref.number, channel_id=ref.channel_id)
     text, blocks = released_message(released, account.name)
-    await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=True)
-    await changed(kit, client, actor.workspace_id)
+    await click.respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=True)
+    await changed(kit, click.client, actor.workspace_id)
 
 
 # --- requests ----------------------------------------------------------------------------
@@ -153,66 +138,44 @@ async def requests_reply(kit: Kit, actor: Actor, which: str) -> tuple[str, list[
     )
 
 
-def _from_home(body: Json) -> bool:
-    return (body.get("view") or {}).get("type") == "home"
-
-
-async def _tell(client: AsyncWebClient, body: Json, respond: AsyncRespond, text: str) -> None:
-    if body.get("response_url"):
-        await respond(text=text, response_type="ephemeral", replace_original=False)
+async def _tell(click: Click[RequestsRef], text: str) -> None:
+    if click.response_url:
+        await click.respond(text=text, response_type="ephemeral", replace_original=False)
     else:  # the App Home has no response_url: a DM
-        await client.chat_postMessage(channel=str(body["user"]["id"]), text=text)
+        await click.client.chat_postMessage(channel=click.actor.user_id, text=text)
 
 
 async def _request_click(
-    ack: AsyncAck,
-    body: Json,
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-    respond: AsyncRespond,
+    click: Click[RequestsRef],
     move: Callable[[PurchaseService, Actor, str], Awaitable[PurchaseRequestRecord]],
-) -> tuple[Kit, Actor, PurchaseRequestRecord] | None:
-    """Ack, move the request; redraw its cards and the list or home it was clicked in."""
-    await ack()
-    kit = kit_of(context)
-    ref = RequestsRef.model_validate_json(body["actions"][0]["value"])
-    actor = await actor_of(context)
+) -> PurchaseRequestRecord | None:
+    """Move the request; redraw its cards and the list or home it was clicked in."""
+    kit, actor, ref = click.kit, click.actor, click.payload
     try:
         request = await move(kit.services.purchases, actor, ref.request_id)
     except Conflict as exc:
         text = stale_text(exc.request) if isinstance(exc, StaleRequest) else exc.message
-        await _tell(client, body, respond, text)
+        await _tell(click, text)
         return None
     await kit.cards.refresh(request)
-    if _from_home(body):
-        await publish_home(kit.services, client, actor)
+    if click.view.get("type") == "home":
+        await publish_home(kit.services, click.client, actor)
     elif ref.which:
         text, blocks = await requests_reply(kit, actor, ref.which)
-        await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=True)
-    return kit, actor, request
+        await click.respond(
+            text=text, blocks=blocks, response_type="ephemeral", replace_original=True
+        )
+    return request
 
 
-async def on_requests_cancel(
-    ack: AsyncAck,
-    body: Json,
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-    respond: AsyncRespond,
-) -> None:
-    await _request_click(ack, body, client, context, respond, PurchaseService.cancel)
+async def on_requests_cancel(click: Click[RequestsRef]) -> None:
+    await _request_click(click, PurchaseService.cancel)
 
 
-async def on_requests_approve(
-    ack: AsyncAck,
-    body: Json,
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-    respond: AsyncRespond,
-) -> None:
-    clicked = await _request_click(ack, body, client, context, respond, PurchaseService.approve)
-    if clicked is not None:
-        kit, _, request = clicked
-        await kit.cards.provision(request.id)
+async def on_requests_approve(click: Click[RequestsRef]) -> None:
+    request = await _request_click(click, PurchaseService.approve)
+    if request is not None:
+        await click.kit.cards.provision(request.id)
 
 
 # --- history -----------------------------------------------------------------------------
@@ -227,20 +190,17 @@ async def history_reply(
     return history_message(found, names)
 
 
-async def on_history_page(
-    ack: AsyncAck, body: Json, context: AsyncBoltContext, respond: AsyncRespond
-) -> None:
-    await ack()
-    kit = kit_of(context)
-    ref = HistoryRef.model_validate_json(body["actions"][0]["value"])
-    text, blocks = await history_reply(kit, await actor_of(context), ref.number, ref.page)
-    await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=True)
+async def on_history_page(click: Click[HistoryRef]) -> None:
+    ref = click.payload
+    text, blocks = await history_reply(click.kit, click.actor, ref.number, ref.page)
+    await click.respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=True)
 
 
 def register(app: AsyncApp, track: Track) -> None:
-    app.view(ManageId.MOVE_MODAL)(track(on_move_submit))
-    app.action(ManageId.RELEASE)(track(on_release))
-    app.action(ManageId.REQUESTS_CANCEL)(track(on_requests_cancel))
-    app.action(ManageId.REQUESTS_APPROVE)(track(on_requests_approve))
+    app.view(ManageId.MOVE_MODAL)(track(on_submit(NumberRef, on_move_submit, channel=named)))
+    app.action(ManageId.RELEASE)(track(on_click(NumberRef, on_release, channel=named)))
+    app.action(ManageId.REQUESTS_CANCEL)(track(on_click(RequestsRef, on_requests_cancel)))
+    app.action(ManageId.REQUESTS_APPROVE)(track(on_click(RequestsRef, on_requests_approve)))
     for suffix in ("prev", "next"):
-        app.action(f"{ManageId.HISTORY_PAGE}.{suffix}")(track(on_history_page))
+        page = on_click(HistoryRef, on_history_page)
+        app.action(f"{ManageId.HISTORY_PAGE}.{suffix}")(track(page))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -12,7 +11,7 @@ from bot.blocks.assign import assigned_message
 from bot.blocks.number_list import typed
 from bot.handlers import assign as assigning
 from bot.handlers.e911 import open_e911_modal
-from bot.handlers.kit import actor_of, kit_of
+from bot.handlers.kit import Kit
 from bot.handlers.manage_commands import (
     ACCEPTED_FORMATS,
     AssignNumber,
@@ -22,6 +21,7 @@ from bot.handlers.manage_commands import (
     UnassignNumber,
 )
 from bot.handlers.number_list import show_list
+from bot.service.context import Actor
 from bot.service.errors import NotFound
 
 
@@ -37,13 +37,12 @@ async def run_manage(
     parsed: ManageCommand,
     command: dict[str, Any],
     client: AsyncWebClient,
-    context: AsyncBoltContext,
+    kit: Kit,
+    actor: Actor,
     respond: AsyncRespond,
 ) -> None:
     """One command, after the ack; errors reach the person through the listener's wrapper."""
-    kit = kit_of(context)
     channel_id = str(command.get("channel_id") or "") or None
-    actor = await actor_of(context, channel_id)
     if isinstance(parsed, ListNumbers):
         await show_list(
             respond,

@@ -5,10 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.blocks.ids import ActionId
@@ -16,7 +13,8 @@ from bot.blocks.number_list import number_list_message
 from bot.blocks.payloads import ListRef
 from bot.domain.records import NumberFilter
 from bot.handlers.buy import open_buy_modal
-from bot.handlers.kit import Kit, Track, actor_of, kit_of
+from bot.handlers.context import Click, NoValue, clicked_in, on_click
+from bot.handlers.kit import Kit, Track
 from bot.service.context import Actor
 
 Json = dict[str, Any]
@@ -65,34 +63,24 @@ async def show_list(
     await send(kit, respond, response_url, text=text, blocks=blocks, response_type="ephemeral")
 
 
-def _channel_of(body: Json) -> str | None:
-    channel = body.get("channel") or {}
-    return str(channel.get("id") or "") or None
-
-
-async def on_page(
-    ack: AsyncAck, body: Json, action: Json, respond: AsyncRespond, context: AsyncBoltContext
-) -> None:
+async def on_page(click: Click[ListRef]) -> None:
     """`Next` / `Previous`: the same message, redrawn with the page the button names."""
-    await ack()
-    ref = ListRef.model_validate_json(str(action.get("value") or "{}"))
-    channel_id = _channel_of(body)
-    actor = await actor_of(context, channel_id)
+    ref = click.payload
     flt = NumberFilter(assignment=ref.assignment, e911=ref.e911, kind=ref.kind, npa=ref.npa)
     text, blocks = await list_reply(
-        kit_of(context),
-        actor,
+        click.kit,
+        click.actor,
         flt,
         title=ref.title,
         after=ref.after,
         before=ref.before,
         page=ref.page,
-        channel_id=channel_id,
+        channel_id=click.channel_id,
     )
     await send(
-        kit_of(context),
-        respond,
-        body.get("response_url"),
+        click.kit,
+        click.respond,
+        click.response_url,
         text=text,
         blocks=blocks,
         response_type="ephemeral",
@@ -100,25 +88,21 @@ async def on_page(
     )
 
 
-async def on_buy(
-    ack: AsyncAck, body: Json, client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
+async def on_buy(click: Click[NoValue]) -> None:
     """`Buy Numbers` under a list opens the same modal as `/numbers buy`."""
-    await ack()
-    channel_id = _channel_of(body)
-    actor = await actor_of(context, channel_id)
-    actor.require_admin("buy numbers")
+    click.actor.require_admin("buy numbers")
     await open_buy_modal(
-        client,
-        kit_of(context),
-        actor,
-        trigger_id=str(body["trigger_id"]),
-        channel_id=channel_id,
-        response_url=body.get("response_url"),
+        click.client,
+        click.kit,
+        click.actor,
+        trigger_id=click.trigger_id,
+        channel_id=click.channel_id,
+        response_url=click.response_url,
     )
 
 
 def register(app: AsyncApp, track: Track) -> None:
-    app.action(ActionId.LIST_NEXT)(track(on_page))
-    app.action(ActionId.LIST_PREVIOUS)(track(on_page))
-    app.action(ActionId.LIST_BUY)(track(on_buy))
+    page = on_click(ListRef, on_page, channel=clicked_in)
+    app.action(ActionId.LIST_NEXT)(track(page))
+    app.action(ActionId.LIST_PREVIOUS)(track(page))
+    app.action(ActionId.LIST_BUY)(track(on_click(NoValue, on_buy, channel=clicked_in)))

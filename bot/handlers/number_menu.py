@@ -8,42 +8,23 @@ confirm-carrying message as `/numbers release NUMBER`.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.async_context import AsyncBoltContext
-from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.ids import ActionId
 from bot.blocks.payloads import MenuOp, MenuPick
 from bot.handlers import assign as assigning
 from bot.handlers import manage as moving
+from bot.handlers.context import Click, clicked_in, on_click
 from bot.handlers.e911 import open_e911_modal
-from bot.handlers.kit import Kit, Track, actor_of, kit_of
-from bot.service.context import Actor
+from bot.handlers.kit import Track
 
-Json = dict[str, Any]
+MenuClick = Click[MenuPick]
 
 
-@dataclass(frozen=True, slots=True)
-class MenuClick:
-    """Everything an item's handler may need: who, which number, where, how to answer."""
-
-    kit: Kit
-    actor: Actor
-    client: AsyncWebClient
-    respond: AsyncRespond
-    number: str  # E.164
-    trigger_id: str
-    channel_id: str | None
-    response_url: str | None
-
-    async def say(self, text: str) -> None:
-        """An ephemeral answer under the list; the list itself stays as it is."""
-        await self.respond(text=text, response_type="ephemeral", replace_original=False)
+async def _say(click: MenuClick, text: str) -> None:
+    """An ephemeral answer under the list; the list itself stays as it is."""
+    await click.respond(text=text, response_type="ephemeral", replace_original=False)
 
 
 MenuHandler = Callable[[MenuClick], Awaitable[None]]
@@ -54,7 +35,7 @@ async def open_assign(click: MenuClick) -> None:
         click.client,
         click.kit,
         click.actor,
-        click.number,
+        click.payload.number,
         trigger_id=click.trigger_id,
         channel_id=click.channel_id,
         response_url=click.response_url,
@@ -63,9 +44,9 @@ async def open_assign(click: MenuClick) -> None:
 
 async def unassign(click: MenuClick) -> None:
     _, text = await assigning.unassign(
-        click.client, click.kit, click.actor, click.number, channel_id=click.channel_id
+        click.client, click.kit, click.actor, click.payload.number, channel_id=click.channel_id
     )
-    await click.say(text)
+    await _say(click, text)
 
 
 async def open_e911(click: MenuClick) -> None:
@@ -73,7 +54,7 @@ async def open_e911(click: MenuClick) -> None:
         click.client,
         click.kit,
         click.actor,
-        click.number,
+        click.payload.number,
         trigger_id=click.trigger_id,
         channel_id=click.channel_id,
         response_url=click.response_url,
@@ -86,7 +67,7 @@ async def open_move(click: MenuClick) -> None:
         click.kit,
         click.actor,
         trigger_id=click.trigger_id,
-        number=click.number,
+        number=click.payload.number,
         channel_id=click.channel_id,
     )
 
@@ -95,7 +76,7 @@ async def confirm_release(click: MenuClick) -> None:
     await moving.confirm_release(
         click.kit,
         click.actor,
-        number=click.number,
+        number=click.payload.number,
         channel_id=click.channel_id,
         respond=click.respond,
     )
@@ -110,32 +91,12 @@ HANDLERS: dict[MenuOp, MenuHandler] = {
 }
 
 
-async def on_menu(
-    ack: AsyncAck,
-    body: Json,
-    action: Json,
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-) -> None:
-    await ack()
-    # An overflow item carries the pick in its option; the card's `e911` button in its value.
-    option = action.get("selected_option") or {}
-    pick = MenuPick.model_validate_json(str(option.get("value") or action.get("value") or "{}"))
-    channel_id = str((body.get("channel") or {}).get("id") or "") or None
-    click = MenuClick(
-        kit=kit_of(context),
-        actor=await actor_of(context, channel_id),
-        client=client,
-        respond=respond,
-        number=pick.number,
-        trigger_id=str(body.get("trigger_id") or ""),
-        channel_id=channel_id,
-        response_url=body.get("response_url"),
-    )
-    await HANDLERS[pick.op](click)
+async def on_menu(click: MenuClick) -> None:
+    await HANDLERS[click.payload.op](click)
 
 
 def register(app: AsyncApp, track: Track) -> None:
-    app.action(ActionId.NUMBER_MENU)(track(on_menu))
-    app.action(ActionId.CARD_E911)(track(on_menu))
+    # An overflow item carries the pick in its option; the card's `e911` button in its value.
+    menu = on_click(MenuPick, on_menu, channel=clicked_in)
+    app.action(ActionId.NUMBER_MENU)(track(menu))
+    app.action(ActionId.CARD_E911)(track(menu))
