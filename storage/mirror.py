@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backends.guard import write_unit_of_work_closed, write_unit_of_work_opened
@@ -170,23 +170,31 @@ class MirrorRepo:
 
     # --- writing -------------------------------------------------------------------
 
-    async def insert_owned(self, e164: str, account_id: str, now: datetime) -> None:
-        """A number the bot did not know, in service on the account (bought elsewhere)."""
-        self.s.add(
-            m.Number(
-                e164=e164,
-                state=NumberState.IN_SERVICE.value,
-                kind=kind_of(e164).value,
-                npa=e164[2:5],
-                account_id=account_id,
-                # Active at Kazoo already: nothing waits for an activation notice.
-                activate_at=now,
-                activated_at=now,
-                updated_at=now,
-                version=1,
-            )
+    async def insert_owned(self, numbers: Sequence[str], account_id: str, now: datetime) -> None:
+        """Numbers the bot did not know, in service on the account (bought elsewhere).
+
+        One multi-row INSERT per page; active at Kazoo already, so nothing waits
+        for an activation notice.
+        """
+        if not numbers:
+            return
+        await self.s.execute(
+            insert(m.Number),
+            [
+                {
+                    "e164": e164,
+                    "state": NumberState.IN_SERVICE.value,
+                    "kind": kind_of(e164).value,
+                    "npa": e164[2:5],
+                    "account_id": account_id,
+                    "activate_at": now,
+                    "activated_at": now,
+                    "updated_at": now,
+                    "version": 1,
+                }
+                for e164 in numbers
+            ],
         )
-        await self.s.flush()
 
     async def make_owned(self, row: MirrorRow, account_id: str, now: datetime) -> bool:
         """In service on the account, if the row is still as read (its version)."""
@@ -291,29 +299,35 @@ class MirrorRepo:
         result = await self.s.execute(delete(m.E911Record).where(m.E911Record.number == e164))
         return _rowcount(result) == 1
 
-    async def audit(
-        self,
-        *,
-        workspace_id: str,
-        actor: str,
-        number: str,
-        before: dict[str, Any] | None,
-        after: dict[str, Any] | None,
-        now: datetime,
-    ) -> None:
-        self.s.add(
-            m.AuditEvent(
-                at=now,
-                workspace_id=workspace_id,
-                actor=actor,
-                action="number.synced",
-                number=number,
-                before=before,
-                after=after,
-                detail="Kazoo sync",
-            )
+    async def audit(self, events: Sequence[SyncEvent], workspace_id: str, actor: str) -> None:
+        """One `number.synced` event per actual change, written together."""
+        if not events:
+            return
+        await self.s.execute(
+            insert(m.AuditEvent),
+            [
+                {
+                    "at": e.at,
+                    "workspace_id": workspace_id,
+                    "actor": actor,
+                    "action": "number.synced",
+                    "number": e.number,
+                    "request_id": None,
+                    "before": e.before,
+                    "after": e.after,
+                    "detail": "Kazoo sync",
+                }
+                for e in events
+            ],
         )
-        await self.s.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class SyncEvent:
+    number: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    at: datetime
 
 
 class MirrorUnit:

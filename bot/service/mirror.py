@@ -39,7 +39,7 @@ from bot.domain.assignment import Assignment, AssignmentKind
 from bot.domain.e911 import E911Address
 from bot.domain.states import NumberState
 from bot.service.context import SYSTEM, Clock, utc_now
-from storage.mirror import MirrorRepo, MirrorRow, summary
+from storage.mirror import MirrorRepo, MirrorRow, SyncEvent, summary
 
 OWNED = (CarrierNumberState.IN_SERVICE, CarrierNumberState.PORT_IN)
 
@@ -283,13 +283,9 @@ class MirrorSync:
                     report.skipped += 1
                     continue
                 report.gone += 1
+                gone = summary(NumberState.AVAILABLE.value, None, None, None)
                 await repo.audit(
-                    workspace_id=self.workspace_id,
-                    actor=SYSTEM,
-                    number=e164,
-                    before=before.summary(),
-                    after=summary(NumberState.AVAILABLE.value, None, None, None),
-                    now=now,
+                    [SyncEvent(e164, before.summary(), gone, now)], self.workspace_id, SYSTEM
                 )
             after = last = found[-1]
         return last
@@ -305,15 +301,16 @@ class MirrorSync:
         report: SyncReport,
     ) -> None:
         rows = await repo.rows([n.e164 for n in owned])
+        now = self.clock()
+        await repo.insert_owned([n.e164 for n in owned if n.e164 not in rows], bot_account, now)
+        events: list[SyncEvent] = []
         for number in owned:
             e164 = number.e164
-            now = self.clock()
             row = rows.get(e164)
             wanted = assignment_for(routes.get(e164), slack_users)
             if wanted is None and number.used_by:
                 report.in_use_elsewhere += 1
             if row is None:
-                await repo.insert_owned(e164, bot_account, now)
                 before: dict[str, Any] | None = None
                 current: MirrorRow | None = None
                 report.added += 1
@@ -333,16 +330,10 @@ class MirrorSync:
             if before is None or after != before:
                 if before is not None:
                     report.changed += 1
-                await repo.audit(
-                    workspace_id=self.workspace_id,
-                    actor=SYSTEM,
-                    number=e164,
-                    before=before,
-                    after=after,
-                    now=now,
-                )
+                events.append(SyncEvent(e164, before, after, now))
             else:
                 report.unchanged += 1
+        await repo.audit(events, self.workspace_id, SYSTEM)
 
     async def _apply_details(
         self,
@@ -361,14 +352,13 @@ class MirrorSync:
         if wanted is not None and (wanted != have or moved):
             displaced = await repo.set_assignment(e164, bot_account, wanted, now)
             if displaced is not None:
-                await repo.audit(
-                    workspace_id=self.workspace_id,
-                    actor=SYSTEM,
-                    number=displaced,
-                    before={"assignment": AssignmentKind.FAXBOX.value},
-                    after={"assignment": None},
-                    now=now,
+                event = SyncEvent(
+                    displaced,
+                    {"assignment": AssignmentKind.FAXBOX.value},
+                    {"assignment": None},
+                    now,
                 )
+                await repo.audit([event], self.workspace_id, SYSTEM)
         elif wanted is None and have is not None:
             await repo.clear_assignment(e164)
         e911 = row.e911_status if row else None
