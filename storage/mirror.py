@@ -12,10 +12,10 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import uuid4
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backends.guard import write_unit_of_work_closed, write_unit_of_work_opened
@@ -26,6 +26,10 @@ from bot.domain.states import NumberState
 from storage import models as m
 from storage.repositories import _rowcount, _upsert_insert
 from storage.uow import UnitOfWorkFactory
+
+# Core tables: a page's rows go in as one executemany, without the ORM's bulk bookkeeping.
+NUMBERS = cast(Table, m.Number.__table__)
+AUDIT = cast(Table, m.AuditEvent.__table__)
 
 # The mirror's own name in `e911_addresses.updated_by` and the audit trail's detail.
 SYNC_ACTOR = "kazoo-sync"
@@ -179,7 +183,7 @@ class MirrorRepo:
         if not numbers:
             return
         await self.s.execute(
-            insert(m.Number),
+            insert(NUMBERS),
             [
                 {
                     "e164": e164,
@@ -271,6 +275,37 @@ class MirrorRepo:
         await self.s.execute(stmt.on_conflict_do_update(index_elements=["number"], set_=fields))
         return displaced
 
+    async def set_assignments(
+        self, routed: Sequence[tuple[str, Assignment]], account_id: str, now: datetime
+    ) -> None:
+        """Many routes at once (one executemany); not for the faxbox (see `set_assignment`)."""
+        if not routed:
+            return
+        assert all(a.kind is not AssignmentKind.FAXBOX for _, a in routed)
+        table = m.NumberAssignment.__table__
+        stmt = _upsert_insert(self.s, table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["number"],
+            set_={
+                name: stmt.excluded[name]
+                for name in ("account_id", "kind", "user_id", "assigned_by", "assigned_at")
+            },
+        )
+        await self.s.execute(
+            stmt,
+            [
+                {
+                    "number": e164,
+                    "account_id": account_id,
+                    "kind": a.kind.value,
+                    "user_id": a.user_id,
+                    "assigned_by": SYNC_ACTOR,
+                    "assigned_at": now,
+                }
+                for e164, a in routed
+            ],
+        )
+
     async def clear_assignment(self, e164: str) -> bool:
         result = await self.s.execute(
             delete(m.NumberAssignment).where(m.NumberAssignment.number == e164)
@@ -304,7 +339,7 @@ class MirrorRepo:
         if not events:
             return
         await self.s.execute(
-            insert(m.AuditEvent),
+            insert(AUDIT),
             [
                 {
                     "at": e.at,

@@ -304,6 +304,7 @@ class MirrorSync:
         now = self.clock()
         await repo.insert_owned([n.e164 for n in owned if n.e164 not in rows], bot_account, now)
         events: list[SyncEvent] = []
+        routed: list[tuple[str, Assignment]] = []
         for number in owned:
             e164 = number.e164
             row = rows.get(e164)
@@ -325,7 +326,7 @@ class MirrorSync:
                     report.skipped += 1
                     continue
             after = await self._apply_details(
-                repo, bot_account, number, current, wanted, addresses.get(e164), now
+                repo, bot_account, number, current, wanted, addresses.get(e164), now, routed
             )
             if before is None or after != before:
                 if before is not None:
@@ -333,6 +334,7 @@ class MirrorSync:
                 events.append(SyncEvent(e164, before, after, now))
             else:
                 report.unchanged += 1
+        await repo.set_assignments(routed, bot_account, now)
         await repo.audit(events, self.workspace_id, SYSTEM)
 
     async def _apply_details(
@@ -344,14 +346,21 @@ class MirrorSync:
         wanted: Assignment | None,
         address: E911Address | None,
         now: Any,
+        routed: list[tuple[str, Assignment]],
     ) -> dict[str, Any]:
-        """Assignment and e911 as Kazoo has them; returns the number's new summary."""
+        """Assignment and e911 as Kazoo has them; returns the number's new summary.
+
+        Routes other than the faxbox are appended to `routed`, written together.
+        """
         e164 = number.e164
         have = row.assignment if row else None
         moved = row is not None and row.account_id != bot_account
         if wanted is not None and (wanted != have or moved):
-            displaced = await repo.set_assignment(e164, bot_account, wanted, now)
-            if displaced is not None:
+            if wanted.kind is not AssignmentKind.FAXBOX:
+                routed.append((e164, wanted))
+            elif (
+                displaced := await repo.set_assignment(e164, bot_account, wanted, now)
+            ) is not None:
                 event = SyncEvent(
                     displaced,
                     {"assignment": AssignmentKind.FAXBOX.value},
