@@ -9,6 +9,8 @@ the figures below are the bot's alone: its process reads every page over HTTP
 (`KazooCarrier`), writes one short transaction per page (`MirrorSync`) into a
 fresh SQLite file and audits every number it adds. Printed:
 
+- every page read alone, nothing written: what the stand-in (which filters
+  and sorts all its numbers for every page) and HTTP cost, to subtract;
 - the first sync into an empty database (time, numbers/s);
 - a second sync with nothing changed (reads everything, writes nothing);
 - the first sync again into another empty database under `tracemalloc`:
@@ -129,11 +131,38 @@ async def _sync_once(url: str, db: Path, options: Options, *, traced: bool) -> R
         await engine.dispose()
 
 
+async def _pages_alone(url: str, options: Options) -> Run:
+    """Every page read and parsed, nothing written: the stand-in's share and HTTP's."""
+    from tests.kazoo_standin import API_KEY, ROOT
+
+    carrier = KazooCarrier.connect(url, API_KEY, ROOT, timeout=60)
+    report = SyncReport()
+    try:
+        started = time.perf_counter()
+        for account in await carrier.accounts():
+            key: str | None = None
+            while True:
+                page = await carrier.list_numbers(
+                    account_id=account.id, start_key=key, page_size=options.page_size
+                )
+                report.pages += 1
+                report.seen += len(page.numbers)
+                if page.next_start_key is None:
+                    break
+                key = page.next_start_key
+            report.accounts += 1
+        return Run("pages alone (no database)", report, time.perf_counter() - started)
+    finally:
+        await carrier.close()
+
+
 async def measure(url: str, workdir: Path, options: Options) -> list[Run]:
+    pages = await _pages_alone(url, options)
     first = await _sync_once(url, workdir / "a.db", options, traced=False)
     second = await _sync_once(url, workdir / "a.db", options, traced=False)
     traced = await _sync_once(url, workdir / "b.db", options, traced=True)
     return [
+        pages,
         Run("first sync (empty database)", first.report, first.seconds),
         Run("second sync (nothing changed)", second.report, second.seconds),
         Run("first sync under tracemalloc", traced.report, traced.seconds, traced.peak_bytes),

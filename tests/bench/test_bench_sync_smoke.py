@@ -16,6 +16,8 @@ def test_sync_benchmark_runs_and_the_second_sync_changes_nothing(
     first = next(line for line in lines if "first sync (empty database)" in line)
     second = next(line for line in lines if "second sync (nothing changed)" in line)
     traced = next(line for line in lines if "under tracemalloc" in line)
+    alone = next(line for line in lines if "pages alone" in line)
+    assert "40 numbers seen" in alone
     assert "40 numbers seen: 40 added" in first
     assert "; 0 changes" in second and "40 unchanged" in second
     assert "peak Python memory" in traced and "40 added" in traced
