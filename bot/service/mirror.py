@@ -326,7 +326,7 @@ class MirrorSync:
                     report.skipped += 1
                     continue
             after = await self._apply_details(
-                repo, bot_account, number, current, wanted, addresses.get(e164), now, routed
+                repo, bot_account, number, current, wanted, addresses.get(e164), now, routed, rows
             )
             if before is None or after != before:
                 if before is not None:
@@ -347,6 +347,7 @@ class MirrorSync:
         address: E911Address | None,
         now: Any,
         routed: list[tuple[str, Assignment]],
+        rows: dict[str, MirrorRow],
     ) -> dict[str, Any]:
         """Assignment and e911 as Kazoo has them; returns the number's new summary.
 
@@ -361,12 +362,14 @@ class MirrorSync:
             elif (
                 displaced := await repo.set_assignment(e164, bot_account, wanted, now)
             ) is not None:
-                event = SyncEvent(
-                    displaced,
-                    {"assignment": AssignmentKind.FAXBOX.value},
-                    {"assignment": None},
-                    now,
-                )
+                # Audited here, once: if the old fax number comes later on this page, it
+                # is compared with what it is now, not with what it was.
+                now_row = (await repo.rows([displaced]))[displaced]
+                if displaced in rows:
+                    rows[displaced] = now_row
+                after_summary = now_row.summary()
+                before_summary = {**after_summary, "assignment": AssignmentKind.FAXBOX.value}
+                event = SyncEvent(displaced, before_summary, after_summary, now)
                 await repo.audit([event], self.workspace_id, SYSTEM)
         elif wanted is None and have is not None:
             await repo.clear_assignment(e164)

@@ -8,6 +8,7 @@ the next sync, audited once; a sync with nothing new writes nothing.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -268,8 +269,8 @@ async def test_a_number_held_by_the_bots_own_request_is_left_to_the_request(
             [A4],
             request_id="req-1",
             account_id="ignored",
-            until=datetime_now(),
-            now=datetime_now(),
+            until=datetime.now(UTC),
+            now=datetime.now(UTC),
             kinds={A4: Kind.LOCAL},
         )
         await uow.commit()
@@ -297,8 +298,8 @@ async def test_without_sub_accounts_the_root_account_is_mirrored_into_the_defaul
         del standin.model.accounts[child]
     own(standin, ROOT, A1)
     async with uows() as uow:
-        await uow.accounts.ensure_workspace(WORKSPACE, datetime_now())
-        main = await uow.accounts.create("acct-main", WORKSPACE, "Main", datetime_now())
+        await uow.accounts.ensure_workspace(WORKSPACE, datetime.now(UTC))
+        main = await uow.accounts.create("acct-main", WORKSPACE, "Main", datetime.now(UTC))
         await uow.commit()
     report = await sync(carrier, uows).run()
     assert (report.accounts, report.accounts_created, report.added) == (1, 0, 1)
@@ -337,15 +338,43 @@ async def test_a_page_out_of_order_marks_nothing_gone(
     assert (await state(uows))[A4][0] == NumberState.IN_SERVICE.value
 
 
-def datetime_now() -> Any:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)
-
-
 def test_the_report_line_counts() -> None:
     report = SyncReport(accounts=2, pages=3, seen=5, added=1, changed=2, gone=1, unchanged=2)
     assert report.changes == 4
     assert report.line() == (
         "2 accounts, 3 pages, 5 numbers seen: 1 added, 2 changed, 1 gone, 2 unchanged, 0 skipped"
     )
+
+
+async def test_the_faxbox_moving_to_another_number_is_audited_once_per_number(
+    kazoo_numbers: KazooStandIn, carrier: KazooCarrier, uows: UnitOfWorkFactory
+) -> None:
+    await sync(carrier, uows).run()
+    first = len(await audits(uows))
+    fax = kazoo_numbers.model.callflows[CHILD_A][f"{CHILD_A}-fax"]
+    fax["numbers"] = [A4]  # A4 sorts before A5, on the same page: A5 is displaced first
+    kazoo_numbers.model.refresh_used_by(CHILD_A)
+    report = await sync(carrier, uows, page_size=50).run()
+    current = await state(uows)
+    assert (current[A4], current[A5]) == (
+        ("in_service", CHILD_A, "faxbox"),
+        ("in_service", CHILD_A, None),
+    )
+    assert sorted(n for n, _, _ in (await audits(uows))[first:]) == sorted([A4, A5])
+    assert report.changed == 1  # A4; A5's change is the displacement
+
+
+async def test_a_number_in_a_callflow_the_bot_does_not_manage_is_counted(
+    kazoo_numbers: KazooStandIn, carrier: KazooCarrier, uows: UnitOfWorkFactory
+) -> None:
+    kazoo_numbers.model.callflows[CHILD_A]["ivr"] = {
+        "id": "ivr",
+        "name": "After hours",
+        "type": "ring_group_tree",
+        "numbers": [A4],
+        "flow": {"module": "menu", "data": {}, "children": {}},
+    }
+    kazoo_numbers.model.refresh_used_by(CHILD_A)
+    report = await sync(carrier, uows).run()
+    assert report.in_use_elsewhere == 1
+    assert (await state(uows))[A4] == ("in_service", CHILD_A, None)
