@@ -7,11 +7,20 @@ A bad setting stops start-up with one line naming it (`SettingsError`).
 from __future__ import annotations
 
 import os
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, BaseModel, Field, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -73,6 +82,28 @@ class CarrierSettings(BaseModel):
     inventory_per_prefix: int = Field(default=500, ge=1, le=10_000)
 
 
+# Settings whose values are never printed: not in repr/str, not in a SettingsError.
+SECRET_FIELDS = frozenset(
+    {"slack_bot_token", "slack_signing_secret", "slack_app_token", "kazoo_api_key"}
+)
+MASK = "**********"
+_KAZOO_ACCOUNT_ID = re.compile(r"^[0-9a-fA-F]{32}$")
+
+
+def kazoo_url_problem(url: str) -> str | None:
+    """Why `url` is not a Crossbar base URL, or None when it is one."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        return "is not a URL"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an http(s) URL with a host"
+    if parts.username or parts.password or parts.query or parts.fragment:
+        return "must not carry a user, password, query or fragment"
+    return None
+
+
 def _split_ids(value: Any) -> Any:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
@@ -119,6 +150,60 @@ class Settings(BaseSettings):
     service_plan: PlanSettings = PlanSettings()
     carrier: CarrierSettings = CarrierSettings()
     default_account_name: str = Field(default="Main", min_length=1, max_length=64)
+    # How often the kazoo backend re-reads every number from Kazoo into the mirror.
+    kazoo_sync_minutes: int = Field(default=15, ge=1, le=1440)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kazoo_section(cls, data: Any) -> Any:
+        """YAML may group the Kazoo settings: `kazoo: {sync_minutes: 15}`."""
+        if isinstance(data, dict) and isinstance(data.get("kazoo"), dict):
+            data = dict(data)
+            section = data.pop("kazoo")
+            for key, value in section.items():
+                data.setdefault(f"kazoo_{key}", value)
+        return data
+
+    @model_validator(mode="after")
+    def _kazoo_connection(self) -> Settings:
+        """With the kazoo backend, the three connection settings must be there and sane.
+
+        The messages name the setting and what it accepts, never the value: the
+        key is a secret and a URL may carry a password.
+        """
+        if self.backend != "kazoo":
+            return self
+        if not self.kazoo_url:
+            raise ValueError(
+                "KAZOO_URL: required with NUMBERS_BOT_BACKEND=kazoo; Crossbar's base URL,"
+                " e.g. https://kazoo.example.com:8443"
+            )
+        problem = kazoo_url_problem(self.kazoo_url)
+        if problem:
+            raise ValueError(
+                f"KAZOO_URL: {problem}; use Crossbar's base URL,"
+                " e.g. https://kazoo.example.com:8443"
+            )
+        url = self.kazoo_url.rstrip("/")
+        self.kazoo_url = url.removesuffix("/v2") if url.endswith("/v2") else url
+        if not self.kazoo_api_key or not self.kazoo_api_key.strip():
+            raise ValueError(
+                "KAZOO_API_KEY: required with NUMBERS_BOT_BACKEND=kazoo; the API key of the"
+                " account in KAZOO_ACCOUNT_ID"
+            )
+        if self.kazoo_api_key != self.kazoo_api_key.strip() or " " in self.kazoo_api_key:
+            raise ValueError("KAZOO_API_KEY: must be the key alone, without spaces")
+        if not self.kazoo_account_id or not _KAZOO_ACCOUNT_ID.match(self.kazoo_account_id):
+            raise ValueError(
+                "KAZOO_ACCOUNT_ID: must be a Kazoo account id, 32 hexadecimal characters"
+            )
+        self.kazoo_account_id = self.kazoo_account_id.lower()
+        return self
+
+    def __repr_args__(self) -> Any:
+        # repr() and str() of the settings never show a secret.
+        for name, value in super().__repr_args__():
+            yield name, (MASK if name in SECRET_FIELDS and value else value)
 
     @field_validator("admins", "approvers", mode="before")
     @classmethod
@@ -193,7 +278,8 @@ _ENV_NAMES = {
 
 
 def _setting_name(loc: tuple[int | str, ...]) -> str:
-    top = str(loc[0]) if loc else "settings"
+    # An alias (`KAZOO_API_KEY`) may stand in the location instead of the field's name.
+    top = str(loc[0]).lower() if loc else "settings"
     if len(loc) > 1:
         return ".".join(str(p) for p in loc) + " (YAML)"
     return _ENV_NAMES.get(top, f"NUMBERS_BOT_{top.upper()}")
@@ -210,8 +296,12 @@ def load_settings(yaml_file: Path | None = None, **overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         err = exc.errors()[0]
+        if not err["loc"]:
+            # A check across settings: its message starts with the setting's name.
+            raise SettingsError(str(err["msg"]).removeprefix("Value error, ")) from None
         value = err.get("input")
-        shown = f" (got {value!r})" if isinstance(value, str | int | float) else ""
+        secret = str(err["loc"][0]).lower() in SECRET_FIELDS
+        shown = f" (got {value!r})" if isinstance(value, str | int | float) and not secret else ""
         raise SettingsError(f"{_setting_name(err['loc'])}: {err['msg']}{shown}") from None
     except (OSError, ValueError) as exc:
         raise SettingsError(f"NUMBERS_BOT_CONFIG: cannot read the YAML file: {exc}") from None

@@ -15,22 +15,28 @@ from slack_bolt.async_app import AsyncApp
 from bot.app import build_app, close_app, worker_for
 from bot.bootstrap import start
 from bot.config import Settings
+from bot.health import HealthCheck
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 
 
-def web_app(app: AsyncApp) -> web.Application:
+def web_app(app: AsyncApp, health: HealthCheck | None = None) -> web.Application:
+    """The HTTP app; `health` (see `bot.health.health_check`) says whether the backend answers."""
+
     async def events(request: web.Request) -> web.Response:
         response = await app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 
-    async def health(_: web.Request) -> web.Response:
-        return web.json_response({"ok": True})
+    async def health_route(_: web.Request) -> web.Response:
+        if health is None:
+            return web.json_response({"ok": True})
+        report = await health()
+        return web.json_response(report, status=200 if report.get("ok") else 503)
 
     application = web.Application()
     application.router.add_post(EVENTS_PATH, events)
-    application.router.add_get("/health", health)
+    application.router.add_get("/health", health_route)
     return application
 
 
@@ -49,9 +55,11 @@ class HttpServer:
         await self.runner.cleanup()
 
 
-async def start_http(app: AsyncApp, host: str = "127.0.0.1", port: int = 0) -> HttpServer:
+async def start_http(
+    app: AsyncApp, host: str = "127.0.0.1", port: int = 0, *, health: HealthCheck | None = None
+) -> HttpServer:
     """Start serving `app`; port 0 picks a free port (see `HttpServer.url`)."""
-    runner = web.AppRunner(web_app(app), access_log=None)
+    runner = web.AppRunner(web_app(app, health), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     bound_host, bound_port = runner.addresses[0][:2]

@@ -505,6 +505,28 @@ class KazooCarrier:
         if not response.ok:
             raise self._fail(response, e164)
 
+    async def e911_of(self, e164: str, *, account_id: str) -> E911Address | None:
+        """The emergency address stored on the number, for the mirror; None without one.
+
+        Not part of `Carrier`: Kazoo's listing says only that a number has e911
+        (`features`), so the mirror reads the address of those it lacks.
+        """
+        doc = await self._read_number(e164, account_id)
+        stored = doc.get("e911")
+        if not isinstance(stored, dict):
+            return None
+        if not all(stored.get(k) for k in ("street_address", "locality", "region", "postal_code")):
+            return None
+        asked = E911Address(
+            street_address=str(stored["street_address"]),
+            locality=str(stored["locality"]),
+            region=str(stored["region"]),
+            postal_code=str(stored["postal_code"]),
+            caller_name=str(stored.get("caller_name") or "")[:32],
+        )
+        # A number Kazoo lists with the e911 feature has the address provisioned.
+        return _address_from(stored, asked, status=E911Status.PROVISIONED)
+
     async def _read_number(self, e164: str, account_id: str) -> dict[str, Any]:
         response = await self._client.request("GET", self._number(account_id, e164))
         if not response.ok:

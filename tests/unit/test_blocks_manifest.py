@@ -36,6 +36,7 @@ def test_manifest_declares_the_command_and_the_scopes_the_app_uses() -> None:
         "chat:write",
         "chat:write.public",
         "users:read",
+        "users:read.email",
         "usergroups:read",
         "im:write",
     }
