@@ -29,12 +29,12 @@ import aiosqlite
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.backends.embedded import SEARCH_CHUNK
 from bot.bootstrap import Runtime, start
 from bot.domain.e911 import E911Status
 from bot.domain.phone import Kind
 from bot.domain.records import NumberFilter
 from bot.service.context import Actor
+from bot.service.numbers import SEARCH_PAGE as SEARCH_CHUNK
 
 from . import dataset
 from ._common import (
@@ -436,7 +436,7 @@ async def prepare(stack: AsyncExitStack, size: int, *, analyze: bool) -> Prepare
     stack.push_async_callback(rt.close)
     admin = Actor(ADMIN, WORKSPACE, is_admin=True, channel_id=CHANNEL)
     assert rt.carrier is not None
-    ds = await dataset.build(rt.services, rt.carrier, admin, db_path, size, analyze=analyze)
+    ds = await dataset.build(rt.services, rt.carrier.stock, admin, db_path, size, analyze=analyze)
     c = ds.counts
     print(
         f"size {size:,}: filled {c['numbers']:,} numbers ({c['assignments']:,} assigned,"

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 
+from bot.blocks.errors import error_text
 from bot.service.errors import InvalidInput, NumbersBotError
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ UNEXPECTED = "Something went wrong on our side; it is logged. Try again in a mom
 
 def user_message(error: BaseException) -> str:
     if isinstance(error, NumbersBotError):
-        return error.message
+        return error_text(error)
     return UNEXPECTED
 
 

@@ -69,17 +69,16 @@ class ListingService:
         Anyone may read the list; changes are checked by the services that make them.
         """
         flt = listed_filter(flt)
-        backend = self.deps.backend
         async with self.accounts.reading(actor, channel_id) as (uow, account):
             if before is not None:
-                rows = await backend.list_page(
-                    uow, account, flt, after=None, before=before, limit=page_size + 1
+                rows = await uow.listing.page(
+                    account.id, flt, after=None, before=before, limit=page_size + 1
                 )
                 if len(rows) <= page_size:
                     # Back at the start: show a full first page, not the few rows left.
                     before, page = None, 1
-                    rows = await backend.list_page(
-                        uow, account, flt, after=None, before=None, limit=page_size + 1
+                    rows = await uow.listing.page(
+                        account.id, flt, after=None, before=None, limit=page_size + 1
                     )
                     has_previous, has_next = False, len(rows) > page_size
                     rows = rows[:page_size]
@@ -87,14 +86,16 @@ class ListingService:
                     rows = rows[1:]
                     has_previous, has_next, page = True, True, max(2, page)
             else:
-                rows = await backend.list_page(
-                    uow, account, flt, after=after, before=None, limit=page_size + 1
+                rows = await uow.listing.page(
+                    account.id, flt, after=after, before=None, limit=page_size + 1
                 )
                 has_previous = after is not None
                 has_next = len(rows) > page_size
                 rows = rows[:page_size]
                 page = max(1, page) if has_previous else 1
-            matching, enabled = await backend.count_matching(uow, account, flt, cap=COUNT_CAP + 1)
+            matching, enabled = await uow.listing.count_and_emergency(
+                account.id, flt, cap=COUNT_CAP + 1
+            )
         return NumberList(
             account=account,
             flt=flt,
@@ -111,7 +112,4 @@ class ListingService:
     async def main_emergency_enabled(self, account_id: str) -> bool:
         """System side (cards): whether a main number of the account is emergency enabled."""
         async with self.deps.uow(write=False) as uow:
-            account = await uow.accounts.get(account_id)
-            if account is None:
-                return False
-            return await self.deps.backend.has_emergency_main(uow, account)
+            return await uow.listing.has_emergency_main(account_id)
