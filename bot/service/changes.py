@@ -107,7 +107,7 @@ class NumberChange:
     def audit_after(self, after: NumberRecord) -> dict[str, object]:
         return after.snapshot()
 
-    def detail(self) -> str | None:
+    def detail(self, account: AccountInfo) -> str | None:
         return None
 
     async def then(
@@ -185,7 +185,7 @@ async def _write(
                 number=record.e164,
                 before=record.snapshot(),
                 after=command.audit_after(after),
-                detail=command.detail(),
+                detail=command.detail(account),
             )
             await uow.audit.add(event, now)
             done.append(await command.then(uow, actor, account, after))

@@ -292,7 +292,7 @@ class NumberService:
         self, actor: Actor, number: str, target: str | Assignment, *, channel_id: str | None = None
     ) -> NumberRecord:
         assignment = target if isinstance(target, Assignment) else Assignment.parse(target)
-        command = Assign(assignment, actor.user_id)
+        command = Assign(assignment, by=actor.user_id)
         [after] = await apply_changes(
             self.deps, self.accounts, actor, [number], command, channel_id=channel_id
         )
@@ -323,7 +323,7 @@ class NumberService:
         limit = MAX_PER_ACCOUNT.get(target.kind)
         if limit is not None and len(wanted) > limit:
             raise InvalidInput("spares", f"The {target.label} takes only {limit} number.")
-        command = GiveSpare(target, actor.user_id)
+        command = GiveSpare(target, by=actor.user_id)
         return await apply_changes(
             self.deps, self.accounts, actor, wanted, command, channel_id=channel_id, field="spares"
         )
@@ -340,7 +340,7 @@ class NumberService:
         if target.id == source.id:
             raise InvalidInput("account", f"{display(e164)} is already on {target.name}.")
         [after] = await apply_changes(
-            self.deps, self.accounts, actor, [e164], Move(source, target), channel_id=channel_id
+            self.deps, self.accounts, actor, [e164], Move(target), channel_id=channel_id
         )
         return after
 
@@ -409,9 +409,9 @@ class Assign(NumberChange):
     doing = "assign numbers"
     action = "number.assigned"
 
-    def __init__(self, target: Assignment, actor_id: str) -> None:
+    def __init__(self, target: Assignment, *, by: str) -> None:
         self.target = target
-        self.actor_id = actor_id
+        self.actor_id = by
 
     def settled(self, record: NumberRecord) -> bool:
         return record.assignment == self.target  # repeating the command changes nothing
@@ -450,15 +450,13 @@ class GiveSpare(Assign):
         await check_assignable(uow, record, self.target)
 
 
-class Unassign(NumberChange):
-    doing = "unassign numbers"
-    action = "number.unassigned"
+class _Unroute(NumberChange):
+    """A change that takes the number out of its route (the rule on main numbers applies)."""
 
-    def settled(self, record: NumberRecord) -> bool:
-        return record.assignment is None
+    verb = "unassign"  # in "… before you unassign it"
 
     async def check(self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord) -> None:
-        await keep_emergency_main(uow, account, record, "unassign")
+        await keep_emergency_main(uow, account, record, self.verb)
 
     async def at_carrier(
         self, carrier: Carrier, account: AccountInfo, record: NumberRecord
@@ -467,6 +465,14 @@ class Unassign(NumberChange):
 
     async def undo(self, carrier: Carrier, account: AccountInfo, record: NumberRecord) -> None:
         await route_back(carrier, account, record)
+
+
+class Unassign(_Unroute):
+    doing = "unassign numbers"
+    action = "number.unassigned"
+
+    def settled(self, record: NumberRecord) -> bool:
+        return record.assignment is None
 
     async def write(
         self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord, now: datetime
@@ -479,9 +485,8 @@ class Move(NumberChange):
     doing = "move numbers"
     action = "number.moved"
 
-    def __init__(self, source: AccountInfo, target: AccountInfo) -> None:
-        self.source = source
-        self.target = target
+    def __init__(self, target: AccountInfo) -> None:
+        self.target = target  # from the account the command runs on
 
     async def check(self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord) -> None:
         await keep_emergency_main(uow, account, record, "move")
@@ -489,37 +494,32 @@ class Move(NumberChange):
     async def at_carrier(
         self, carrier: Carrier, account: AccountInfo, record: NumberRecord
     ) -> None:
-        await carrier.move(
-            record.e164,
-            from_account_id=carrier_account(self.source),
-            to_account_id=carrier_account(self.target),
-        )
+        source, target = carrier_account(account), carrier_account(self.target)
+        await carrier.move(record.e164, from_account_id=source, to_account_id=target)
 
     async def undo(self, carrier: Carrier, account: AccountInfo, record: NumberRecord) -> None:
-        await carrier.move(
-            record.e164,
-            from_account_id=carrier_account(self.target),
-            to_account_id=carrier_account(self.source),
-        )
+        source, target = carrier_account(account), carrier_account(self.target)
+        await carrier.move(record.e164, from_account_id=target, to_account_id=source)
         await route_back(carrier, account, record)
 
     async def write(
         self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord, now: datetime
     ) -> NumberRecord | None:
-        if not await uow.numbers.move_account(record.e164, self.source.id, self.target.id, now):
+        if not await uow.numbers.move_account(record.e164, account.id, self.target.id, now):
             return None
         await uow.numbers.unassign(record.e164)
         return replace(record, account_id=self.target.id, assignment=None)
 
-    def detail(self) -> str | None:
-        return f"{self.source.name} → {self.target.name}"
+    def detail(self, account: AccountInfo) -> str | None:
+        return f"{account.name} → {self.target.name}"
 
 
-class Release(NumberChange):
+class Release(_Unroute):
     """The number ages in the bot's database; the carrier gets it back when aging ends."""
 
     doing = "release numbers"
     action = "number.released"
+    verb = "release"
     states = None
 
     def __init__(self, until: datetime) -> None:
@@ -527,17 +527,6 @@ class Release(NumberChange):
 
     def settled(self, record: NumberRecord) -> bool:
         return record.state is NumberState.AGING  # released already: a repeat changes nothing
-
-    async def check(self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord) -> None:
-        await keep_emergency_main(uow, account, record, "release")
-
-    async def at_carrier(
-        self, carrier: Carrier, account: AccountInfo, record: NumberRecord
-    ) -> None:
-        await carrier.unroute(record.e164, account_id=carrier_account(account))
-
-    async def undo(self, carrier: Carrier, account: AccountInfo, record: NumberRecord) -> None:
-        await route_back(carrier, account, record)
 
     async def write(
         self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord, now: datetime

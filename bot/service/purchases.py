@@ -484,16 +484,7 @@ class PurchaseService:
         return check
 
     async def approve(self, actor: Actor, request_id: str) -> PurchaseRequestRecord:
-        return await self._move(
-            actor,
-            request_id,
-            RequestState.AWAITING_APPROVAL,
-            RequestState.PROVISIONING,
-            action="request.approved",
-            check=self._approver_check(actor),
-            holds=HoldUntil(None),
-            stamp=RequestStamp(decided_by=actor.user_id, decided_at=self.deps.clock()),
-        )
+        return await self._decide(actor, request_id, RequestState.PROVISIONING, None)
 
     async def reject(
         self, actor: Actor, request_id: str, reason: str | None = None
@@ -501,16 +492,24 @@ class PurchaseService:
         reason = " ".join((reason or "").split()) or None
         if reason and len(reason) > 500:
             raise InvalidInput("reason", "Keep the reason under 500 characters.")
-        stamp = RequestStamp(decided_by=actor.user_id, decided_at=self.deps.clock(), reason=reason)
+        return await self._decide(actor, request_id, RequestState.REJECTED, reason)
+
+    async def _decide(
+        self, actor: Actor, request_id: str, new: RequestState, reason: str | None
+    ) -> PurchaseRequestRecord:
+        """An approver's decision: approved ones are bought, rejected ones give holds back."""
+        approved = new is RequestState.PROVISIONING
         return await self._move(
             actor,
             request_id,
             RequestState.AWAITING_APPROVAL,
-            RequestState.REJECTED,
-            action="request.rejected",
+            new,
+            action="request.approved" if approved else "request.rejected",
             check=self._approver_check(actor),
-            holds=ReleaseHolds(),
-            stamp=stamp,
+            holds=HoldUntil(None) if approved else ReleaseHolds(),
+            stamp=RequestStamp(
+                decided_by=actor.user_id, decided_at=self.deps.clock(), reason=reason
+            ),
         )
 
     async def cancel_unreachable(self, request_id: str, why: str) -> PurchaseRequestRecord:
@@ -715,15 +714,7 @@ class PurchaseService:
         try:
             if not_routed is not None:
                 raise Conflict(not_routed)
-            async with uow.savepoint():
-                await self.numbers.assign_in(
-                    uow,
-                    request.requester_id,
-                    request.workspace_id,
-                    record,
-                    request.target,
-                    request_id=request.id,
-                )
+            await self._assign_to_target(uow, request, record)
         except Conflict as exc:
             # Bought but not assigned (the faxbox filled meanwhile): it stays a spare.
             await uow.audit.add(
@@ -739,6 +730,20 @@ class PurchaseService:
             )
             return False
         return True
+
+    async def _assign_to_target(
+        self, uow: UnitOfWork, request: PurchaseRequestRecord, record: NumberRecord
+    ) -> None:
+        """Assign in a savepoint: a refusal (`Conflict`) undoes only the assignment."""
+        async with uow.savepoint():
+            await self.numbers.assign_in(
+                uow,
+                request.requester_id,
+                request.workspace_id,
+                record,
+                request.target,
+                request_id=request.id,
+            )
 
     async def _provision_spare(
         self, request: PurchaseRequestRecord, account: AccountInfo, number: str
@@ -762,15 +767,7 @@ class PurchaseService:
             try:
                 if fresh is None or not fresh.is_spare or fresh.account_id != account.id:
                     raise Conflict("no longer a spare number")
-                async with uow.savepoint():
-                    await self.numbers.assign_in(
-                        uow,
-                        request.requester_id,
-                        request.workspace_id,
-                        fresh,
-                        request.target,
-                        request_id=request.id,
-                    )
+                await self._assign_to_target(uow, request, fresh)
             except Conflict as exc:
                 await uow.requests.set_item(
                     request.id, number, ItemOutcome.FAILED, exc.message, now
