@@ -146,6 +146,9 @@ async def apply_changes(
                 continue
             await command.check(uow, account, record)
             planned.append(_Planned(record, command))
+    if not any(isinstance(plan, _Planned) for plan in planned):
+        # All as wanted already (a repeated click): no write transaction, no queueing.
+        return [plan for plan in planned if isinstance(plan, NumberRecord)]
     told: list[NumberRecord] = []
     try:
         for plan in planned:
