@@ -30,7 +30,13 @@ from bot.domain.records import (
     PurchaseRequestRecord,
     RequestStamp,
 )
-from bot.domain.states import ItemOutcome, NumberState, RequestState, check_request_move
+from bot.domain.states import (
+    ItemOutcome,
+    NumberState,
+    RequestState,
+    check_number_move,
+    check_request_move,
+)
 from storage import models as m
 
 
@@ -403,7 +409,13 @@ class NumbersRepo:
         now: datetime,
         values: dict[str, object],
     ) -> bool:
-        """Conditional update of one owned number: applies only if it is still as expected."""
+        """Conditional update of one owned number: applies only if it is still as expected.
+
+        The move is checked against `NUMBER_TRANSITIONS` first: a forbidden one is never
+        written, whatever the row says.
+        """
+        new_state = values.get("state", expected_state.value)
+        check_number_move(e164, expected_state, NumberState(str(new_state)))
         result = await self.s.execute(
             update(m.Number)
             .where(
@@ -547,7 +559,7 @@ class NumbersRepo:
         self, account_id: str, flt: NumberFilter, *, after: str | None, limit: int
     ) -> list[NumberRecord]:
         """One page in E.164 order, starting after `after` (keyset pagination)."""
-        if flt.assignment and flt.assignment != "spare":
+        if flt.assignment is not None and not flt.assignment.spare:
             return await self._page_by_assignment(account_id, flt, after=after, limit=limit)
         stmt = _with_details().where(
             m.Number.account_id == account_id,
@@ -672,15 +684,13 @@ class NumbersRepo:
 
 
 def _apply_filter(stmt: Any, flt: NumberFilter) -> Any:
-    a = m.NumberAssignment
-    if flt.assignment == "spare":
+    a, wanted = m.NumberAssignment, flt.assignment
+    if wanted is not None and wanted.spare:
         stmt = stmt.where(a.number.is_(None))
-    elif flt.assignment == "users":
-        stmt = stmt.where(a.kind == AssignmentKind.USER.value)
-    elif flt.assignment and flt.assignment.startswith("user:"):
-        stmt = stmt.where(a.kind == AssignmentKind.USER.value, a.user_id == flt.assignment[5:])
-    elif flt.assignment:
-        stmt = stmt.where(a.kind == flt.assignment)
+    elif wanted is not None and wanted.kind is not None:
+        stmt = stmt.where(a.kind == wanted.kind.value)
+        if wanted.user_id is not None:
+            stmt = stmt.where(a.user_id == wanted.user_id)
     if flt.kind is not None and not flt.npa:  # an area code already decides the kind
         stmt = stmt.where(m.Number.kind == flt.kind.value)
     if flt.npa:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -142,10 +142,41 @@ class AuditEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class AssignmentFilter:
+    """Numbers by where they ring: spare, one target kind, any user, or one user."""
+
+    kind: AssignmentKind | None = None  # None: spare (rings nowhere)
+    user_id: str | None = None  # with kind USER: that person only
+
+    @classmethod
+    def parse(cls, key: str) -> AssignmentFilter:
+        """From the stored/button form: `spare`, `users`, `user:U123`, `main`, …"""
+        if key == "spare":
+            return cls()
+        if key == "users":
+            return cls(AssignmentKind.USER)
+        if key.startswith("user:"):
+            return cls(AssignmentKind.USER, key.removeprefix("user:"))
+        return cls(AssignmentKind(key))
+
+    @property
+    def key(self) -> str:
+        if self.kind is None:
+            return "spare"
+        if self.user_id is not None:
+            return f"user:{self.user_id}"
+        return "users" if self.kind is AssignmentKind.USER else self.kind.value
+
+    @property
+    def spare(self) -> bool:
+        return self.kind is None
+
+
+@dataclass(frozen=True, slots=True)
 class NumberFilter:
     """Filters of `/numbers list`; all optional."""
 
-    assignment: str | None = None  # main|conference|faxbox|users|user:U123|spare
+    assignment: AssignmentFilter | None = None
     e911: bool | None = None  # True: emergency enabled only, False: not enabled
     kind: Kind | None = None
     npa: str | None = None
@@ -156,7 +187,6 @@ class NumberFilter:
 class Page:
     rows: tuple[NumberRecord, ...]
     next_after: str | None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

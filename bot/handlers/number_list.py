@@ -14,7 +14,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.blocks.ids import ActionId
 from bot.blocks.number_list import number_list_message
 from bot.blocks.payloads import ListRef
-from bot.domain.records import NumberFilter
+from bot.domain.records import AssignmentFilter, NumberFilter
 from bot.handlers.buy import open_buy_modal
 from bot.handlers.kit import Kit, Track, actor_of, kit_of
 from bot.service.context import Actor
@@ -78,7 +78,8 @@ async def on_page(
     ref = ListRef.model_validate_json(str(action.get("value") or "{}"))
     channel_id = _channel_of(body)
     actor = await actor_of(context, channel_id)
-    flt = NumberFilter(assignment=ref.assignment, e911=ref.e911, kind=ref.kind, npa=ref.npa)
+    assignment = AssignmentFilter.parse(ref.assignment) if ref.assignment else None
+    flt = NumberFilter(assignment=assignment, e911=ref.e911, kind=ref.kind, npa=ref.npa)
     text, blocks = await list_reply(
         kit_of(context),
         actor,

@@ -11,7 +11,7 @@ from bot.bootstrap import Runtime
 from bot.domain.assignment import Assignment
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.domain.phone import Kind
-from bot.domain.records import NumberFilter
+from bot.domain.records import AssignmentFilter, NumberFilter
 from bot.domain.states import NumberState
 from bot.service.context import Actor
 from tests.conftest import FakeClock
@@ -91,7 +91,9 @@ async def test_spares_come_first_and_free(runtime: Runtime, admin: Actor, manage
     await runtime.services.purchases.approve(manager, request.id)
     done = await runtime.services.purchases.provision(request.id)
     assert done.state.value == "completed"
-    conf = await runtime.services.numbers.list_numbers(admin, NumberFilter(assignment="conference"))
+    conf = await runtime.services.numbers.list_numbers(
+        admin, NumberFilter(assignment=AssignmentFilter.parse("conference"))
+    )
     assert sorted(r.e164 for r in conf.rows) == sorted([numbers[0], result.available[0].e164])
 
 
@@ -108,7 +110,7 @@ async def test_assign_unassign_and_add_spares(
     assert added[0].assignment == Assignment.user("U42")
     with pytest.raises(Conflict, match="no longer spare"):
         await n.add_spares(admin, [numbers[0]], Assignment.main())
-    users = await n.list_numbers(admin, NumberFilter(assignment="users"))
+    users = await n.list_numbers(admin, NumberFilter(assignment=AssignmentFilter.parse("users")))
     assert [r.e164 for r in users.rows] == [numbers[0]]
     assigned = await n.assign(admin, numbers[1], "faxbox")
     assert assigned.assignment == Assignment.parse("faxbox")
@@ -136,9 +138,16 @@ async def test_list_filters_and_keyset_pages(
     assert [r.e164 for r in second.rows + third.rows] == numbers[2:]
     assert third.next_after is None
     await n.unassign(admin, numbers[0])
-    spare = await n.list_numbers(admin, NumberFilter(assignment="spare"))
+    spare = await n.list_numbers(admin, NumberFilter(assignment=AssignmentFilter.parse("spare")))
     assert [r.e164 for r in spare.rows] == [numbers[0]]
-    assert len((await n.list_numbers(admin, NumberFilter(assignment="main"))).rows) == 4
+    assert (
+        len(
+            (
+                await n.list_numbers(admin, NumberFilter(assignment=AssignmentFilter.parse("main")))
+            ).rows
+        )
+        == 4
+    )
     assert (await n.list_numbers(admin, NumberFilter(kind=Kind.TOLLFREE))).rows == ()
     assert len((await n.list_numbers(admin, NumberFilter(e911=False))).rows) == 5
 
