@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.backends.guard import WriteMark, write_unit_of_work_closed, write_unit_of_work_opened
+from bot.service import ports
 from bot.service.ports import ConstraintViolation, StorageBusy
 from storage.db import IMMEDIATE
 from storage.listing import ListingRepo
@@ -83,13 +84,14 @@ class UnitOfWork:
             if is_busy(exc):
                 raise DatabaseBusy() from exc
             raise
-        self.accounts = AccountsRepo(self.session)
-        self.numbers = NumbersRepo(self.session)
-        self.listing = ListingRepo(self.session)
-        self.requests = RequestsRepo(self.session)
-        self.audit = AuditRepo(self.session)
-        self.deliveries = DeliveriesRepo(self.session)
-        self.overview = OverviewRepo(self.session)
+        # Typed as the ports: the services see only what bot/service/ports.py promises.
+        self.accounts: ports.AccountsRepository = AccountsRepo(self.session)
+        self.numbers: ports.NumbersRepository = NumbersRepo(self.session)
+        self.listing: ports.ListingRepository = ListingRepo(self.session)
+        self.requests: ports.RequestsRepository = RequestsRepo(self.session)
+        self.audit: ports.AuditRepository = AuditRepo(self.session)
+        self.deliveries: ports.DeliveriesRepository = DeliveriesRepo(self.session)
+        self.overview: ports.OverviewRepository = OverviewRepo(self.session)
         self._mark = write_unit_of_work_opened() if self._write else None
         return self
 

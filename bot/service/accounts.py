@@ -154,3 +154,11 @@ class AccountService:
             )
             await uow.commit()
             return account
+
+
+class UsesAccounts:
+    """A service that works on the account of the actor's channel."""
+
+    def __init__(self, deps: Deps, accounts: AccountService) -> None:
+        self.deps = deps
+        self.accounts = accounts

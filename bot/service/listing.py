@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 
 from bot.domain.records import AccountInfo, NumberFilter, NumberRecord
 from bot.domain.states import NumberState
-from bot.service.accounts import AccountService
-from bot.service.context import Actor, Deps
+from bot.service.accounts import UsesAccounts
+from bot.service.context import Actor
 
 PAGE_SIZE = 10
 COUNT_CAP = 1000  # beyond this the list says "more than 1,000"
@@ -48,19 +48,17 @@ def listed_filter(flt: NumberFilter) -> NumberFilter:
     return replace(flt, states=LISTED_STATES)
 
 
-class ListingService:
-    def __init__(self, deps: Deps, accounts: AccountService) -> None:
-        self.deps = deps
-        self.accounts = accounts
+class ListingService(UsesAccounts):
+    """The number list's keyset pages."""
 
     async def page(
         self,
         actor: Actor,
         flt: NumberFilter,
         *,
+        page: int = 1,
         after: str | None = None,
         before: str | None = None,
-        page: int = 1,
         channel_id: str | None = None,
         page_size: int = PAGE_SIZE,
     ) -> NumberList:

@@ -32,7 +32,7 @@ from bot.domain.records import (
     Page,
 )
 from bot.domain.states import NumberState
-from bot.service.accounts import AccountService
+from bot.service.accounts import UsesAccounts
 from bot.service.changes import (
     NumberChange,
     apply_changes,
@@ -83,7 +83,7 @@ class SearchResult:
     query: SearchQuery
     account: AccountInfo
     spares: tuple[AvailableNumber, ...]
-    available: tuple[AvailableNumber, ...]
+    available: tuple[AvailableNumber, ...] = ()
 
     @property
     def all(self) -> tuple[AvailableNumber, ...]:
@@ -113,10 +113,8 @@ async def price(deps: Deps, uow: UnitOfWork, account: AccountInfo, new: Counter[
     return quote_purchase(deps.settings.plan, monthly_total(deps, counts), new)
 
 
-class NumberService:
-    def __init__(self, deps: Deps, accounts: AccountService) -> None:
-        self.deps = deps
-        self.accounts = accounts
+class NumberService(UsesAccounts):
+    """Owned numbers: search, list, change (commands at the end of this module)."""
 
     # --- reading ------------------------------------------------------------------
 
@@ -292,20 +290,13 @@ class NumberService:
         self, actor: Actor, number: str, target: str | Assignment, *, channel_id: str | None = None
     ) -> NumberRecord:
         assignment = target if isinstance(target, Assignment) else Assignment.parse(target)
-        command = Assign(assignment, by=actor.user_id)
-        [after] = await apply_changes(
-            self.deps, self.accounts, actor, [number], command, channel_id=channel_id
-        )
-        return after
+        return await self._one(actor, number, Assign(assignment, by=actor.user_id), channel_id)
 
     async def unassign(
         self, actor: Actor, number: str, *, channel_id: str | None = None
     ) -> NumberRecord:
         """The number stays the account's, as a spare."""
-        [after] = await apply_changes(
-            self.deps, self.accounts, actor, [number], Unassign(), channel_id=channel_id
-        )
-        return after
+        return await self._one(actor, number, Unassign(), channel_id)
 
     async def add_spares(
         self,
@@ -339,27 +330,27 @@ class NumberService:
             target = await self.accounts.by_name(uow, actor, account_name)
         if target.id == source.id:
             raise InvalidInput("account", f"{display(e164)} is already on {target.name}.")
-        [after] = await apply_changes(
-            self.deps, self.accounts, actor, [e164], Move(target), channel_id=channel_id
-        )
-        return after
+        return await self._one(actor, e164, Move(target), channel_id)
 
     async def release(
         self, actor: Actor, number: str, *, channel_id: str | None = None
     ) -> NumberRecord:
         """The number leaves the account and ages; it can be restored until aging ends."""
         until = self.deps.clock() + timedelta(days=self.deps.settings.aging_days)
-        [after] = await apply_changes(
-            self.deps, self.accounts, actor, [number], Release(until), channel_id=channel_id
-        )
-        return after
+        return await self._one(actor, number, Release(until), channel_id)
 
     async def restore(
         self, actor: Actor, number: str, *, channel_id: str | None = None
     ) -> NumberRecord:
         """Back in service; it rings where it rang before its release, if that is free."""
+        return await self._one(actor, number, Restore(self), channel_id)
+
+    async def _one(
+        self, actor: Actor, number: str, command: NumberChange, channel_id: str | None
+    ) -> NumberRecord:
+        """One number through the change skeleton (bot/service/changes.py)."""
         [after] = await apply_changes(
-            self.deps, self.accounts, actor, [number], Restore(self), channel_id=channel_id
+            self.deps, self.accounts, actor, [number], command, channel_id=channel_id
         )
         return after
 

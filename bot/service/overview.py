@@ -32,10 +32,12 @@ HOME_REPUBLISH_LIMIT = 50
 
 @dataclass(frozen=True, slots=True)
 class AccountLine:
+    """An account in `/numbers accounts`: its numbers, its channels, whether default."""
+
     account: AccountInfo
     numbers: int
     channels: tuple[str, ...]
-    is_default: bool
+    is_default: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,8 @@ class HistoryPage:
 
 @dataclass(frozen=True, slots=True)
 class HomeData:
+    """What the App Home shows its viewer."""
+
     viewer: Actor
     summary: Summary
     accounts: tuple[AccountInfo, ...]

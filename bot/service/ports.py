@@ -234,20 +234,13 @@ class OverviewRepository(Protocol):
 class UnitOfWork(Protocol):
     """One transaction; leaving it without `commit()` rolls everything back."""
 
-    @property
-    def accounts(self) -> AccountsRepository: ...
-    @property
-    def numbers(self) -> NumbersRepository: ...
-    @property
-    def listing(self) -> ListingRepository: ...
-    @property
-    def requests(self) -> RequestsRepository: ...
-    @property
-    def audit(self) -> AuditRepository: ...
-    @property
-    def deliveries(self) -> DeliveriesRepository: ...
-    @property
-    def overview(self) -> OverviewRepository: ...
+    accounts: AccountsRepository
+    numbers: NumbersRepository
+    listing: ListingRepository
+    requests: RequestsRepository
+    audit: AuditRepository
+    deliveries: DeliveriesRepository
+    overview: OverviewRepository
 
     def savepoint(self) -> AbstractAsyncContextManager[None]:
         """Undo only the block if it fails; a broken constraint is a `ConstraintViolation`."""
