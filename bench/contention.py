@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.backends.carrier import OrderResult
 from bot.bootstrap import Runtime, start
 from bot.domain.assignment import Assignment
 from bot.domain.errors import Conflict
@@ -130,9 +131,15 @@ def count_orders(rt: Runtime) -> dict[str, set[str]]:
     orders: dict[str, set[str]] = {}
     original = rt.carrier.order
 
-    async def order(number: str, order_ref: str) -> None:
-        await original(number, order_ref)
-        orders.setdefault(number, set()).add(order_ref)
+    async def order(
+        numbers: Sequence[str], *, account_id: str, idempotency_key: str
+    ) -> OrderResult:
+        result = await original(numbers, account_id=account_id, idempotency_key=idempotency_key)
+        # The key is the request and the number: count the requests that ordered each.
+        request_ref = idempotency_key.rsplit(":", 1)[0]
+        for number in numbers:
+            orders.setdefault(number, set()).add(request_ref)
+        return result
 
     rt.carrier.order = order  # type: ignore[method-assign]
     return orders

@@ -143,7 +143,7 @@ async def prepare(stack: AsyncExitStack, size: int) -> Subject:
     stack.push_async_callback(rt.close)
     admin = Actor(ADMIN, WORKSPACE, is_admin=True, channel_id=CHANNEL)
     assert rt.carrier is not None
-    ds = await dataset.build(rt.services, rt.carrier, admin, db_path, size)
+    ds = await dataset.build(rt.services, rt.carrier.stock, admin, db_path, size)
     print(f"size {size:,}: filled {ds.counts['numbers']:,} numbers in {ds.fill_seconds:.1f} s")
     app = build_app(rt)
     stack.push_async_callback(close_app, app)

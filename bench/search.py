@@ -29,12 +29,12 @@ import aiosqlite
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.backends.embedded import SEARCH_CHUNK
 from bot.bootstrap import Runtime, start
 from bot.domain.e911 import E911Status
 from bot.domain.phone import Kind
-from bot.domain.records import NumberFilter
+from bot.domain.records import AssignmentFilter, NumberFilter
 from bot.service.context import Actor
+from bot.service.numbers import SEARCH_PAGE as SEARCH_CHUNK
 
 from . import dataset
 from ._common import (
@@ -88,7 +88,8 @@ def taken_sql(n: int) -> str:
 def page_sql(flt: NumberFilter, account_id: str, after: str | None) -> tuple[str, list[Any]]:
     """The SELECT `NumbersRepo.page` runs, written out by hand."""
     states = [s.value for s in flt.states]
-    by_assignment = bool(flt.assignment) and flt.assignment != "spare"
+    wanted = flt.assignment
+    by_assignment = wanted is not None and not wanted.spare
     where = [
         "numbers.account_id = ?",
         f"numbers.state IN ({', '.join('?' * len(states))})",
@@ -97,17 +98,14 @@ def page_sql(flt: NumberFilter, account_id: str, after: str | None) -> tuple[str
     if by_assignment:
         where.insert(0, "assignments.account_id = ?")
         params.insert(0, account_id)
-    if flt.assignment == "spare":
+    if wanted is not None and wanted.kind is None:
         where.append("assignments.number IS NULL")
-    elif flt.assignment == "users":
+    elif wanted is not None and wanted.kind is not None:
         where.append("assignments.kind = ?")
-        params.append("user")
-    elif flt.assignment and flt.assignment.startswith("user:"):
-        where.append("assignments.kind = ? AND assignments.user_id = ?")
-        params.extend(["user", flt.assignment[5:]])
-    elif flt.assignment:
-        where.append("assignments.kind = ?")
-        params.append(flt.assignment)
+        params.append(wanted.kind.value)
+        if wanted.user_id is not None:
+            where.append("assignments.user_id = ?")
+            params.append(wanted.user_id)
     if flt.kind is not None and not flt.npa:
         where.append("numbers.kind = ?")
         params.append(flt.kind.value)
@@ -190,15 +188,19 @@ def build_ops(rt: Runtime, admin: Actor, ds: dataset.Dataset, conn: sqlite3.Conn
     cursors = deep_cursors(conn, main)
     pages: list[tuple[str, NumberFilter, list[str | None]]] = [
         ("list all", NumberFilter(), [None]),
-        ("list spare", NumberFilter(assignment="spare"), [None]),
-        ("list main", NumberFilter(assignment="main"), [None]),
-        ("list users", NumberFilter(assignment="users"), [None]),
+        ("list spare", NumberFilter(assignment=AssignmentFilter.parse("spare")), [None]),
+        ("list main", NumberFilter(assignment=AssignmentFilter.parse("main")), [None]),
+        ("list users", NumberFilter(assignment=AssignmentFilter.parse("users")), [None]),
         ("list no-e911", NumberFilter(e911=False), [None]),
         ("list tollfree", NumberFilter(kind=Kind.TOLLFREE), [None]),
         ("list deep page", NumberFilter(), list(cursors)),
         # Beyond the issue's list: filters that match only a few rows of a big account.
-        ("list one user", NumberFilter(assignment=f"user:{ds.sample_user}"), [None]),
-        ("list faxbox", NumberFilter(assignment="faxbox"), [None]),
+        (
+            "list one user",
+            NumberFilter(assignment=AssignmentFilter.parse(f"user:{ds.sample_user}")),
+            [None],
+        ),
+        ("list faxbox", NumberFilter(assignment=AssignmentFilter.parse("faxbox")), [None]),
     ]
     for name, flt, afters in pages:
         ops.append(_page_op(rt, admin, conn, main, name, flt, afters))
@@ -436,7 +438,7 @@ async def prepare(stack: AsyncExitStack, size: int, *, analyze: bool) -> Prepare
     stack.push_async_callback(rt.close)
     admin = Actor(ADMIN, WORKSPACE, is_admin=True, channel_id=CHANNEL)
     assert rt.carrier is not None
-    ds = await dataset.build(rt.services, rt.carrier, admin, db_path, size, analyze=analyze)
+    ds = await dataset.build(rt.services, rt.carrier.stock, admin, db_path, size, analyze=analyze)
     c = ds.counts
     print(
         f"size {size:,}: filled {c['numbers']:,} numbers ({c['assignments']:,} assigned,"

@@ -1,4 +1,4 @@
-"""Composition root: settings → engine, backend, services. Nothing else wires things."""
+"""Composition root: settings → engine, carrier, services. Nothing else wires things."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.backends.base import NumberBackend
+from bot.backends.carrier import Carrier
 from bot.backends.carrier_sim import SimulatedCarrier
-from bot.backends.embedded import EmbeddedBackend
+from bot.backends.guard import GuardedCarrier
+from bot.backends.sim_carrier import SimCarrier
 from bot.config import Settings, SettingsError
+from bot.service import ports
 from bot.service.container import Services
 from bot.service.context import Clock, Deps, utc_now
 from storage.db import create_engine, session_factory
@@ -22,19 +24,23 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     services: Services
-    carrier: SimulatedCarrier | None
+    # The simulated carrier, for fault drills (tests, the console); None for a real one.
+    carrier: SimCarrier | None
+    # What the services call: the carrier wrapped in the write-transaction guard.
+    guard: GuardedCarrier
 
     async def close(self) -> None:
+        await self.guard.close()
         await self.engine.dispose()
 
 
-def build_backend(settings: Settings) -> tuple[NumberBackend, SimulatedCarrier | None]:
+def build_carrier(settings: Settings) -> Carrier:
+    """The one place that chooses the carrier from the settings."""
     if settings.backend == "kazoo":
         raise SettingsError(
             "NUMBERS_BOT_BACKEND: the kazoo backend is not available in this version; use embedded"
         )
-    carrier = SimulatedCarrier(settings.carrier)
-    return EmbeddedBackend(carrier, settings.plan), carrier
+    return SimCarrier(SimulatedCarrier(settings.carrier), settings.plan)
 
 
 async def start(settings: Settings, *, clock: Clock = utc_now, migrate: bool = True) -> Runtime:
@@ -42,11 +48,22 @@ async def start(settings: Settings, *, clock: Clock = utc_now, migrate: bool = T
     engine = create_engine(settings.database_url)
     if migrate:
         await upgrade(engine)
-    backend, carrier = build_backend(settings)
-    deps = Deps(
-        uow=UnitOfWorkFactory(session_factory(engine)),
-        backend=backend,
-        settings=settings,
-        clock=clock,
-    )
-    return Runtime(settings, engine, Services.build(deps), carrier)
+    carrier = build_carrier(settings)
+    # mypy checks here that storage's unit of work fits the services' ports.
+    uow: ports.UnitOfWorkFactory = UnitOfWorkFactory(session_factory(engine))
+    if isinstance(carrier, SimCarrier):
+        # The simulated carrier keeps its side in memory: the bot's database, the system
+        # of record, tells it again on every start what the accounts own and route.
+        await adopt(carrier, uow)
+    # Every carrier call made while a write transaction is open fails (a cheap check).
+    guard = GuardedCarrier(carrier, record_calls=False)
+    deps = Deps(uow=uow, carrier=guard, settings=settings, clock=clock)
+    simulated = carrier if isinstance(carrier, SimCarrier) else None
+    return Runtime(settings, engine, Services.build(deps), simulated, guard)
+
+
+async def adopt(carrier: SimCarrier, uow: ports.UnitOfWorkFactory) -> None:
+    async with uow(write=False) as reading:
+        for number in await reading.numbers.all_owned():
+            assert number.account_id is not None
+            carrier.adopt(number.e164, number.account_id, number.assignment, number.e911)

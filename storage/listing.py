@@ -23,7 +23,7 @@ from storage.repositories import _apply_filter, _number, _with_details
 
 
 def _by_assignment(flt: NumberFilter) -> bool:
-    return bool(flt.assignment) and flt.assignment != "spare"
+    return flt.assignment is not None and not flt.assignment.spare
 
 
 def _statement(

@@ -6,28 +6,15 @@ remember who looks at the App Home); they change no number or request.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.records import AuditEntry
+from bot.domain.records import AccountUse, AuditEntry, Viewer
 from bot.domain.states import OPEN_REQUEST_STATES, NumberState
 from storage import models as m
 from storage.repositories import _upsert_insert
-
-
-@dataclass(frozen=True, slots=True)
-class AccountUse:
-    numbers: int
-    channels: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Viewer:
-    user_id: str
-    account_id: str | None
 
 
 def _entry(row: m.AuditEvent) -> AuditEntry:

@@ -22,12 +22,21 @@ from bot.domain.phone import Kind
 from bot.domain.records import (
     AccountInfo,
     AuditEntry,
+    AuditEvent,
+    NumberCounts,
     NumberFilter,
     NumberRecord,
     PurchaseItemRecord,
     PurchaseRequestRecord,
+    RequestStamp,
 )
-from bot.domain.states import ItemOutcome, NumberState, RequestState
+from bot.domain.states import (
+    ItemOutcome,
+    NumberState,
+    RequestState,
+    check_number_move,
+    check_request_move,
+)
 from storage import models as m
 
 
@@ -51,7 +60,8 @@ class AccountsRepo:
     def _info(row: m.Account) -> AccountInfo:
         return AccountInfo(row.id, row.workspace_id, row.name, row.external_id)
 
-    async def ensure_workspace(self, workspace_id: str, now: datetime) -> m.Workspace:
+    async def ensure_workspace(self, workspace_id: str, now: datetime) -> str | None:
+        """Make sure the workspace has a row; returns its default account's id, if any."""
         ws = await self.s.get(m.Workspace, workspace_id)
         if ws is None:
             await self.s.execute(
@@ -61,7 +71,7 @@ class AccountsRepo:
             )
             ws = await self.s.get(m.Workspace, workspace_id)
         assert ws is not None
-        return ws
+        return ws.default_account_id
 
     async def set_default(self, workspace_id: str, account_id: str) -> None:
         await self.s.execute(
@@ -196,6 +206,18 @@ class NumbersRepo:
         rows = await self.s.execute(_with_details().where(m.Number.e164.in_(wanted)))
         return {r[0].e164: _number(r[0], r[1], r[2]) for r in rows}
 
+    async def all_owned(self) -> list[NumberRecord]:
+        """Every number an account owns (in service or aging), for a carrier to be told."""
+        rows = await self.s.execute(
+            _with_details()
+            .where(
+                m.Number.state.in_([NumberState.IN_SERVICE.value, NumberState.AGING.value]),
+                m.Number.account_id.is_not(None),
+            )
+            .order_by(m.Number.e164)
+        )
+        return [_number(r[0], r[1], r[2]) for r in rows]
+
     async def unavailable_among(self, numbers: Sequence[str], now: datetime) -> set[str]:
         """Which of these carrier numbers someone holds, owns or keeps aging."""
         if not numbers:
@@ -311,6 +333,42 @@ class NumbersRepo:
             )
         return held
 
+    def _lapsed(self, now: datetime) -> list[Any]:
+        return [
+            m.Number.state == NumberState.RESERVED.value,
+            m.Number.hold_expires_at <= now,
+        ]
+
+    async def has_lapsed_holds(self, now: datetime) -> bool:
+        """Whether a hold ran out and still marks its number (until the sweep expires it)."""
+        found = await self.s.scalar(select(m.Number.e164).where(*self._lapsed(now)).limit(1))
+        return found is not None
+
+    async def release_lapsed_holds(self, now: datetime, limit: int = 100) -> list[tuple[str, str]]:
+        """Give back numbers whose hold ran out; (number, account that held it) for each."""
+        rows = (
+            await self.s.execute(
+                select(m.Number.e164, m.PurchaseRequest.account_id)
+                .join(m.PurchaseRequest, m.PurchaseRequest.id == m.Number.hold_request_id)
+                .where(*self._lapsed(now))
+                .limit(limit)
+            )
+        ).all()
+        released = [(str(e164), str(account)) for e164, account in rows]
+        if released:
+            await self.s.execute(
+                update(m.Number)
+                .where(*self._lapsed(now), m.Number.e164.in_([n for n, _ in released]))
+                .values(
+                    state=NumberState.AVAILABLE.value,
+                    hold_request_id=None,
+                    hold_expires_at=None,
+                    updated_at=now,
+                    version=m.Number.version + 1,
+                )
+            )
+        return released
+
     async def mark_purchased(
         self,
         e164: str,
@@ -342,48 +400,78 @@ class NumbersRepo:
         )
         return _rowcount(result) == 1
 
-    async def transition(
+    async def _move(
         self,
         e164: str,
         *,
         expected_state: NumberState,
-        expected_account: str | None,
+        expected_account: str,
         now: datetime,
-        **values: Any,
+        values: dict[str, object],
     ) -> bool:
-        """Conditional update of one number: applies only if it is still as expected."""
+        """Conditional update of one owned number: applies only if it is still as expected.
+
+        The move is checked against `NUMBER_TRANSITIONS` first: a forbidden one is never
+        written, whatever the row says.
+        """
+        new_state = values.get("state", expected_state.value)
+        check_number_move(e164, expected_state, NumberState(str(new_state)))
         result = await self.s.execute(
             update(m.Number)
             .where(
                 m.Number.e164 == e164,
                 m.Number.state == expected_state.value,
-                m.Number.account_id == expected_account
-                if expected_account
-                else m.Number.account_id.is_(None),
+                m.Number.account_id == expected_account,
             )
             .values(updated_at=now, version=m.Number.version + 1, **values)
         )
         return _rowcount(result) == 1
 
-    async def insert_owned(
-        self, e164: str, kind: Kind, account_id: str, now: datetime, activated: bool = True
-    ) -> None:
-        """Seed an owned number (imports, tests, benchmarks)."""
-        self.s.add(
-            m.Number(
-                e164=e164,
-                state=NumberState.IN_SERVICE.value,
-                kind=kind.value,
-                npa=e164[2:5],
-                account_id=account_id,
-                purchased_at=now,
-                activate_at=now,
-                activated_at=now if activated else None,
-                updated_at=now,
-                version=1,
-            )
+    async def move_account(self, e164: str, source: str, target: str, now: datetime) -> bool:
+        """in service on `source` → in service on `target`."""
+        return await self._move(
+            e164,
+            expected_state=NumberState.IN_SERVICE,
+            expected_account=source,
+            now=now,
+            values={"account_id": target},
         )
-        await self.s.flush()
+
+    async def start_aging(self, e164: str, account_id: str, until: datetime, now: datetime) -> bool:
+        """in service → aging until `until` (released; it can be restored until then)."""
+        return await self._move(
+            e164,
+            expected_state=NumberState.IN_SERVICE,
+            expected_account=account_id,
+            now=now,
+            values={"state": NumberState.AGING.value, "aging_until": until},
+        )
+
+    async def restore(self, e164: str, account_id: str, now: datetime) -> bool:
+        """aging → in service on the same account."""
+        return await self._move(
+            e164,
+            expected_state=NumberState.AGING,
+            expected_account=account_id,
+            now=now,
+            values={"state": NumberState.IN_SERVICE.value, "aging_until": None},
+        )
+
+    async def return_to_stock(self, e164: str, account_id: str, now: datetime) -> bool:
+        """aging → available: the account's claim on it is gone."""
+        return await self._move(
+            e164,
+            expected_state=NumberState.AGING,
+            expected_account=account_id,
+            now=now,
+            values={
+                "state": NumberState.AVAILABLE.value,
+                "account_id": None,
+                "aging_until": None,
+                "activated_at": None,
+                "activate_at": None,
+            },
+        )
 
     # --- assignments -------------------------------------------------------------
 
@@ -471,7 +559,7 @@ class NumbersRepo:
         self, account_id: str, flt: NumberFilter, *, after: str | None, limit: int
     ) -> list[NumberRecord]:
         """One page in E.164 order, starting after `after` (keyset pagination)."""
-        if flt.assignment and flt.assignment != "spare":
+        if flt.assignment is not None and not flt.assignment.spare:
             return await self._page_by_assignment(account_id, flt, after=after, limit=limit)
         stmt = _with_details().where(
             m.Number.account_id == account_id,
@@ -524,18 +612,23 @@ class NumbersRepo:
         rows = await self.s.execute(stmt.order_by(m.Number.e164).limit(limit))
         return [_number(r[0], r[1], r[2]) for r in rows]
 
-    async def counts(self, account_id: str) -> dict[str, int]:
-        """In-service counts by kind and by assignment, spares, aging, emergency enabled."""
+    async def counts(self, account_id: str) -> NumberCounts:
+        """In-service and aging counts by kind, assigned by target, emergency enabled."""
         owned = m.Number.account_id == account_id
         in_service = m.Number.state == NumberState.IN_SERVICE.value
-        counts: dict[str, int] = {}
+        by_state: dict[str, dict[Kind, int]] = {
+            NumberState.IN_SERVICE.value: dict.fromkeys(Kind, 0),
+            NumberState.AGING.value: dict.fromkeys(Kind, 0),
+        }
         rows = await self.s.execute(
             select(m.Number.state, m.Number.kind, func.count())
             .where(owned)
             .group_by(m.Number.state, m.Number.kind)
         )
         for state, kind, n in rows:
-            counts[f"{state}:{kind}"] = int(n)
+            if state in by_state:
+                by_state[state][Kind(kind)] = int(n)
+        assigned = dict.fromkeys(AssignmentKind, 0)
         by_assignment = await self.s.execute(
             select(m.NumberAssignment.kind, func.count())
             .join(m.Number, m.Number.e164 == m.NumberAssignment.number)
@@ -543,17 +636,19 @@ class NumbersRepo:
             .group_by(m.NumberAssignment.kind)
         )
         for kind, n in by_assignment:
-            counts[f"assigned:{kind}"] = int(n)
-        counts["e911"] = int(
-            await self.s.scalar(
-                select(func.count())
-                .select_from(m.Number)
-                .join(m.E911Record, m.E911Record.number == m.Number.e164)
-                .where(owned, in_service, m.E911Record.status == E911Status.PROVISIONED.value)
-            )
-            or 0
+            assigned[AssignmentKind(kind)] = int(n)
+        e911 = await self.s.scalar(
+            select(func.count())
+            .select_from(m.Number)
+            .join(m.E911Record, m.E911Record.number == m.Number.e164)
+            .where(owned, in_service, m.E911Record.status == E911Status.PROVISIONED.value)
         )
-        return counts
+        return NumberCounts(
+            in_service=by_state[NumberState.IN_SERVICE.value],
+            aging=by_state[NumberState.AGING.value],
+            assigned=assigned,
+            emergency_enabled=int(e911 or 0),
+        )
 
     async def due_activation(self, now: datetime, limit: int = 200) -> list[str]:
         rows = await self.s.scalars(
@@ -589,15 +684,13 @@ class NumbersRepo:
 
 
 def _apply_filter(stmt: Any, flt: NumberFilter) -> Any:
-    a = m.NumberAssignment
-    if flt.assignment == "spare":
+    a, wanted = m.NumberAssignment, flt.assignment
+    if wanted is not None and wanted.spare:
         stmt = stmt.where(a.number.is_(None))
-    elif flt.assignment == "users":
-        stmt = stmt.where(a.kind == AssignmentKind.USER.value)
-    elif flt.assignment and flt.assignment.startswith("user:"):
-        stmt = stmt.where(a.kind == AssignmentKind.USER.value, a.user_id == flt.assignment[5:])
-    elif flt.assignment:
-        stmt = stmt.where(a.kind == flt.assignment)
+    elif wanted is not None and wanted.kind is not None:
+        stmt = stmt.where(a.kind == wanted.kind.value)
+        if wanted.user_id is not None:
+            stmt = stmt.where(a.user_id == wanted.user_id)
     if flt.kind is not None and not flt.npa:  # an area code already decides the kind
         stmt = stmt.where(m.Number.kind == flt.kind.value)
     if flt.npa:
@@ -711,25 +804,50 @@ class RequestsRepo:
         expected: RequestState | Sequence[RequestState],
         new: RequestState,
         now: datetime,
-        **values: Any,
+        stamp: RequestStamp | None = None,
     ) -> bool:
-        """Move a request only if it is still in `expected`; the row count says who won."""
+        """Move a request only if it is still in `expected`; the row count says who won.
+
+        Every move goes through here, and each expected state is checked against
+        `REQUEST_TRANSITIONS` first, so a forbidden move cannot be written.
+        """
         states = [expected] if isinstance(expected, RequestState) else list(expected)
+        for state in states:
+            check_request_move(state, new)
         result = await self.s.execute(
             update(m.PurchaseRequest)
             .where(
                 m.PurchaseRequest.id == request_id,
                 m.PurchaseRequest.state.in_([s.value for s in states]),
             )
-            .values(state=new.value, updated_at=now, **values)
+            .values(state=new.value, updated_at=now, **(stamp.columns() if stamp else {}))
         )
         return _rowcount(result) == 1
 
-    async def update_fields(self, request_id: str, now: datetime, **values: Any) -> None:
+    async def set_hold_expiry(self, request_id: str, until: datetime | None, now: datetime) -> None:
+        """When the request's hold ends; None holds its numbers until provisioning ends."""
         await self.s.execute(
             update(m.PurchaseRequest)
             .where(m.PurchaseRequest.id == request_id)
-            .values(updated_at=now, **values)
+            .values(hold_expires_at=until, updated_at=now)
+        )
+
+    async def record_cards(
+        self,
+        request_id: str,
+        now: datetime,
+        *,
+        message: tuple[str, str] | None = None,
+        approval_cards: Sequence[tuple[str, str]] | None = None,
+    ) -> None:
+        """Where the request's cards are: its message (channel, ts) and the approvers' ones."""
+        values: dict[str, object] = {"updated_at": now}
+        if message is not None:
+            values.update(channel_id=message[0], message_ts=message[1])
+        if approval_cards is not None:
+            values["approval_cards"] = {"cards": [list(c) for c in approval_cards]}
+        await self.s.execute(
+            update(m.PurchaseRequest).where(m.PurchaseRequest.id == request_id).values(**values)
         )
 
     async def set_item(
@@ -882,30 +1000,18 @@ class AuditRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
 
-    async def add(
-        self,
-        *,
-        at: datetime,
-        workspace_id: str,
-        actor: str,
-        action: str,
-        number: str | None = None,
-        request_id: str | None = None,
-        before: dict[str, Any] | None = None,
-        after: dict[str, Any] | None = None,
-        detail: str | None = None,
-    ) -> None:
+    async def add(self, event: AuditEvent, at: datetime) -> None:
         self.s.add(
             m.AuditEvent(
                 at=at,
-                workspace_id=workspace_id,
-                actor=actor,
-                action=action,
-                number=number,
-                request_id=request_id,
-                before=before,
-                after=after,
-                detail=detail,
+                workspace_id=event.workspace_id,
+                actor=event.actor,
+                action=event.action,
+                number=event.number,
+                request_id=event.request_id,
+                before=dict(event.before) if event.before is not None else None,
+                after=dict(event.after) if event.after is not None else None,
+                detail=event.detail,
             )
         )
         await self.s.flush()

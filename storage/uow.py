@@ -1,4 +1,4 @@
-"""The unit of work: one session, one transaction, per service call.
+"""The unit of work: one session, one transaction, per service call (bot/service/ports.py).
 
 Leaving the block without `commit()` rolls everything back, so a failure in
 the middle of a use case leaves nothing half-done.
@@ -12,12 +12,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import TracebackType
 
+__all__ = ["ConstraintViolation", "DatabaseBusy", "UnitOfWork", "UnitOfWorkFactory", "is_busy"]
+
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.domain.errors import BackendUnavailable
+from bot.backends.guard import WriteMark, write_unit_of_work_closed, write_unit_of_work_opened
+from bot.service import ports
+from bot.service.ports import ConstraintViolation, StorageBusy
 from storage.db import IMMEDIATE
 from storage.listing import ListingRepo
+from storage.overview import OverviewRepo
 from storage.repositories import (
     AccountsRepo,
     AuditRepo,
@@ -27,11 +32,7 @@ from storage.repositories import (
 )
 
 
-class ConstraintViolation(Exception):
-    """The database refused a change (a unique index, a foreign key)."""
-
-
-class DatabaseBusy(BackendUnavailable):
+class DatabaseBusy(StorageBusy):
     """Another process held the database past the busy timeout; nothing was changed."""
 
     def __init__(self) -> None:
@@ -64,6 +65,8 @@ class UnitOfWork:
         self._write = write
         self._lock = write_lock if write else None
         self._committed = False
+        # Marks the stretch a write transaction is open, so a carrier call inside it fails.
+        self._mark: WriteMark | None = None
 
     async def __aenter__(self) -> UnitOfWork:
         if self._lock is not None:
@@ -81,12 +84,15 @@ class UnitOfWork:
             if is_busy(exc):
                 raise DatabaseBusy() from exc
             raise
-        self.accounts = AccountsRepo(self.session)
-        self.numbers = NumbersRepo(self.session)
-        self.listing = ListingRepo(self.session)
-        self.requests = RequestsRepo(self.session)
-        self.audit = AuditRepo(self.session)
-        self.deliveries = DeliveriesRepo(self.session)
+        # Typed as the ports: the services see only what bot/service/ports.py promises.
+        self.accounts: ports.AccountsRepository = AccountsRepo(self.session)
+        self.numbers: ports.NumbersRepository = NumbersRepo(self.session)
+        self.listing: ports.ListingRepository = ListingRepo(self.session)
+        self.requests: ports.RequestsRepository = RequestsRepo(self.session)
+        self.audit: ports.AuditRepository = AuditRepo(self.session)
+        self.deliveries: ports.DeliveriesRepository = DeliveriesRepo(self.session)
+        self.overview: ports.OverviewRepository = OverviewRepo(self.session)
+        self._mark = write_unit_of_work_opened() if self._write else None
         return self
 
     @asynccontextmanager
@@ -108,7 +114,12 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._give_back(self.session)
+        try:
+            await self._give_back(self.session)
+        finally:
+            if self._mark is not None:
+                write_unit_of_work_closed(self._mark)
+                self._mark = None
 
     async def _give_back(self, session: AsyncSession | None) -> None:
         # close() rolls back whatever was not committed (the pool resets the connection

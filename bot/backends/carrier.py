@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
-from bot.backends.base import E911Candidates, E911Invalid, E911Valid
-from bot.domain.assignment import AssignmentKind
+from bot.domain.assignment import Assignment, AssignmentKind
 from bot.domain.billing import Quote
-from bot.domain.e911 import E911Address
+from bot.domain.e911 import E911Address, E911Candidates, E911Invalid, E911Valid
 from bot.domain.errors import BackendUnavailable
 from bot.domain.phone import Kind, SearchQuery
 
@@ -159,6 +158,12 @@ class RouteTarget:
     @classmethod
     def user(cls, owner_id: str) -> RouteTarget:
         return cls(AssignmentKind.USER, owner_id)
+
+    @classmethod
+    def of(cls, assignment: Assignment) -> RouteTarget:
+        """Where an assignment rings. A user's carrier id is their Slack id until a
+        carrier keeps a directory of its own (then the mirror maps them)."""
+        return cls(assignment.kind, assignment.user_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""The simulated carrier behind the embedded backend.
+"""The simulated carrier's stock and geocoder (`SimCarrier` puts it behind `Carrier`).
 
 Its stock is derived from a seed: for every area code (or NPA-NXX) and
 toll-free prefix the same seed yields the same numbers in the same order, so
@@ -25,9 +25,16 @@ from functools import lru_cache
 
 import phonenumbers
 
-from bot.backends.base import CarrierError, E911Candidates, E911Invalid, E911Outcome, E911Valid
 from bot.config import CarrierSettings
-from bot.domain.e911 import E911Address, E911Status
+from bot.domain.e911 import (
+    E911Address,
+    E911Candidates,
+    E911Invalid,
+    E911Outcome,
+    E911Status,
+    E911Valid,
+)
+from bot.domain.errors import BackendUnavailable
 from bot.domain.phone import (
     TOLLFREE_PREFIXES,
     Kind,
@@ -46,6 +53,16 @@ CANDIDATE_TYPES = ("St", "Ave", "Blvd")
 # No real carrier sells 555 numbers: 555-01XX is fiction, and the rest of the exchange is
 # directory assistance or unassigned, and people read every 555 number as fake.
 SERVICE_EXCHANGE = "555"
+
+
+class CarrierError(BackendUnavailable):
+    """The stock refused or failed one number; `reason` is shown to people."""
+
+    def __init__(self, number: str, reason: str, *, retryable: bool = True) -> None:
+        super().__init__(f"{number}: {reason}")
+        self.number = number
+        self.reason = reason
+        self.retryable = retryable
 
 
 def _digest(*parts: str) -> int:

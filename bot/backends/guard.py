@@ -13,7 +13,7 @@ unit of work (which copies the context) stops counting as inside once the
 unit of work has closed.
 
 This module imports nothing of the project at run time, so `storage` can
-import it without a cycle (`bot.backends.base` imports `storage.uow`).
+import it without a cycle (storage/uow.py marks its write units of work with it).
 """
 
 from __future__ import annotations
@@ -104,16 +104,20 @@ class GuardedCarrier:
     can assert `violations == []` at the end.
     """
 
-    def __init__(self, inner: Carrier, *, strict: bool = True) -> None:
+    def __init__(self, inner: Carrier, *, strict: bool = True, record_calls: bool = True) -> None:
         self.inner = inner
         self.name = inner.name
         self.strict = strict
+        # A long-running bot keeps no log of calls (it would grow for ever); violations
+        # are kept either way, and each one also raises when `strict`.
+        self.record_calls = record_calls
         self.calls: list[CarrierCall] = []
         self.violations: list[CarrierCall] = []
 
     def _enter(self, method: str) -> None:
         call = CarrierCall(method, in_write_unit_of_work())
-        self.calls.append(call)
+        if self.record_calls:
+            self.calls.append(call)
         if call.inside_write:
             self.violations.append(call)
             if self.strict:

@@ -15,7 +15,6 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from bot.backends.base import E911Candidates, E911Invalid, E911Valid
 from bot.backends.carrier import (
     Carrier,
     CarrierAccount,
@@ -53,7 +52,7 @@ from bot.backends.kazoo_client import Backoff, KazooClient, KazooResponse, numbe
 from bot.backends.kazoo_quote import QuoteShapeError, parse_quote
 from bot.domain.assignment import AssignmentKind
 from bot.domain.billing import Quote
-from bot.domain.e911 import E911Address, E911Status
+from bot.domain.e911 import E911Address, E911Candidates, E911Invalid, E911Status, E911Valid
 from bot.domain.phone import SearchQuery
 
 log = logging.getLogger(__name__)

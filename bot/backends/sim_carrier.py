@@ -22,7 +22,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.backends.base import CarrierError, E911Valid
 from bot.backends.carrier import (
     Carrier,
     CarrierAccount,
@@ -43,10 +42,10 @@ from bot.backends.carrier import (
     RouteTarget,
     SearchPage,
 )
-from bot.backends.carrier_sim import SimulatedCarrier
-from bot.domain.assignment import MAX_PER_ACCOUNT, AssignmentKind
+from bot.backends.carrier_sim import CarrierError, SimulatedCarrier
+from bot.domain.assignment import MAX_PER_ACCOUNT, Assignment, AssignmentKind
 from bot.domain.billing import ServicePlan, quote_purchase
-from bot.domain.e911 import E911Address
+from bot.domain.e911 import E911Address, E911Valid
 from bot.domain.phone import Kind, SearchQuery, kind_of
 
 REMEMBERED_ORDERS = 10_000
@@ -121,6 +120,23 @@ class SimCarrier:
 
     def fail_next_e911(self, message: str = "the e911 provider did not answer") -> None:
         self._faults.e911.append(message)
+
+    # --- the bot's database tells it what it forgot ----------------------------------
+
+    def adopt(
+        self,
+        e164: str,
+        account_id: str,
+        assignment: Assignment | None = None,
+        e911: E911Address | None = None,
+    ) -> None:
+        """Know `e164` as the account's (with its route and address), as sold before.
+
+        Its state is in memory only: after a restart the bot's database, the system
+        of record in embedded mode, tells it again what each account owns.
+        """
+        route = RouteTarget.of(assignment) if assignment is not None else None
+        self._numbers[e164] = _Number(_OWNED, account_id, route, e911)
 
     # --- stock ---------------------------------------------------------------------
 

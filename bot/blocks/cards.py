@@ -146,7 +146,7 @@ def status_text(request: PurchaseRequestRecord, *, for_approver: bool = False) -
 def _button(
     text: str, action: ActionId, request: PurchaseRequestRecord, style: str | None = None
 ) -> ButtonElement:
-    value = CardRef(request_id=request.id, expected_state=request.state).dump()
+    value = CardRef(request_id=request.id).dump()
     return ButtonElement(text=text, action_id=action, value=value, style=style)
 
 

@@ -64,20 +64,18 @@ def _account_block(data: HomeData) -> SectionBlock:
 
 
 def _counts_block(data: HomeData) -> SectionBlock:
-    s = data.summary
-    assigned = s.by_assignment
-    coverage = f"{s.emergency_enabled} of {s.in_service}"
-    if s.emergency_enabled:
+    s, counts = data.summary, data.summary.counts
+    assigned = counts.assigned
+    coverage = f"{counts.emergency_enabled} of {counts.total_in_service}"
+    if counts.emergency_enabled:
         coverage += " :ambulance:"
     fields = [
-        _field(LABELS[AssignmentKind.MAIN], str(assigned.get(AssignmentKind.MAIN.value, 0))),
-        _field(
-            LABELS[AssignmentKind.CONFERENCE], str(assigned.get(AssignmentKind.CONFERENCE.value, 0))
-        ),
-        _field(LABELS[AssignmentKind.FAXBOX], str(assigned.get(AssignmentKind.FAXBOX.value, 0))),
-        _field("Users", str(assigned.get(AssignmentKind.USER.value, 0))),
-        _field("Spare", str(s.spare)),
-        _field("Aging", str(s.aging)),
+        _field(LABELS[AssignmentKind.MAIN], str(assigned.get(AssignmentKind.MAIN, 0))),
+        _field(LABELS[AssignmentKind.CONFERENCE], str(assigned.get(AssignmentKind.CONFERENCE, 0))),
+        _field(LABELS[AssignmentKind.FAXBOX], str(assigned.get(AssignmentKind.FAXBOX, 0))),
+        _field("Users", str(assigned.get(AssignmentKind.USER, 0))),
+        _field("Spare", str(counts.spare)),
+        _field("Aging", str(counts.total_aging)),
         _field("Emergency enabled", coverage),
         _field("Monthly total", format_money(s.monthly_total, s.currency)),
         _field("Open requests", str(s.open_requests)),

@@ -71,10 +71,10 @@ def menu(number: NumberRecord) -> OverflowMenuElement:
 def filter_words(flt: NumberFilter) -> str:
     """The filter as the command's words: `main local 415`."""
     words: list[str] = []
-    if flt.assignment and flt.assignment.startswith("user:"):
-        words.append(mention(flt.assignment[5:]))
-    elif flt.assignment:
-        words.append(flt.assignment)
+    if flt.assignment is not None and flt.assignment.user_id is not None:
+        words.append(mention(flt.assignment.user_id))
+    elif flt.assignment is not None:
+        words.append(flt.assignment.key)
     if flt.e911 is not None:
         words.append("e911" if flt.e911 else "no-e911")
     if flt.kind is not None:
@@ -104,7 +104,7 @@ def page_text(lst: NumberList) -> str:
 def _ref(lst: NumberList, title: str | None, **cursor: object) -> str:
     flt = lst.flt
     return ListRef(
-        assignment=flt.assignment,
+        assignment=flt.assignment.key if flt.assignment else None,
         e911=flt.e911,
         kind=flt.kind,
         npa=flt.npa,
@@ -169,7 +169,8 @@ def number_list_message(
 
 def fallback_text(lst: NumberList) -> str:
     """The notification text: `12 numbers of Main, page 2`, `2 spare numbers of Main, ...`."""
-    noun = "spare number" if lst.flt.assignment == "spare" else "number"
+    spare = lst.flt.assignment is not None and lst.flt.assignment.spare
+    noun = "spare number" if spare else "number"
     many = lst.matching != 1 or lst.more_than
     counted = f"{'more than ' if lst.more_than else ''}{lst.matching:,} {noun}{'s' if many else ''}"
     return f"{counted} of {lst.account.name}, page {lst.page}"

@@ -7,7 +7,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.domain.phone import Kind
-from bot.domain.states import RequestState
 
 E164 = r"^\+1[0-9]{10}$"
 
@@ -19,11 +18,15 @@ class _Payload(BaseModel):
         return self.model_dump_json(exclude_none=True)
 
 
-class CardRef(_Payload):
-    """A card button: which request, and the state the card showed when it was drawn."""
+class _Drawn(_Payload):
+    # Buttons drawn before carried `expected_state` (never read): still accepted, ignored.
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class CardRef(_Drawn):
+    """A card button: which request (the service reads its state when it moves it)."""
 
     request_id: str = Field(min_length=1, max_length=64)
-    expected_state: RequestState
 
 
 class BuyMeta(_Payload):
@@ -52,11 +55,10 @@ class HistoryRef(_Payload):
     page: int = Field(ge=0, le=10_000)
 
 
-class RequestsRef(_Payload):
+class RequestsRef(_Drawn):
     """A button in `/numbers requests` or the App Home: the request, and the view to redraw."""
 
     request_id: str = Field(min_length=1, max_length=64)
-    expected_state: RequestState
     which: str | None = Field(default=None, pattern=r"^(mine|pending|all)$")
 
 

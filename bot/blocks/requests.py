@@ -107,7 +107,7 @@ def request_text(request: PurchaseRequestRecord, account_name: str | None = None
 
 
 def _ref(request: PurchaseRequestRecord, which: str | None) -> str:
-    return RequestsRef(request_id=request.id, expected_state=request.state, which=which).dump()
+    return RequestsRef(request_id=request.id, which=which).dump()
 
 
 def request_blocks(
@@ -127,7 +127,7 @@ def request_blocks(
         )
     blocks: list[Block] = [section]
     if request.state is RequestState.AWAITING_APPROVAL and may_decide(request):
-        card = CardRef(request_id=request.id, expected_state=request.state).dump()
+        card = CardRef(request_id=request.id).dump()
         blocks.append(
             ActionsBlock(
                 elements=[

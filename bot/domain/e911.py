@@ -181,3 +181,26 @@ def validate_address(
         postal_code=zip_code,
         caller_name=caller,
     )
+
+
+# --------------------------------------------------------------------------- provider verdicts
+# What the e911 provider says of an address (a carrier hands these back).
+
+
+@dataclass(frozen=True, slots=True)
+class E911Valid:
+    address: E911Address
+
+
+@dataclass(frozen=True, slots=True)
+class E911Candidates:
+    candidates: tuple[E911Address, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class E911Invalid:
+    field: str
+    message: str
+
+
+E911Outcome = E911Valid | E911Candidates | E911Invalid

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from bot.domain.assignment import Assignment
+from bot.domain.assignment import Assignment, AssignmentKind
 from bot.domain.billing import Quote
 from bot.domain.e911 import E911Address
 from bot.domain.phone import Kind, display
@@ -52,6 +53,15 @@ class NumberRecord:
     @property
     def active(self) -> bool:
         return self.activated_at is not None
+
+    @property
+    def is_emergency_main(self) -> bool:
+        """A main number that reaches emergency services (an account needs one)."""
+        return (
+            self.emergency_enabled
+            and self.assignment is not None
+            and self.assignment.kind is AssignmentKind.MAIN
+        )
 
     def snapshot(self) -> dict[str, Any]:
         """What an audit event records of a number, before and after a change."""
@@ -132,10 +142,41 @@ class AuditEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class AssignmentFilter:
+    """Numbers by where they ring: spare, one target kind, any user, or one user."""
+
+    kind: AssignmentKind | None = None  # None: spare (rings nowhere)
+    user_id: str | None = None  # with kind USER: that person only
+
+    @classmethod
+    def parse(cls, key: str) -> AssignmentFilter:
+        """From the stored/button form: `spare`, `users`, `user:U123`, `main`, …"""
+        if key == "spare":
+            return cls()
+        if key == "users":
+            return cls(AssignmentKind.USER)
+        if key.startswith("user:"):
+            return cls(AssignmentKind.USER, key.removeprefix("user:"))
+        return cls(AssignmentKind(key))
+
+    @property
+    def key(self) -> str:
+        if self.kind is None:
+            return "spare"
+        if self.user_id is not None:
+            return f"user:{self.user_id}"
+        return "users" if self.kind is AssignmentKind.USER else self.kind.value
+
+    @property
+    def spare(self) -> bool:
+        return self.kind is None
+
+
+@dataclass(frozen=True, slots=True)
 class NumberFilter:
     """Filters of `/numbers list`; all optional."""
 
-    assignment: str | None = None  # main|conference|faxbox|users|user:U123|spare
+    assignment: AssignmentFilter | None = None
     e911: bool | None = None  # True: emergency enabled only, False: not enabled
     kind: Kind | None = None
     npa: str | None = None
@@ -146,4 +187,69 @@ class NumberFilter:
 class Page:
     rows: tuple[NumberRecord, ...]
     next_after: str | None
-    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One line of the audit trail, written in the same transaction as the change."""
+
+    action: str
+    actor: str
+    workspace_id: str
+    number: str | None = None
+    request_id: str | None = None
+    before: Mapping[str, object] | None = None
+    after: Mapping[str, object] | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NumberCounts:
+    """An account's numbers counted: in service and aging by kind, assigned by target."""
+
+    in_service: Mapping[Kind, int]
+    aging: Mapping[Kind, int]
+    assigned: Mapping[AssignmentKind, int]
+    emergency_enabled: int
+
+    @property
+    def total_in_service(self) -> int:
+        return sum(self.in_service.values())
+
+    @property
+    def total_aging(self) -> int:
+        return sum(self.aging.values())
+
+    @property
+    def spare(self) -> int:
+        return self.total_in_service - sum(self.assigned.values())
+
+
+@dataclass(frozen=True, slots=True)
+class RequestStamp:
+    """Who moved a request and why, written with the move (all optional)."""
+
+    accepted_by: str | None = None
+    accepted_at: datetime | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    reason: str | None = None
+
+    def columns(self) -> dict[str, object]:
+        return {k: getattr(self, k) for k in self.__slots__ if getattr(self, k) is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class AccountUse:
+    """How much an account is used: its numbers, and the channels bound to it."""
+
+    numbers: int
+    channels: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Someone who opened the App Home, and the account it showed them."""
+
+    user_id: str
+    account_id: str | None

@@ -12,7 +12,6 @@ class NumberState(StrEnum):
     RESERVED = "reserved"
     IN_SERVICE = "in_service"
     AGING = "aging"
-    DELETED = "deleted"
 
 
 NUMBER_TRANSITIONS: dict[NumberState, frozenset[NumberState]] = {
@@ -20,9 +19,9 @@ NUMBER_TRANSITIONS: dict[NumberState, frozenset[NumberState]] = {
     # A hold ends by purchase, by cancel/expiry, or by the carrier refusing the order.
     NumberState.RESERVED: frozenset({NumberState.IN_SERVICE, NumberState.AVAILABLE}),
     # Release puts a number into aging; move keeps it in service on another account.
+    # Every change storage writes is checked against this table (NumbersRepo._move).
     NumberState.IN_SERVICE: frozenset({NumberState.AGING, NumberState.IN_SERVICE}),
     NumberState.AGING: frozenset({NumberState.IN_SERVICE, NumberState.AVAILABLE}),
-    NumberState.DELETED: frozenset(),
 }
 
 

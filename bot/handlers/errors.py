@@ -15,7 +15,8 @@ import aiohttp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.error_text import error_text
+from bot.blocks.error_text import error_text as harmless
+from bot.blocks.errors import error_text
 from bot.service.errors import InvalidInput, NumbersBotError
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ UNEXPECTED = "Something went wrong on our side; it is logged. Try again in a mom
 
 def user_message(error: BaseException) -> str:
     if isinstance(error, NumbersBotError):
-        return error.message
+        return error_text(error)
     return UNEXPECTED
 
 
@@ -43,7 +44,7 @@ async def tell(error: Exception, context: AsyncBoltContext) -> None:
     """
     if not isinstance(error, NumbersBotError):
         log.error("unhandled error in a listener", exc_info=error)
-    text = error_text(user_message(error))
+    text = harmless(user_message(error))
     client = context.client
     try:
         if context.response_url and context.respond is not None:

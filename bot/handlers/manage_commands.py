@@ -13,7 +13,7 @@ from bot.blocks.text import clip
 from bot.domain.assignment import Assignment
 from bot.domain.errors import InvalidInput
 from bot.domain.phone import TOLLFREE_PREFIXES, Kind, parse_area_code, parse_number
-from bot.domain.records import NumberFilter
+from bot.domain.records import AssignmentFilter, NumberFilter
 
 ACCEPTED_FORMATS = (
     "+14155552671, 4155552671, 415-555-2671, (415) 555-2671, 1 415 555 2671 or +1 (415) 555-2671"
@@ -54,7 +54,7 @@ class UnassignNumber:
 
 ManageCommand = ListNumbers | OpenE911 | AssignNumber | UnassignNumber
 VERBS = ("list", "e911", "assign", "unassign")
-SPARES = ListNumbers(NumberFilter(assignment="spare"), title="Spare numbers")
+SPARES = ListNumbers(NumberFilter(assignment=AssignmentFilter()), title="Spare numbers")
 
 
 def shown(text: str) -> str:
@@ -119,7 +119,8 @@ def parse_list(args: list[str]) -> ListNumbers:
             raise InvalidInput("filter", f"I did not understand “{shown(word)}”. {LIST_USAGE}")
     if kind is Kind.LOCAL and npa in TOLLFREE_PREFIXES:
         raise InvalidInput("filter", f"{npa} is a toll-free prefix, not a local area code.")
-    return ListNumbers(NumberFilter(assignment=assignment, e911=e911, kind=kind, npa=npa))
+    wanted = AssignmentFilter.parse(assignment) if assignment else None
+    return ListNumbers(NumberFilter(assignment=wanted, e911=e911, kind=kind, npa=npa))
 
 
 def parse_manage(verb: str, args: list[str]) -> ManageCommand | None:

@@ -11,7 +11,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.blocks.ids import ActionId
 from bot.blocks.number_list import number_list_message
 from bot.blocks.payloads import ListRef
-from bot.domain.records import NumberFilter
+from bot.domain.records import AssignmentFilter, NumberFilter
 from bot.handlers.buy import open_buy_modal
 from bot.handlers.context import Click, NoValue, clicked_in, on_click
 from bot.handlers.kit import Kit, Track
@@ -66,7 +66,8 @@ async def show_list(
 async def on_page(click: Click[ListRef]) -> None:
     """`Next` / `Previous`: the same message, redrawn with the page the button names."""
     ref = click.payload
-    flt = NumberFilter(assignment=ref.assignment, e911=ref.e911, kind=ref.kind, npa=ref.npa)
+    assignment = AssignmentFilter.parse(ref.assignment) if ref.assignment else None
+    flt = NumberFilter(assignment=assignment, e911=ref.e911, kind=ref.kind, npa=ref.npa)
     text, blocks = await list_reply(
         click.kit,
         click.actor,

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from bot.domain.errors import Conflict, InvalidInput, NotFound
-from bot.domain.records import AccountInfo
+from bot.domain.records import AccountInfo, AuditEvent
 from bot.service.context import Actor, Deps
-from storage.uow import UnitOfWork
+from bot.service.ports import UnitOfWork
 
 _NAME = re.compile(r"^[\w][\w .&'-]{0,63}$")
 
@@ -29,9 +29,9 @@ class AccountService:
 
     async def _default(self, uow: UnitOfWork, workspace_id: str) -> AccountInfo:
         now = self.deps.clock()
-        ws = await uow.accounts.ensure_workspace(workspace_id, now)
-        if ws.default_account_id:
-            account = await uow.accounts.get(ws.default_account_id)
+        default_id = await uow.accounts.ensure_workspace(workspace_id, now)
+        if default_id:
+            account = await uow.accounts.get(default_id)
             if account:
                 return account
         name = self.deps.settings.default_account_name
@@ -122,11 +122,13 @@ class AccountService:
             now = self.deps.clock()
             account = await uow.accounts.create(self.deps.ids(), actor.workspace_id, cleaned, now)
             await uow.audit.add(
-                at=now,
-                workspace_id=actor.workspace_id,
-                actor=actor.user_id,
-                action="account.created",
-                after={"account_id": account.id, "name": cleaned},
+                AuditEvent(
+                    "account.created",
+                    actor.user_id,
+                    actor.workspace_id,
+                    after={"account_id": account.id, "name": cleaned},
+                ),
+                now,
             )
             await uow.commit()
             return account
@@ -141,12 +143,22 @@ class AccountService:
             now = self.deps.clock()
             await uow.accounts.bind(actor.workspace_id, channel_id, account.id, actor.user_id, now)
             await uow.audit.add(
-                at=now,
-                workspace_id=actor.workspace_id,
-                actor=actor.user_id,
-                action="channel.bound",
-                before={"channel": channel_id, "account_id": before},
-                after={"channel": channel_id, "account_id": account.id},
+                AuditEvent(
+                    "channel.bound",
+                    actor.user_id,
+                    actor.workspace_id,
+                    before={"channel": channel_id, "account_id": before},
+                    after={"channel": channel_id, "account_id": account.id},
+                ),
+                now,
             )
             await uow.commit()
             return account
+
+
+class UsesAccounts:
+    """A service that works on the account of the actor's channel."""
+
+    def __init__(self, deps: Deps, accounts: AccountService) -> None:
+        self.deps = deps
+        self.accounts = accounts

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bot.backends.base import NumberBackend
+from bot.backends.carrier import Carrier
 from bot.config import Settings
 from bot.domain.errors import NotAllowed
-from storage.uow import UnitOfWorkFactory
+from bot.service.ports import UnitOfWorkFactory
 
 Clock = Callable[[], datetime]
 
@@ -72,7 +72,8 @@ class Actor:
 @dataclass(slots=True)
 class Deps:
     uow: UnitOfWorkFactory
-    backend: NumberBackend
+    # Everything outside the bot's database; never called inside a write unit of work.
+    carrier: Carrier
     settings: Settings
     clock: Clock = utc_now
     ids: Callable[[], str] = field(default=new_id)

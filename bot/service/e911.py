@@ -1,17 +1,20 @@
-"""Emergency addresses: validate the form, ask the geocoder, save, or offer candidates."""
+"""Emergency addresses: validate the form, provision at the carrier, save, or offer candidates."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
-from bot.backends.base import E911Candidates, E911Invalid
-from bot.domain.e911 import E911Address, validate_address
-from bot.domain.errors import Conflict, InvalidInput
+from bot.backends.carrier import Carrier, E911Fault
+from bot.domain.e911 import E911Address, E911Candidates, E911Invalid, validate_address
+from bot.domain.errors import BackendUnavailable, InvalidInput
 from bot.domain.phone import parse_number
-from bot.domain.records import NumberRecord
+from bot.domain.records import AccountInfo, NumberRecord
+from bot.service.changes import NumberChange, apply_changes, carrier_account, keep_emergency_main
 from bot.service.context import Actor, Deps
 from bot.service.numbers import NumberService
+from bot.service.ports import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +27,85 @@ class E911Result:
     @property
     def saved(self) -> bool:
         return not self.candidates
+
+
+class _Candidates(Exception):
+    """The provider offered candidates: nothing is provisioned, nothing written."""
+
+    def __init__(self, candidates: tuple[E911Address, ...]) -> None:
+        self.candidates = candidates
+
+
+class SetAddress(NumberChange):
+    doing = "set e911 addresses"
+    action = "e911.set"
+
+    def __init__(self, address: E911Address, actor_id: str) -> None:
+        self.address = address
+        self.actor_id = actor_id
+        self.saved: E911Address | None = None
+
+    async def at_carrier(
+        self, carrier: Carrier, account: AccountInfo, record: NumberRecord
+    ) -> None:
+        # Validation and provisioning are one remote call, made before the write opens.
+        outcome = await carrier.provision_e911(
+            record.e164, self.address, account_id=carrier_account(account)
+        )
+        if isinstance(outcome, E911Invalid):
+            raise InvalidInput(outcome.field, outcome.message)
+        if isinstance(outcome, E911Candidates):
+            raise _Candidates(outcome.candidates)
+        if isinstance(outcome, E911Fault):
+            raise BackendUnavailable(outcome.message)
+        self.saved = outcome.address
+
+    async def undo(self, carrier: Carrier, account: AccountInfo, record: NumberRecord) -> None:
+        if record.e911 is None:
+            await carrier.remove_e911(record.e164, account_id=carrier_account(account))
+        else:
+            await carrier.provision_e911(
+                record.e164, record.e911, account_id=carrier_account(account)
+            )
+
+    async def write(
+        self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord, now: datetime
+    ) -> NumberRecord | None:
+        assert self.saved is not None
+        await uow.numbers.set_e911(record.e164, self.saved, self.actor_id, now)
+        return replace(record, e911=self.saved)
+
+    def audit_after(self, after: NumberRecord) -> dict[str, object]:
+        assert self.saved is not None
+        return {**after.snapshot(), "address": self.saved.one_line()}
+
+
+class RemoveAddress(NumberChange):
+    """Refused for the account's last emergency-enabled main number."""
+
+    doing = "remove e911 addresses"
+    action = "e911.removed"
+
+    def settled(self, record: NumberRecord) -> bool:
+        return record.e911 is None
+
+    async def check(self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord) -> None:
+        await keep_emergency_main(uow, account, record, "remove the e911 address of")
+
+    async def at_carrier(
+        self, carrier: Carrier, account: AccountInfo, record: NumberRecord
+    ) -> None:
+        await carrier.remove_e911(record.e164, account_id=carrier_account(account))
+
+    async def undo(self, carrier: Carrier, account: AccountInfo, record: NumberRecord) -> None:
+        assert record.e911 is not None
+        await carrier.provision_e911(record.e164, record.e911, account_id=carrier_account(account))
+
+    async def write(
+        self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord, now: datetime
+    ) -> NumberRecord | None:
+        await uow.numbers.remove_e911(record.e164)
+        return replace(record, e911=None)
 
 
 class E911Service:
@@ -48,59 +130,25 @@ class E911Service:
             caller_name=fields.get("caller_name"),
             default_caller_name=account.name if len(account.name) >= 3 else None,
         )
-        # The geocoder is a remote call: made before the write transaction opens.
-        outcome = await self.deps.backend.geocode(address)
-        if isinstance(outcome, E911Invalid):
-            raise InvalidInput(outcome.field, outcome.message)
-        if isinstance(outcome, E911Candidates):
-            return E911Result(current, outcome.candidates)
-        saved = outcome.address
-        async with self.deps.uow() as uow:
-            record = await self.numbers.owned(uow, account, e164)
-            now = self.deps.clock()
-            await self.deps.backend.set_e911(uow, record, saved, actor=actor.user_id, now=now)
-            after = replace(record, e911=saved)
-            await uow.audit.add(
-                at=now,
-                workspace_id=actor.workspace_id,
-                actor=actor.user_id,
-                action="e911.set",
-                number=e164,
-                before=record.snapshot(),
-                after={**after.snapshot(), "address": saved.one_line()},
+        command = SetAddress(address, actor.user_id)
+        try:
+            [after] = await apply_changes(
+                self.deps, self.numbers.accounts, actor, [e164], command, channel_id=channel_id
             )
-            await uow.commit()
+        except _Candidates as offered:
+            return E911Result(current, offered.candidates)
         return E911Result(after)
 
     async def remove_address(
         self, actor: Actor, number: str, *, channel_id: str | None = None
     ) -> NumberRecord:
         """Refused for the account's last emergency-enabled main number."""
-        actor.require_admin("remove e911 addresses")
-        e164 = parse_number(number)
-        account = await self.numbers.accounts.for_channel(actor, channel_id)
-        async with self.deps.uow() as uow:
-            record = await self.numbers.owned(uow, account, e164)
-            if record.e911 is None:
-                return record
-            if record.emergency_enabled and record.assignment and record.assignment.kind == "main":
-                enabled = await uow.numbers.emergency_main_numbers(account.id)
-                if enabled == [e164]:
-                    raise Conflict(
-                        f"{record.display} is the account's last emergency-enabled main number; "
-                        "set e911 on another main number before removing this one."
-                    )
-            now = self.deps.clock()
-            await self.deps.backend.remove_e911(uow, record, now)
-            after = replace(record, e911=None)
-            await uow.audit.add(
-                at=now,
-                workspace_id=actor.workspace_id,
-                actor=actor.user_id,
-                action="e911.removed",
-                number=e164,
-                before=record.snapshot(),
-                after=after.snapshot(),
-            )
-            await uow.commit()
-            return after
+        [after] = await apply_changes(
+            self.deps,
+            self.numbers.accounts,
+            actor,
+            [number],
+            RemoveAddress(),
+            channel_id=channel_id,
+        )
+        return after

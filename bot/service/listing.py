@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 
 from bot.domain.records import AccountInfo, NumberFilter, NumberRecord
 from bot.domain.states import NumberState
-from bot.service.accounts import AccountService
-from bot.service.context import Actor, Deps
+from bot.service.accounts import UsesAccounts
+from bot.service.context import Actor
 
 PAGE_SIZE = 10
 COUNT_CAP = 1000  # beyond this the list says "more than 1,000"
@@ -48,19 +48,17 @@ def listed_filter(flt: NumberFilter) -> NumberFilter:
     return replace(flt, states=LISTED_STATES)
 
 
-class ListingService:
-    def __init__(self, deps: Deps, accounts: AccountService) -> None:
-        self.deps = deps
-        self.accounts = accounts
+class ListingService(UsesAccounts):
+    """The number list's keyset pages."""
 
     async def page(
         self,
         actor: Actor,
         flt: NumberFilter,
         *,
+        page: int = 1,
         after: str | None = None,
         before: str | None = None,
-        page: int = 1,
         channel_id: str | None = None,
         page_size: int = PAGE_SIZE,
     ) -> NumberList:
@@ -69,17 +67,16 @@ class ListingService:
         Anyone may read the list; changes are checked by the services that make them.
         """
         flt = listed_filter(flt)
-        backend = self.deps.backend
         async with self.accounts.reading(actor, channel_id) as (uow, account):
             if before is not None:
-                rows = await backend.list_page(
-                    uow, account, flt, after=None, before=before, limit=page_size + 1
+                rows = await uow.listing.page(
+                    account.id, flt, after=None, before=before, limit=page_size + 1
                 )
                 if len(rows) <= page_size:
                     # Back at the start: show a full first page, not the few rows left.
                     before, page = None, 1
-                    rows = await backend.list_page(
-                        uow, account, flt, after=None, before=None, limit=page_size + 1
+                    rows = await uow.listing.page(
+                        account.id, flt, after=None, before=None, limit=page_size + 1
                     )
                     has_previous, has_next = False, len(rows) > page_size
                     rows = rows[:page_size]
@@ -87,14 +84,16 @@ class ListingService:
                     rows = rows[1:]
                     has_previous, has_next, page = True, True, max(2, page)
             else:
-                rows = await backend.list_page(
-                    uow, account, flt, after=after, before=None, limit=page_size + 1
+                rows = await uow.listing.page(
+                    account.id, flt, after=after, before=None, limit=page_size + 1
                 )
                 has_previous = after is not None
                 has_next = len(rows) > page_size
                 rows = rows[:page_size]
                 page = max(1, page) if has_previous else 1
-            matching, enabled = await backend.count_matching(uow, account, flt, cap=COUNT_CAP + 1)
+            matching, enabled = await uow.listing.count_and_emergency(
+                account.id, flt, cap=COUNT_CAP + 1
+            )
         return NumberList(
             account=account,
             flt=flt,
@@ -111,7 +110,4 @@ class ListingService:
     async def main_emergency_enabled(self, account_id: str) -> bool:
         """System side (cards): whether a main number of the account is emergency enabled."""
         async with self.deps.uow(write=False) as uow:
-            account = await uow.accounts.get(account_id)
-            if account is None:
-                return False
-            return await self.deps.backend.has_emergency_main(uow, account)
+            return await uow.listing.has_emergency_main(account_id)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import zip_longest
 
-from bot.domain.assignment import MAX_PER_ACCOUNT, Assignment, AssignmentKind
-from bot.domain.errors import Conflict, InvalidInput, NotFound
+from bot.backends.carrier import Carrier, NumberConflict, RouteTarget
+from bot.domain.assignment import MAX_PER_ACCOUNT, Assignment
+from bot.domain.billing import Quote, quote_purchase
+from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.phone import (
     TOLLFREE_PREFIXES,
     Kind,
     SearchQuery,
+    display,
     parse_number,
     parse_query,
     place_of,
@@ -22,16 +24,25 @@ from bot.domain.phone import (
 from bot.domain.records import (
     AccountInfo,
     AuditEntry,
+    AuditEvent,
     AvailableNumber,
+    NumberCounts,
     NumberFilter,
     NumberRecord,
     Page,
 )
 from bot.domain.states import NumberState
-from bot.service.accounts import AccountService
+from bot.service.accounts import UsesAccounts
+from bot.service.changes import (
+    NumberChange,
+    apply_changes,
+    carrier_account,
+    keep_emergency_main,
+    owned_number,
+)
 from bot.service.context import Actor, Deps
-from storage.overview import OverviewRepo
-from storage.uow import ConstraintViolation, UnitOfWork
+from bot.service.holds import give_back_lapsed
+from bot.service.ports import ConstraintViolation, UnitOfWork
 
 MAX_SEARCH = 50
 MAX_PAGE = 50
@@ -40,6 +51,8 @@ MAX_PAGE = 50
 ANY_AREA_CODES = 3
 AREA_CODE_SAMPLE = 200
 DEFAULT_AREA_CODES = ("415", "212", "312")
+# Carrier numbers are asked for a page at a time and checked against the database's.
+SEARCH_PAGE = 200
 
 
 def _kind(kind: Kind | str) -> Kind:
@@ -70,7 +83,7 @@ class SearchResult:
     query: SearchQuery
     account: AccountInfo
     spares: tuple[AvailableNumber, ...]
-    available: tuple[AvailableNumber, ...]
+    available: tuple[AvailableNumber, ...] = ()
 
     @property
     def all(self) -> tuple[AvailableNumber, ...]:
@@ -82,21 +95,26 @@ class Summary:
     """What the App Home shows of an account."""
 
     account: AccountInfo
-    by_assignment: dict[str, int]
-    spare: int
-    aging: int
-    in_service: int
-    emergency_enabled: int
+    counts: NumberCounts
     main_emergency_enabled: bool
     open_requests: int
     monthly_total: Decimal
     currency: str
 
 
-class NumberService:
-    def __init__(self, deps: Deps, accounts: AccountService) -> None:
-        self.deps = deps
-        self.accounts = accounts
+def monthly_total(deps: Deps, counts: NumberCounts) -> Decimal:
+    """The account's monthly bill under the plan, from what it owns in the database."""
+    return deps.settings.plan.monthly_total(dict(counts.in_service), counts.emergency_enabled)
+
+
+async def price(deps: Deps, uow: UnitOfWork, account: AccountInfo, new: Counter[Kind]) -> Quote:
+    """What buying `new` changes in the account's monthly bill."""
+    counts = await uow.numbers.counts(account.id)
+    return quote_purchase(deps.settings.plan, monthly_total(deps, counts), new)
+
+
+class NumberService(UsesAccounts):
+    """Owned numbers: search, list, change (commands at the end of this module)."""
 
     # --- reading ------------------------------------------------------------------
 
@@ -122,17 +140,14 @@ class NumberService:
         async with self.accounts.reading(actor, channel_id) as (uow, account):
             queries = queries or await self._any_queries(uow, account, kind)
             query = queries[0] if len(queries) == 1 else _any_query(queries)
-            spares = await self.deps.backend.spares(
-                uow,
-                account,
+            spares = await uow.numbers.spares(
+                account.id,
                 kind=query.kind,
                 prefix=query.prefix if len(queries) == 1 else None,
                 limit=quantity,
             )
         rate = plan.rate(query.kind).monthly
-        async with self.deps.uow(write=False) as uow:
-            now = self.deps.clock()
-            found = [await self.deps.backend.search(uow, q, quantity, now) for q in queries]
+        found = [await self._offered(q, quantity) for q in queries]
         return SearchResult(
             query=query,
             account=account,
@@ -146,6 +161,24 @@ class NumberService:
             ),
         )
 
+    async def _offered(self, query: SearchQuery, quantity: int) -> list[str]:
+        """Carrier numbers nobody holds, owns or keeps aging in the bot's database.
+
+        The database is the system of record: the carrier's own idea of what is
+        taken is not trusted for this (in embedded mode it forgets on restart).
+        """
+        await give_back_lapsed(self.deps)
+        found: list[str] = []
+        offset: int | None = 0
+        while offset is not None and len(found) < quantity:
+            page = await self.deps.carrier.search(query, quantity=SEARCH_PAGE, offset=offset)
+            chunk = [o.e164 for o in page.offers]
+            async with self.deps.uow(write=False) as uow:
+                taken = await uow.numbers.unavailable_among(chunk, self.deps.clock())
+            found.extend(n for n in chunk if n not in taken)
+            offset = page.next_offset
+        return found[:quantity]
+
     async def _any_queries(
         self, uow: UnitOfWork, account: AccountInfo, kind: Kind
     ) -> tuple[SearchQuery, ...]:
@@ -153,19 +186,14 @@ class NumberService:
         the account already has (most numbers first), else a few common ones."""
         if kind is Kind.TOLLFREE:
             return tuple(SearchQuery(Kind.TOLLFREE, p) for p in TOLLFREE_PREFIXES)
-        owned = await self.deps.backend.list_numbers(
-            uow, account, NumberFilter(kind=Kind.LOCAL), after=None, limit=AREA_CODE_SAMPLE
+        owned = await uow.numbers.page(
+            account.id, NumberFilter(kind=Kind.LOCAL), after=None, limit=AREA_CODE_SAMPLE
         )
         counted = Counter(n.e164[2:5] for n in owned)
         codes = [code for code, _ in counted.most_common(ANY_AREA_CODES)] or list(
             DEFAULT_AREA_CODES
         )
         return tuple(SearchQuery(Kind.LOCAL, code) for code in codes)
-
-    async def _account(self, uow: UnitOfWork, actor: Actor, channel_id: str | None) -> AccountInfo:
-        return await self.accounts.resolve_in(
-            uow, actor.workspace_id, channel_id or actor.channel_id
-        )
 
     async def list_numbers(
         self,
@@ -179,14 +207,12 @@ class NumberService:
         """One page of the channel's account's numbers (anyone may read)."""
         limit = max(1, min(limit, MAX_PAGE))
         async with self.accounts.reading(actor, channel_id) as (uow, account):
-            rows = await self.deps.backend.list_numbers(
-                uow, account, flt or NumberFilter(), after=after, limit=limit + 1
+            rows = await uow.numbers.page(
+                account.id, flt or NumberFilter(), after=after, limit=limit + 1
             )
         more = len(rows) > limit
         rows = rows[:limit]
-        return Page(
-            tuple(rows), rows[-1].e164 if more and rows else None, {"account": account.name}
-        )
+        return Page(tuple(rows), rows[-1].e164 if more and rows else None)
 
     async def spares(
         self,
@@ -198,35 +224,26 @@ class NumberService:
         channel_id: str | None = None,
     ) -> list[NumberRecord]:
         async with self.accounts.reading(actor, channel_id) as (uow, account):
-            return await self.deps.backend.spares(
-                uow, account, kind=kind, prefix=prefix, limit=limit
-            )
+            return await uow.numbers.spares(account.id, kind=kind, prefix=prefix, limit=limit)
 
     async def get(
         self, actor: Actor, number: str, *, channel_id: str | None = None
     ) -> NumberRecord:
         e164 = parse_number(number)
         async with self.accounts.reading(actor, channel_id) as (uow, account):
-            return await self.owned(uow, account, e164, states=None)
+            return await owned_number(uow, account, e164, states=None)
 
     async def summary(self, actor: Actor, *, channel_id: str | None = None) -> Summary:
         async with self.accounts.reading(actor, channel_id) as (uow, account):
             counts = await uow.numbers.counts(account.id)
-            total = await self.deps.backend.monthly_total(uow, account)
             open_requests = await uow.requests.open_for_workspace(actor.workspace_id)
             main_e911 = await uow.numbers.emergency_main_numbers(account.id)
-        in_service = sum(counts.get(f"in_service:{k.value}", 0) for k in Kind)
-        by_assignment = {k.value: counts.get(f"assigned:{k.value}", 0) for k in AssignmentKind}
         return Summary(
             account=account,
-            by_assignment=by_assignment,
-            spare=in_service - sum(by_assignment.values()),
-            aging=sum(counts.get(f"aging:{k.value}", 0) for k in Kind),
-            in_service=in_service,
-            emergency_enabled=counts.get("e911", 0),
+            counts=counts,
             main_emergency_enabled=bool(main_e911),
             open_requests=open_requests,
-            monthly_total=total,
+            monthly_total=monthly_total(self.deps, counts),
             currency=self.deps.settings.plan.currency,
         )
 
@@ -239,38 +256,6 @@ class NumberService:
 
     # --- changing -----------------------------------------------------------------
 
-    async def owned(
-        self,
-        uow: UnitOfWork,
-        account: AccountInfo,
-        e164: str,
-        states: tuple[NumberState, ...] | None = (NumberState.IN_SERVICE,),
-    ) -> NumberRecord:
-        record = await self.deps.backend.get(uow, e164)
-        if (
-            record is None
-            or record.account_id != account.id
-            or (record.state not in (NumberState.IN_SERVICE, NumberState.AGING))
-        ):
-            raise NotFound(f"{e164} is not a number of the account {account.name}.")
-        if states is not None and record.state not in states:
-            raise Conflict(f"{record.display} is {record.state.value.replace('_', ' ')}.")
-        return record
-
-    async def check_assignable(
-        self, uow: UnitOfWork, record: NumberRecord, assignment: Assignment
-    ) -> None:
-        """The faxbox answers on one number: refuse a second one with a clear message."""
-        limit = MAX_PER_ACCOUNT.get(assignment.kind)
-        if limit is None or record.assignment == assignment:
-            return
-        assert record.account_id is not None
-        if await uow.numbers.count_assigned(record.account_id, assignment.kind) >= limit:
-            raise Conflict(
-                f"The {assignment.label} already has a number; it takes only {limit}. "
-                "Unassign that one first."
-            )
-
     async def assign_in(
         self,
         uow: UnitOfWork,
@@ -281,72 +266,37 @@ class NumberService:
         *,
         request_id: str | None = None,
     ) -> NumberRecord:
-        """Assign inside the caller's unit of work (used by purchases and spare reuse too)."""
-        await self.check_assignable(uow, record, assignment)
+        """Assign in the database, inside the caller's unit of work, with its audit event.
+
+        The carrier is told by the caller, before or after the transaction.
+        """
+        await check_assignable(uow, record, assignment)
         now = self.deps.clock()
-        try:
-            async with uow.savepoint():
-                await self.deps.backend.assign(uow, record, assignment, actor=actor_id, now=now)
-        except ConstraintViolation:
-            raise Conflict(
-                f"The {assignment.label} already has a number; unassign that one first."
-            ) from None
+        await _assign_row(uow, record, assignment, actor_id, now)
         after = replace(record, assignment=assignment)
-        await uow.audit.add(
-            at=now,
-            workspace_id=workspace_id,
-            actor=actor_id,
-            action="number.assigned",
+        event = AuditEvent(
+            "number.assigned",
+            actor_id,
+            workspace_id,
             number=record.e164,
             request_id=request_id,
             before=record.snapshot(),
             after=after.snapshot(),
         )
+        await uow.audit.add(event, now)
         return after
 
     async def assign(
         self, actor: Actor, number: str, target: str | Assignment, *, channel_id: str | None = None
     ) -> NumberRecord:
-        actor.require_admin("assign numbers")
-        e164 = parse_number(number)
         assignment = target if isinstance(target, Assignment) else Assignment.parse(target)
-        async with self.deps.uow() as uow:
-            account = await self._account(uow, actor, channel_id)
-            record = await self.owned(uow, account, e164)
-            if record.assignment == assignment:
-                return record  # already so: repeating the command changes nothing
-            if record.assignment is not None:
-                await self._keep_emergency_main(uow, account, record, "reassign")
-            after = await self.assign_in(uow, actor.user_id, actor.workspace_id, record, assignment)
-            await uow.commit()
-            return after
+        return await self._one(actor, number, Assign(assignment, by=actor.user_id), channel_id)
 
     async def unassign(
         self, actor: Actor, number: str, *, channel_id: str | None = None
     ) -> NumberRecord:
         """The number stays the account's, as a spare."""
-        actor.require_admin("unassign numbers")
-        e164 = parse_number(number)
-        async with self.deps.uow() as uow:
-            account = await self._account(uow, actor, channel_id)
-            record = await self.owned(uow, account, e164)
-            if record.assignment is None:
-                return record
-            await self._keep_emergency_main(uow, account, record, "unassign")
-            now = self.deps.clock()
-            await self.deps.backend.unassign(uow, record, now)
-            after = replace(record, assignment=None)
-            await uow.audit.add(
-                at=now,
-                workspace_id=actor.workspace_id,
-                actor=actor.user_id,
-                action="number.unassigned",
-                number=e164,
-                before=record.snapshot(),
-                after=after.snapshot(),
-            )
-            await uow.commit()
-            return after
+        return await self._one(actor, number, Unassign(), channel_id)
 
     async def add_spares(
         self,
@@ -364,46 +314,10 @@ class NumberService:
         limit = MAX_PER_ACCOUNT.get(target.kind)
         if limit is not None and len(wanted) > limit:
             raise InvalidInput("spares", f"The {target.label} takes only {limit} number.")
-        async with self.deps.uow() as uow:
-            account = await self._account(uow, actor, channel_id)
-            done = []
-            for e164 in wanted:
-                record = await self.owned(uow, account, e164)
-                if record.assignment == target:
-                    done.append(record)
-                    continue
-                if record.assignment is not None:
-                    raise Conflict(
-                        f"{record.display} is no longer spare: it rings {record.assignment.label}."
-                    )
-                done.append(
-                    await self.assign_in(uow, actor.user_id, actor.workspace_id, record, target)
-                )
-            await uow.commit()
-            return done
-
-    async def _keep_emergency_main(
-        self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord, doing: str
-    ) -> None:
-        """The account's last emergency-enabled main number cannot lose that role."""
-        if not (
-            record.emergency_enabled
-            and record.assignment is not None
-            and record.assignment.kind is AssignmentKind.MAIN
-        ):
-            return
-        enabled = await uow.numbers.emergency_main_numbers(account.id)
-        if enabled == [record.e164]:
-            raise Conflict(
-                f"{record.display} is the account's last emergency-enabled main number; "
-                f"set an e911 address on another main number before you {doing} it."
-            )
-
-    async def keep_emergency_main(
-        self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord, doing: str
-    ) -> None:
-        """The same rule, for callers that want to refuse before asking for a confirm."""
-        await self._keep_emergency_main(uow, account, record, doing)
+        command = GiveSpare(target, by=actor.user_id)
+        return await apply_changes(
+            self.deps, self.accounts, actor, wanted, command, channel_id=channel_id, field="spares"
+        )
 
     async def move(
         self, actor: Actor, number: str, account_name: str, *, channel_id: str | None = None
@@ -411,96 +325,267 @@ class NumberService:
         """Move to another account of the workspace: assignment cleared, e911 kept."""
         actor.require_admin("move numbers")
         e164 = parse_number(number)
-        async with self.deps.uow() as uow:
-            source = await self._account(uow, actor, channel_id)
+        source = await self.accounts.for_channel(actor, channel_id)
+        async with self.deps.uow(write=False) as uow:
             target = await self.accounts.by_name(uow, actor, account_name)
-            record = await self.owned(uow, source, e164)
-            if target.id == source.id:
-                raise InvalidInput("account", f"{record.display} is already on {target.name}.")
-            await self._keep_emergency_main(uow, source, record, "move")
-            now = self.deps.clock()
-            if not await self.deps.backend.move(uow, record, target, now):
-                raise Conflict(f"{record.display} changed meanwhile; look at it again.")
-            after = replace(record, account_id=target.id, assignment=None)
-            await uow.audit.add(
-                at=now,
-                workspace_id=actor.workspace_id,
-                actor=actor.user_id,
-                action="number.moved",
-                number=e164,
-                before=record.snapshot(),
-                after=after.snapshot(),
-                detail=f"{source.name} → {target.name}",
-            )
-            await uow.commit()
-            return after
+        if target.id == source.id:
+            raise InvalidInput("account", f"{display(e164)} is already on {target.name}.")
+        return await self._one(actor, e164, Move(target), channel_id)
 
     async def release(
         self, actor: Actor, number: str, *, channel_id: str | None = None
     ) -> NumberRecord:
         """The number leaves the account and ages; it can be restored until aging ends."""
-        actor.require_admin("release numbers")
-        e164 = parse_number(number)
-        async with self.deps.uow() as uow:
-            account = await self._account(uow, actor, channel_id)
-            record = await self.owned(uow, account, e164, states=None)
-            if record.state is NumberState.AGING:
-                return record  # released already: a repeated click changes nothing
-            await self._keep_emergency_main(uow, account, record, "release")
-            now = self.deps.clock()
-            until = now + timedelta(days=self.deps.settings.aging_days)
-            if not await self.deps.backend.release(uow, record, aging_until=until, now=now):
-                raise Conflict(f"{record.display} changed meanwhile; look at it again.")
-            after = replace(record, state=NumberState.AGING, assignment=None, aging_until=until)
-            await uow.audit.add(
-                at=now,
-                workspace_id=actor.workspace_id,
-                actor=actor.user_id,
-                action="number.released",
-                number=e164,
-                before=record.snapshot(),
-                after=after.snapshot(),
-            )
-            await uow.commit()
-            return after
+        until = self.deps.clock() + timedelta(days=self.deps.settings.aging_days)
+        return await self._one(actor, number, Release(until), channel_id)
 
     async def restore(
         self, actor: Actor, number: str, *, channel_id: str | None = None
     ) -> NumberRecord:
-        actor.require_admin("restore numbers")
-        e164 = parse_number(number)
-        async with self.deps.uow() as uow:
-            account = await self._account(uow, actor, channel_id)
-            record = await self.owned(uow, account, e164, states=None)
-            if record.state is NumberState.IN_SERVICE:
-                return record
-            now = self.deps.clock()
-            if not await self.deps.backend.restore(uow, record, now):
-                raise Conflict(f"{record.display} changed meanwhile; look at it again.")
-            after = replace(record, state=NumberState.IN_SERVICE, aging_until=None)
-            await uow.audit.add(
-                at=now,
-                workspace_id=actor.workspace_id,
-                actor=actor.user_id,
-                action="number.restored",
-                number=e164,
-                before=record.snapshot(),
-                after=after.snapshot(),
+        """Back in service; it rings where it rang before its release, if that is free."""
+        return await self._one(actor, number, Restore(self), channel_id)
+
+    async def _one(
+        self, actor: Actor, number: str, command: NumberChange, channel_id: str | None
+    ) -> NumberRecord:
+        """One number through the change skeleton (bot/service/changes.py)."""
+        [after] = await apply_changes(
+            self.deps, self.accounts, actor, [number], command, channel_id=channel_id
+        )
+        return after
+
+
+# --------------------------------------------------------------------------- the rules
+
+
+async def check_assignable(uow: UnitOfWork, record: NumberRecord, assignment: Assignment) -> None:
+    """The faxbox answers on one number: refuse a second one with a clear message."""
+    limit = MAX_PER_ACCOUNT.get(assignment.kind)
+    if limit is None or record.assignment == assignment:
+        return
+    assert record.account_id is not None
+    if await uow.numbers.count_assigned(record.account_id, assignment.kind) >= limit:
+        raise Conflict(
+            f"The {assignment.label} already has a number; it takes only {limit}. "
+            "Unassign that one first."
+        )
+
+
+async def _assign_row(
+    uow: UnitOfWork, record: NumberRecord, assignment: Assignment, actor_id: str, now: datetime
+) -> None:
+    assert record.account_id is not None
+    try:
+        async with uow.savepoint():
+            await uow.numbers.assign(record.e164, record.account_id, assignment, actor_id, now)
+    except ConstraintViolation:
+        raise Conflict(
+            f"The {assignment.label} already has a number; unassign that one first."
+        ) from None
+
+
+async def route_back(carrier: Carrier, account: AccountInfo, record: NumberRecord) -> None:
+    """Put the number's route at the carrier back to what the database says it was."""
+    if record.assignment is None:
+        await carrier.unroute(record.e164, account_id=carrier_account(account))
+    else:
+        target = RouteTarget.of(record.assignment)
+        await carrier.route(record.e164, target, account_id=carrier_account(account))
+
+
+# --------------------------------------------------------------------------- the commands
+
+
+class Assign(NumberChange):
+    doing = "assign numbers"
+    action = "number.assigned"
+
+    def __init__(self, target: Assignment, *, by: str) -> None:
+        self.target = target
+        self.actor_id = by
+
+    def settled(self, record: NumberRecord) -> bool:
+        return record.assignment == self.target  # repeating the command changes nothing
+
+    async def check(self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord) -> None:
+        if record.assignment is not None:
+            await keep_emergency_main(uow, account, record, "reassign")
+        await check_assignable(uow, record, self.target)
+
+    async def at_carrier(
+        self, carrier: Carrier, account: AccountInfo, record: NumberRecord
+    ) -> None:
+        target = RouteTarget.of(self.target)
+        await carrier.route(record.e164, target, account_id=carrier_account(account))
+
+    async def undo(self, carrier: Carrier, account: AccountInfo, record: NumberRecord) -> None:
+        await route_back(carrier, account, record)
+
+    async def write(
+        self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord, now: datetime
+    ) -> NumberRecord | None:
+        await _assign_row(uow, record, self.target, self.actor_id, now)
+        return replace(record, assignment=self.target)
+
+
+class GiveSpare(Assign):
+    """Assign a spare: a number that rings somewhere already is refused, not moved."""
+
+    doing = "assign spare numbers"
+
+    async def check(self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord) -> None:
+        if record.assignment is not None:
+            raise Conflict(
+                f"{record.display} is no longer spare: it rings {record.assignment.label}."
             )
-            previous = await self._assignment_before_release(uow, actor.workspace_id, e164)
-            if previous is not None:
-                # Its place may be taken meanwhile (the faxbox): then it comes back as a spare.
-                with contextlib.suppress(Conflict):
-                    after = await self.assign_in(
-                        uow, actor.user_id, actor.workspace_id, after, previous
-                    )
-            await uow.commit()
+        await check_assignable(uow, record, self.target)
+
+
+class _Unroute(NumberChange):
+    """A change that takes the number out of its route (the rule on main numbers applies)."""
+
+    verb = "unassign"  # in "… before you unassign it"
+
+    async def check(self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord) -> None:
+        await keep_emergency_main(uow, account, record, self.verb)
+
+    async def at_carrier(
+        self, carrier: Carrier, account: AccountInfo, record: NumberRecord
+    ) -> None:
+        await carrier.unroute(record.e164, account_id=carrier_account(account))
+
+    async def undo(self, carrier: Carrier, account: AccountInfo, record: NumberRecord) -> None:
+        await route_back(carrier, account, record)
+
+
+class Unassign(_Unroute):
+    doing = "unassign numbers"
+    action = "number.unassigned"
+
+    def settled(self, record: NumberRecord) -> bool:
+        return record.assignment is None
+
+    async def write(
+        self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord, now: datetime
+    ) -> NumberRecord | None:
+        await uow.numbers.unassign(record.e164)
+        return replace(record, assignment=None)
+
+
+class Move(NumberChange):
+    doing = "move numbers"
+    action = "number.moved"
+
+    def __init__(self, target: AccountInfo) -> None:
+        self.target = target  # from the account the command runs on
+
+    async def check(self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord) -> None:
+        await keep_emergency_main(uow, account, record, "move")
+
+    async def at_carrier(
+        self, carrier: Carrier, account: AccountInfo, record: NumberRecord
+    ) -> None:
+        source, target = carrier_account(account), carrier_account(self.target)
+        await carrier.move(record.e164, from_account_id=source, to_account_id=target)
+
+    async def undo(self, carrier: Carrier, account: AccountInfo, record: NumberRecord) -> None:
+        source, target = carrier_account(account), carrier_account(self.target)
+        await carrier.move(record.e164, from_account_id=target, to_account_id=source)
+        await route_back(carrier, account, record)
+
+    async def write(
+        self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord, now: datetime
+    ) -> NumberRecord | None:
+        if not await uow.numbers.move_account(record.e164, account.id, self.target.id, now):
+            return None
+        await uow.numbers.unassign(record.e164)
+        return replace(record, account_id=self.target.id, assignment=None)
+
+    def detail(self, account: AccountInfo) -> str | None:
+        return f"{account.name} → {self.target.name}"
+
+
+class Release(_Unroute):
+    """The number ages in the bot's database; the carrier gets it back when aging ends."""
+
+    doing = "release numbers"
+    action = "number.released"
+    verb = "release"
+    states = None
+
+    def __init__(self, until: datetime) -> None:
+        self.until = until
+
+    def settled(self, record: NumberRecord) -> bool:
+        return record.state is NumberState.AGING  # released already: a repeat changes nothing
+
+    async def write(
+        self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord, now: datetime
+    ) -> NumberRecord | None:
+        if not await uow.numbers.start_aging(record.e164, account.id, self.until, now):
+            return None
+        await uow.numbers.unassign(record.e164)
+        return replace(record, state=NumberState.AGING, assignment=None, aging_until=self.until)
+
+
+class Restore(NumberChange):
+    doing = "restore numbers"
+    action = "number.restored"
+    states = None
+
+    def __init__(self, numbers: NumberService) -> None:
+        self.numbers = numbers
+        self.previous: Assignment | None = None
+
+    def settled(self, record: NumberRecord) -> bool:
+        return record.state is NumberState.IN_SERVICE
+
+    async def check(self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord) -> None:
+        self.previous = await assignment_before_release(uow, account.workspace_id, record.e164)
+
+    async def at_carrier(
+        self, carrier: Carrier, account: AccountInfo, record: NumberRecord
+    ) -> None:
+        if self.previous is None:
+            return
+        try:
+            target = RouteTarget.of(self.previous)
+            await carrier.route(record.e164, target, account_id=carrier_account(account))
+        except NumberConflict:
+            self.previous = None  # its place is taken (the faxbox): it comes back spare
+
+    async def undo(self, carrier: Carrier, account: AccountInfo, record: NumberRecord) -> None:
+        if self.previous is not None:
+            await carrier.unroute(record.e164, account_id=carrier_account(account))
+
+    async def write(
+        self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord, now: datetime
+    ) -> NumberRecord | None:
+        if not await uow.numbers.restore(record.e164, account.id, now):
+            return None
+        return replace(record, state=NumberState.IN_SERVICE, aging_until=None)
+
+    async def then(
+        self, uow: UnitOfWork, actor: Actor, account: AccountInfo, after: NumberRecord
+    ) -> NumberRecord:
+        if self.previous is None:
+            return after
+        try:
+            async with uow.savepoint():
+                return await self.numbers.assign_in(
+                    uow, actor.user_id, actor.workspace_id, after, self.previous
+                )
+        except Conflict:
+            # Its place was taken meanwhile: it comes back as a spare, at the carrier too
+            # (told after the commit would be cleaner; a spare with a route is harmless
+            # until the next assignment re-routes it).
             return after
 
-    async def _assignment_before_release(
-        self, uow: UnitOfWork, workspace_id: str, e164: str
-    ) -> Assignment | None:
-        """What the number rang before its latest release, from the audit trail."""
-        released = await OverviewRepo(uow.session).last_event(workspace_id, e164, "number.released")
-        key = (released.before or {}).get("assignment") if released else None
-        return Assignment.parse(str(key)) if key else None
+
+async def assignment_before_release(
+    uow: UnitOfWork, workspace_id: str, e164: str
+) -> Assignment | None:
+    """What the number rang before its latest release, from the audit trail."""
+    released = await uow.overview.last_event(workspace_id, e164, "number.released")
+    key = (released.before or {}).get("assignment") if released else None
+    return Assignment.parse(str(key)) if key else None

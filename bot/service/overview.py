@@ -6,16 +6,21 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from bot.domain.assignment import AssignmentKind
 from bot.domain.errors import NotAllowed, NotFound
-from bot.domain.phone import Kind, parse_number
-from bot.domain.records import AccountInfo, AuditEntry, NumberRecord, PurchaseRequestRecord
+from bot.domain.phone import parse_number
+from bot.domain.records import (
+    AccountInfo,
+    AuditEntry,
+    NumberRecord,
+    PurchaseRequestRecord,
+    Viewer,
+)
 from bot.domain.states import OPEN_REQUEST_STATES, NumberState, RequestState
 from bot.service.accounts import AccountService
+from bot.service.changes import keep_emergency_main, owned_number
 from bot.service.context import Actor, Deps
-from bot.service.numbers import NumberService, Summary
-from storage.overview import OverviewRepo, Viewer
-from storage.uow import UnitOfWork
+from bot.service.numbers import NumberService, Summary, monthly_total
+from bot.service.ports import UnitOfWork
 
 HISTORY_PAGE = 10
 # The App Home shows a few requests; the rest are one command away.
@@ -27,10 +32,12 @@ HOME_REPUBLISH_LIMIT = 50
 
 @dataclass(frozen=True, slots=True)
 class AccountLine:
+    """An account in `/numbers accounts`: its numbers, its channels, whether default."""
+
     account: AccountInfo
     numbers: int
     channels: tuple[str, ...]
-    is_default: bool
+    is_default: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +50,8 @@ class HistoryPage:
 
 @dataclass(frozen=True, slots=True)
 class HomeData:
+    """What the App Home shows its viewer."""
+
     viewer: Actor
     summary: Summary
     accounts: tuple[AccountInfo, ...]
@@ -70,7 +79,7 @@ class OverviewService:
         listed = await self.accounts.list_accounts(actor)  # creates the default on first use
         async with self.deps.uow(write=False) as uow:
             default = await uow.accounts.default_of(actor.workspace_id)
-            use = await OverviewRepo(uow.session).account_use(actor.workspace_id)
+            use = await uow.overview.account_use(actor.workspace_id)
         lines = []
         for account in listed:
             found = use.get(account.id)
@@ -93,7 +102,7 @@ class OverviewService:
         e164 = parse_number(number)
         page = max(0, page)
         async with self.deps.uow(write=False) as uow:
-            entries = await OverviewRepo(uow.session).number_history(
+            entries = await uow.overview.number_history(
                 actor.workspace_id, e164, offset=page * HISTORY_PAGE, limit=HISTORY_PAGE + 1
             )
         if not entries and page == 0:
@@ -111,30 +120,21 @@ class OverviewService:
         actor.require_admin("release numbers")
         e164 = parse_number(number)
         async with self.accounts.reading(actor, channel_id) as (uow, account):
-            record = await self.numbers.owned(uow, account, e164, states=None)
+            record = await owned_number(uow, account, e164, states=None)
             if record.state is NumberState.IN_SERVICE:
-                await self.numbers.keep_emergency_main(uow, account, record, "release")
+                await keep_emergency_main(uow, account, record, "release")
         return ReleasePreview(record, account, self.deps.settings.aging_days)
 
     # --- the App Home ---------------------------------------------------------------
 
     async def _summary(self, uow: UnitOfWork, account: AccountInfo) -> Summary:
         counts = await uow.numbers.counts(account.id)
-        total = await self.deps.backend.monthly_total(uow, account)
-        main_e911 = await uow.numbers.emergency_main_numbers(account.id)
-        open_requests = await OverviewRepo(uow.session).open_requests(account.id)
-        in_service = sum(counts.get(f"in_service:{k.value}", 0) for k in Kind)
-        by_assignment = {k.value: counts.get(f"assigned:{k.value}", 0) for k in AssignmentKind}
         return Summary(
             account=account,
-            by_assignment=by_assignment,
-            spare=in_service - sum(by_assignment.values()),
-            aging=sum(counts.get(f"aging:{k.value}", 0) for k in Kind),
-            in_service=in_service,
-            emergency_enabled=counts.get("e911", 0),
-            main_emergency_enabled=bool(main_e911),
-            open_requests=open_requests,
-            monthly_total=total,
+            counts=counts,
+            main_emergency_enabled=bool(await uow.numbers.emergency_main_numbers(account.id)),
+            open_requests=await uow.overview.open_requests(account.id),
+            monthly_total=monthly_total(self.deps, counts),
             currency=self.deps.settings.plan.currency,
         )
 
@@ -153,7 +153,7 @@ class OverviewService:
         # Channel-independent: the DM it is opened from may be bound to another account.
         default = await self.accounts.for_channel(replace(actor, channel_id=None))
         async with self.deps.uow(write=remember) as uow:
-            repo = OverviewRepo(uow.session)
+            repo = uow.overview
             if account_id is not None:
                 chosen = await uow.accounts.get(account_id)
                 if chosen is None or chosen.workspace_id != actor.workspace_id:
@@ -195,6 +195,4 @@ class OverviewService:
         """People who opened the App Home lately (system side: to republish it)."""
         since = self.deps.clock() - HOME_FRESH
         async with self.deps.uow(write=False) as uow:
-            return await OverviewRepo(uow.session).viewers(
-                workspace_id, since, HOME_REPUBLISH_LIMIT
-            )
+            return await uow.overview.viewers(workspace_id, since, HOME_REPUBLISH_LIMIT)

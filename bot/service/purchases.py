@@ -1,10 +1,15 @@
 """Purchase requests: quote, accept, approve, reject, cancel, provision, expire.
 
-Every state change is a conditional update (`WHERE state = expected`): of two
-clicks, two replicas or a Slack re-delivery, exactly one moves the request,
-and the other is told who did. Provisioning is idempotent and resumable: each
-number's outcome is recorded on its own, so a restart finishes the rest and
-never buys a number twice.
+Every state change is a conditional update (`WHERE state = expected`) through
+`RequestsRepository.transition`, which refuses a move the state machine
+(`bot/domain/states.py`) forbids: of two clicks, two replicas or a Slack
+re-delivery, exactly one moves the request, and the other is told who did.
+Provisioning is idempotent and resumable: each number's outcome is recorded on
+its own, so a restart finishes the rest and never buys a number twice.
+
+The carrier is called outside every write transaction: reservations before
+the request is written and given back after its holds are; orders and routes
+before the purchase is recorded.
 """
 
 from __future__ import annotations
@@ -15,12 +20,25 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from bot.backends.base import CarrierError
+from bot.backends.carrier import (
+    CarrierFailure,
+    NotFoundAtCarrier,
+    NumberConflict,
+    OrderOutcome,
+    RouteTarget,
+)
 from bot.domain.assignment import MAX_PER_ACCOUNT, Assignment
 from bot.domain.billing import needs_approval
-from bot.domain.errors import BackendUnavailable, Conflict, InvalidInput, NotAllowed, NotFound
+from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.domain.phone import Kind, display, kind_of, parse_number
-from bot.domain.records import AccountInfo, AuditEntry, NumberRecord, PurchaseRequestRecord
+from bot.domain.records import (
+    AccountInfo,
+    AuditEntry,
+    AuditEvent,
+    NumberRecord,
+    PurchaseRequestRecord,
+    RequestStamp,
+)
 from bot.domain.states import (
     OPEN_REQUEST_STATES,
     ItemOutcome,
@@ -29,10 +47,12 @@ from bot.domain.states import (
     outcome_state,
 )
 from bot.service.accounts import AccountService
+from bot.service.changes import carrier_account
 from bot.service.context import SYSTEM, Actor, Deps
-from bot.service.errors import StaleRequest
-from bot.service.numbers import NumberService
-from storage.uow import UnitOfWork
+from bot.service.errors import NotRequester, StaleRequest
+from bot.service.holds import give_back
+from bot.service.numbers import NumberService, check_assignable, price
+from bot.service.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
 MAX_PER_REQUEST = 50
@@ -53,33 +73,69 @@ class Accepted:
     needs_approval: bool
 
 
-def _when(at: datetime | None) -> str:
-    return at.strftime("%Y-%m-%d %H:%M UTC") if at else "earlier"
+# --------------------------------------------------------------------------- holds
 
 
-_PAST_APPROVAL = frozenset(
-    {
-        RequestState.PROVISIONING,
-        RequestState.COMPLETED,
-        RequestState.PARTIALLY_COMPLETED,
-        RequestState.FAILED,
-    }
-)
+class HoldChange:
+    """What a request's move does to the holds on its numbers (one class per change)."""
+
+    async def apply(self, uow: UnitOfWork, request_id: str, now: datetime) -> list[str]:
+        """Change the holds; returns the numbers given back (to release at the carrier)."""
+        return []
 
 
-def decided_text(request: PurchaseRequestRecord) -> str:
-    """`already approved by <@U1> at 2026-11-26 10:00 UTC`, for answers to stale clicks."""
-    if request.state in _PAST_APPROVAL and request.decided_by:
-        return f"already approved by <@{request.decided_by}> at {_when(request.decided_at)}"
-    if request.state in _PAST_APPROVAL or request.state is RequestState.AWAITING_APPROVAL:
-        accepter = request.accepted_by or request.requester_id
-        return f"already accepted by <@{accepter}> at {_when(request.accepted_at)}"
-    if request.state is RequestState.EXPIRED:
-        return f"already expired at {_when(request.updated_at)}"
-    verb = request.state.value.replace("_", " ")
-    if request.decided_by:
-        return f"already {verb} by <@{request.decided_by}> at {_when(request.decided_at)}"
-    return f"already {verb} at {_when(request.updated_at)}"
+class ReleaseHolds(HoldChange):
+    async def apply(self, uow: UnitOfWork, request_id: str, now: datetime) -> list[str]:
+        return await uow.numbers.release_holds(request_id, now)
+
+
+class HoldUntil(HoldChange):
+    """Move the holds' expiry; `None` holds the numbers until provisioning settles them."""
+
+    def __init__(self, until: datetime | None) -> None:
+        self.until = until
+
+    async def apply(self, uow: UnitOfWork, request_id: str, now: datetime) -> list[str]:
+        await uow.numbers.extend_holds(request_id, self.until, now)
+        await uow.requests.set_hold_expiry(request_id, self.until, now)
+        return []
+
+
+KEEP_HOLDS = HoldChange()
+
+
+def _request_event(
+    actor: str,
+    workspace_id: str,
+    action: str,
+    request_id: str,
+    *,
+    number: str | None = None,
+    before: dict[str, object] | None = None,
+    after: dict[str, object] | None = None,
+    detail: str | None = None,
+) -> AuditEvent:
+    """An audit event about a request (or one of its numbers)."""
+    return AuditEvent(action, actor, workspace_id, number, request_id, before, after, detail)
+
+
+def _moved(
+    actor: str,
+    request: PurchaseRequestRecord,
+    action: str,
+    new: RequestState,
+    detail: str | None = None,
+) -> AuditEvent:
+    """The audit event of a request's move from its state to `new`."""
+    return _request_event(
+        actor,
+        request.workspace_id,
+        action,
+        request.id,
+        detail=detail,
+        before={"state": request.state.value},
+        after={"state": new.value},
+    )
 
 
 class PurchaseService:
@@ -146,28 +202,68 @@ class PurchaseService:
             raise InvalidInput(
                 "numbers", f"The {target.label} takes only {limit} number; select one."
             )
+        account = await self.accounts.for_channel(actor, channel_id)
+        async with self.deps.uow(write=False) as uow:
+            owned = await uow.numbers.get_many(wanted)
+            spares = [n for n in wanted if _spare_of(owned.get(n), account)]
+            await self._check_target_room(uow, account, target, len(wanted))
+        to_buy = [n for n in wanted if n not in spares]
+        reserved: list[str] = []
+        try:
+            for number in to_buy:
+                await self._reserve(account, number)
+                reserved.append(number)
+            return await self._create(actor, account, wanted, spares, target, channel_id)
+        except BaseException:
+            await self._let_go(account, reserved)
+            raise
+
+    async def _reserve(self, account: AccountInfo, number: str) -> None:
+        """Hold the number at the carrier, before anything is written."""
+        try:
+            await self.deps.carrier.reserve(number, account_id=carrier_account(account))
+        except NotFoundAtCarrier:
+            raise InvalidInput(
+                "numbers", f"{display(number)} is not for sale; search again."
+            ) from None
+        except NumberConflict:
+            # A request whose hold ran out still holds it at the carrier until the sweep
+            # expires it; expire it now, as the sweep would, and ask again.
+            if not await self._expire_stale_hold(number):
+                raise _taken([number]) from None
+            await self.deps.carrier.reserve(number, account_id=carrier_account(account))
+
+    async def _expire_stale_hold(self, number: str) -> bool:
+        now = self.deps.clock()
+        async with self.deps.uow(write=False) as uow:
+            record = await uow.numbers.get(number)
+        if (
+            record is None
+            or record.state is not NumberState.RESERVED
+            or record.hold_request_id is None
+            or record.hold_expires_at is None
+            or record.hold_expires_at > now
+        ):
+            return False
+        return await self._expire_one(record.hold_request_id, now) is not None
+
+    async def _create(
+        self,
+        actor: Actor,
+        account: AccountInfo,
+        wanted: list[str],
+        spares: list[str],
+        target: Assignment,
+        channel_id: str | None,
+    ) -> PurchaseRequestRecord:
+        to_buy = [n for n in wanted if n not in spares]
         kinds = {kind_of(n) for n in wanted}
         now = self.deps.clock()
         request_id = self.deps.ids()
         until = now + timedelta(minutes=self.deps.settings.holds.quote_minutes)
         async with self.deps.uow() as uow:
-            account = await self.accounts.resolve_in(
-                uow, actor.workspace_id, channel_id or actor.channel_id
-            )
-            owned = await uow.numbers.get_many(wanted)
-            spares = [
-                n for n in wanted if n in owned and owned[n].is_spare
-                and owned[n].account_id == account.id
-            ]  # fmt: skip
-            to_buy = [n for n in wanted if n not in spares]
-            for number in to_buy:
-                if not await self.deps.backend.is_offered(number):
-                    raise InvalidInput(
-                        "numbers", f"{display(number)} is not for sale; search again."
-                    )
             await self._check_target_room(uow, account, target, len(wanted))
-            quote = await self.deps.backend.quote(uow, account, Counter(kind_of(n) for n in to_buy))
-            quote = replace(quote, spare_count=len(spares))
+            quote = await price(self.deps, uow, account, Counter(kind_of(n) for n in to_buy))
             await uow.requests.create(
                 request_id=request_id,
                 workspace_id=actor.workspace_id,
@@ -175,29 +271,45 @@ class PurchaseService:
                 requester_id=actor.user_id,
                 target=target,
                 kind=Kind.TOLLFREE if kinds == {Kind.TOLLFREE} else Kind.LOCAL,
-                quote=quote,
+                quote=replace(quote, spare_count=len(spares)),
                 numbers=wanted,
                 spares=spares,
                 hold_expires_at=until,
                 channel_id=channel_id or actor.channel_id,
                 now=now,
             )
-            held = await self.deps.backend.hold(
-                uow, to_buy, request_id=request_id, account=account, until=until, now=now
+            held = await uow.numbers.hold(
+                to_buy,
+                request_id=request_id,
+                account_id=account.id,
+                until=until,
+                now=now,
+                kinds={n: kind_of(n) for n in to_buy},
             )
             missing = [n for n in to_buy if n not in held]
             if missing:
-                names = ", ".join(display(n) for n in missing)
-                raise Conflict(f"Just taken by another request: {names}. Search again.")
-            await self._audit(
-                uow, actor.user_id, actor.workspace_id, "request.created", request_id,
-                after={"state": RequestState.QUOTED.value, "numbers": wanted},
-            )  # fmt: skip
-            for number in to_buy:
-                await self._audit(
-                    uow, actor.user_id, actor.workspace_id, "number.held", request_id,
-                    number=number, after={"state": "reserved", "until": until.isoformat()},
-                )  # fmt: skip
+                raise _taken(missing)
+            events = [
+                _request_event(
+                    actor.user_id,
+                    actor.workspace_id,
+                    "request.created",
+                    request_id,
+                    after={"state": RequestState.QUOTED.value, "numbers": wanted},
+                )
+            ] + [
+                _request_event(
+                    actor.user_id,
+                    actor.workspace_id,
+                    "number.held",
+                    request_id,
+                    number=n,
+                    after={"state": "reserved", "until": until.isoformat()},
+                )
+                for n in to_buy
+            ]
+            for event in events:
+                await uow.audit.add(event, now)
             await uow.commit()
         return await self.reload(request_id)
 
@@ -248,30 +360,8 @@ class PurchaseService:
         assert request is not None
         return request
 
-    async def _audit(
-        self,
-        uow: UnitOfWork,
-        actor: str,
-        workspace_id: str,
-        action: str,
-        request_id: str,
-        *,
-        number: str | None = None,
-        before: dict[str, object] | None = None,
-        after: dict[str, object] | None = None,
-        detail: str | None = None,
-    ) -> None:
-        await uow.audit.add(
-            at=self.deps.clock(),
-            workspace_id=workspace_id,
-            actor=actor,
-            action=action,
-            number=number,
-            request_id=request_id,
-            before=before,
-            after=after,
-            detail=detail,
-        )
+    async def _let_go(self, account: AccountInfo | str, numbers: Sequence[str]) -> None:
+        await give_back(self.deps, account, numbers)
 
     # --- moving a request ---------------------------------------------------------
 
@@ -284,56 +374,45 @@ class PurchaseService:
         *,
         action: str,
         check: Callable[[PurchaseRequestRecord], None] | None = None,
-        release: bool = False,
-        hold_until: datetime | bool | None = False,
-        **values: object,
+        holds: HoldChange = KEEP_HOLDS,
+        stamp: RequestStamp | None = None,
     ) -> PurchaseRequestRecord:
-        """One conditional transition with its audit event; the loser gets a Conflict."""
+        """One conditional transition with its audit event; the loser gets a StaleRequest."""
         expected_states = [expected] if isinstance(expected, RequestState) else expected
         # A stale click is answered from a read: it need not queue for the write lock.
         seen = await self._peek(actor, request_id)
         if check:
             check(seen)
         if seen.state not in expected_states:
-            raise StaleRequest(f"This request was {decided_text(seen)}.", seen)
+            raise StaleRequest(seen)
         now = self.deps.clock()
+        expired: PurchaseRequestRecord | None = None
         async with self.deps.uow() as uow:
             request = await self._load(uow, actor.workspace_id, request_id)
             if request.state not in expected_states:
-                raise StaleRequest(f"This request was {decided_text(request)}.", request)
-            if (
-                request.state in OPEN_REQUEST_STATES
-                and request.hold_expires_at is not None
-                and request.hold_expires_at <= now
-            ):
-                await self._expire(uow, request, now)
-                await uow.commit()
-                raise HoldExpired(
-                    "This request expired: its numbers were released. Search again.",
-                    replace(request, state=RequestState.EXPIRED, updated_at=now),
-                )
-            if not await uow.requests.transition(request_id, request.state, new, now, **values):
+                raise StaleRequest(request)
+            if _hold_ran_out(request, now):
+                released = await self._expire(uow, request, now) or []
+                expired = replace(request, state=RequestState.EXPIRED, updated_at=now)
+            elif await uow.requests.transition(request_id, request.state, new, now, stamp):
+                released = await holds.apply(uow, request_id, now)
+                event = _moved(actor.user_id, request, action, new, stamp.reason if stamp else None)
+                await uow.audit.add(event, now)
+            else:
                 fresh = await uow.requests.get(request_id)
                 assert fresh is not None
-                raise StaleRequest(f"This request was {decided_text(fresh)}.", fresh)
-            if release:
-                await self.deps.backend.release_hold(uow, request_id, now)
-            if hold_until is not False:
-                assert not isinstance(hold_until, bool)
-                await self.deps.backend.set_hold_expiry(uow, request_id, hold_until, now)
-                await uow.requests.update_fields(request_id, now, hold_expires_at=hold_until)
-            await self._audit(
-                uow, actor.user_id, actor.workspace_id, action, request_id,
-                before={"state": request.state.value}, after={"state": new.value},
-                detail=str(values.get("reason")) if values.get("reason") else None,
-            )  # fmt: skip
+                raise StaleRequest(fresh)
             await uow.commit()
+        # The carrier hears of it once the transaction is over.
+        await self._let_go(request.account_id, released)
+        if expired is not None:
+            raise HoldExpired(expired)
         return await self.reload(request_id)
 
     def _only_requester(self, actor: Actor, doing: str) -> Callable[[PurchaseRequestRecord], None]:
         def check(request: PurchaseRequestRecord) -> None:
             if actor.user_id != request.requester_id and not actor.is_admin:
-                raise NotAllowed(f"Only <@{request.requester_id}> can {doing} this request.")
+                raise NotRequester(request.requester_id, doing)
 
         return check
 
@@ -348,19 +427,23 @@ class PurchaseService:
             probe.quote.difference,
             self.deps.has_approvers,
         )
+        stamp = RequestStamp(accepted_at=now, accepted_by=actor.user_id)
+        check = self._only_requester(actor, "accept")
         if approval:
             until = now + timedelta(minutes=self.deps.settings.holds.approval_minutes)
-            request = await self._move(
-                actor, request_id, RequestState.QUOTED, RequestState.AWAITING_APPROVAL,
-                action="request.accepted", check=self._only_requester(actor, "accept"),
-                hold_until=until, accepted_at=now, accepted_by=actor.user_id,
-            )  # fmt: skip
+            new, holds = RequestState.AWAITING_APPROVAL, HoldUntil(until)
         else:
-            request = await self._move(
-                actor, request_id, RequestState.QUOTED, RequestState.PROVISIONING,
-                action="request.accepted", check=self._only_requester(actor, "accept"),
-                hold_until=None, accepted_at=now, accepted_by=actor.user_id,
-            )  # fmt: skip
+            new, holds = RequestState.PROVISIONING, HoldUntil(None)
+        request = await self._move(
+            actor,
+            request_id,
+            RequestState.QUOTED,
+            new,
+            action="request.accepted",
+            check=check,
+            holds=holds,
+            stamp=stamp,
+        )
         return Accepted(request, approval)
 
     async def _peek(self, actor: Actor, request_id: str) -> PurchaseRequestRecord:
@@ -370,10 +453,15 @@ class PurchaseService:
     async def cancel(self, actor: Actor, request_id: str) -> PurchaseRequestRecord:
         """Cancel changes nothing else and gives the held numbers back."""
         return await self._move(
-            actor, request_id, list(OPEN_REQUEST_STATES), RequestState.CANCELLED,
-            action="request.cancelled", check=self._only_requester(actor, "cancel"),
-            release=True, decided_by=actor.user_id, decided_at=self.deps.clock(),
-        )  # fmt: skip
+            actor,
+            request_id,
+            list(OPEN_REQUEST_STATES),
+            RequestState.CANCELLED,
+            action="request.cancelled",
+            check=self._only_requester(actor, "cancel"),
+            holds=ReleaseHolds(),
+            stamp=RequestStamp(decided_by=actor.user_id, decided_at=self.deps.clock()),
+        )
 
     def may_decide(self, request: PurchaseRequestRecord, user_id: str) -> bool:
         """Four eyes: neither the requester nor the accepter decides, unless allowed."""
@@ -396,11 +484,7 @@ class PurchaseService:
         return check
 
     async def approve(self, actor: Actor, request_id: str) -> PurchaseRequestRecord:
-        return await self._move(
-            actor, request_id, RequestState.AWAITING_APPROVAL, RequestState.PROVISIONING,
-            action="request.approved", check=self._approver_check(actor), hold_until=None,
-            decided_by=actor.user_id, decided_at=self.deps.clock(),
-        )  # fmt: skip
+        return await self._decide(actor, request_id, RequestState.PROVISIONING, None)
 
     async def reject(
         self, actor: Actor, request_id: str, reason: str | None = None
@@ -408,11 +492,25 @@ class PurchaseService:
         reason = " ".join((reason or "").split()) or None
         if reason and len(reason) > 500:
             raise InvalidInput("reason", "Keep the reason under 500 characters.")
+        return await self._decide(actor, request_id, RequestState.REJECTED, reason)
+
+    async def _decide(
+        self, actor: Actor, request_id: str, new: RequestState, reason: str | None
+    ) -> PurchaseRequestRecord:
+        """An approver's decision: approved ones are bought, rejected ones give holds back."""
+        approved = new is RequestState.PROVISIONING
         return await self._move(
-            actor, request_id, RequestState.AWAITING_APPROVAL, RequestState.REJECTED,
-            action="request.rejected", check=self._approver_check(actor), release=True,
-            decided_by=actor.user_id, decided_at=self.deps.clock(), reason=reason,
-        )  # fmt: skip
+            actor,
+            request_id,
+            RequestState.AWAITING_APPROVAL,
+            new,
+            action="request.approved" if approved else "request.rejected",
+            check=self._approver_check(actor),
+            holds=HoldUntil(None) if approved else ReleaseHolds(),
+            stamp=RequestStamp(
+                decided_by=actor.user_id, decided_at=self.deps.clock(), reason=reason
+            ),
+        )
 
     async def cancel_unreachable(self, request_id: str, why: str) -> PurchaseRequestRecord:
         """Cancel an open request nobody can act on, and give its numbers back.
@@ -425,10 +523,14 @@ class PurchaseService:
         system = Actor(SYSTEM, request.workspace_id)
         try:
             return await self._move(
-                system, request_id, list(OPEN_REQUEST_STATES), RequestState.CANCELLED,
-                action="request.cancelled", release=True, reason=why,
-                decided_at=self.deps.clock(),
-            )  # fmt: skip
+                system,
+                request_id,
+                list(OPEN_REQUEST_STATES),
+                RequestState.CANCELLED,
+                action="request.cancelled",
+                holds=ReleaseHolds(),
+                stamp=RequestStamp(decided_at=self.deps.clock(), reason=why),
+            )
         except StaleRequest as exc:
             return exc.request
 
@@ -441,15 +543,13 @@ class PurchaseService:
         approval_cards: Sequence[tuple[str, str]] | None = None,
     ) -> None:
         """Remember where the request's cards are, to update them in place later."""
-        values: dict[str, object] = {}
-        if channel_id and message_ts:
-            values.update(channel_id=channel_id, message_ts=message_ts)
-        if approval_cards is not None:
-            values["approval_cards"] = {"cards": [list(c) for c in approval_cards]}
-        if not values:
+        message = (channel_id, message_ts) if channel_id and message_ts else None
+        if message is None and approval_cards is None:
             return
         async with self.deps.uow() as uow:
-            await uow.requests.update_fields(request_id, self.deps.clock(), **values)
+            await uow.requests.record_cards(
+                request_id, self.deps.clock(), message=message, approval_cards=approval_cards
+            )
             await uow.commit()
 
     # --- provisioning -------------------------------------------------------------
@@ -483,29 +583,80 @@ class PurchaseService:
         assert account is not None
         return account
 
+    async def _order(
+        self, request: PurchaseRequestRecord, account: AccountInfo, number: str
+    ) -> str | None:
+        """Buy the number at the carrier: None when bought, else why not.
+
+        The order's key is the request and the number, so a resumed purchase that
+        orders again never buys twice. An order with no answer is reconciled with
+        the carrier's view of the number before anything is recorded.
+        """
+        where = carrier_account(account)
+        try:
+            result = await self.deps.carrier.order(
+                [number], account_id=where, idempotency_key=f"{request.id}:{number}"
+            )
+        except CarrierFailure as exc:
+            return exc.reason
+        outcome = result.by_number().get(number)
+        if outcome is not None and outcome.outcome is OrderOutcome.BOUGHT:
+            return None
+        if outcome is not None and outcome.outcome is OrderOutcome.FAILED:
+            return outcome.reason or "the carrier refused the order"
+        try:
+            status = await self.deps.carrier.number_status(number, account_id=where)
+        except CarrierFailure as exc:
+            return exc.reason
+        return None if status.owned_by(where) else "the carrier did not answer; try again"
+
+    async def _route(
+        self, request: PurchaseRequestRecord, account: AccountInfo, record: NumberRecord
+    ) -> str | None:
+        """Make the number ring the request's target at the carrier: None, or why not."""
+        try:
+            async with self.deps.uow(write=False) as uow:
+                await check_assignable(uow, record, request.target)
+            target = RouteTarget.of(request.target)
+            await self.deps.carrier.route(record.e164, target, account_id=carrier_account(account))
+        except (Conflict, NumberConflict) as exc:
+            return exc.message
+        return None
+
+    async def _unroute(self, account: AccountInfo, number: str) -> None:
+        """Best effort: a route the database does not record (a write that lost)."""
+        try:
+            await self.deps.carrier.unroute(number, account_id=carrier_account(account))
+        except CarrierFailure:
+            log.warning("could not unroute %s at the carrier", number, exc_info=True)
+
     async def _provision_one(
         self, request: PurchaseRequestRecord, account: AccountInfo, number: str
     ) -> None:
         full = await self._target_filled(request, account)
         if full:
             # Bought anyway it would only be a spare, billed, under a card naming the target.
-            await self._fail_item(request, number, full)
+            await self._fail_item(request, account, number, full)
             return
-        try:
-            # The carrier call happens outside any transaction: a slow carrier holds no lock.
-            await self.deps.backend.order(number, account, request.id)
-        except CarrierError as exc:
-            await self._fail_item(request, number, exc.reason)
+        # The carrier calls happen outside any transaction: a slow carrier holds no lock.
+        refused = await self._order(request, account, number)
+        if refused is not None:
+            await self._fail_item(request, account, number, refused)
             return
-        except BackendUnavailable as exc:
-            await self._fail_item(request, number, exc.message)
-            return
+        pending = NumberRecord(number, NumberState.IN_SERVICE, kind_of(number), account.id)
+        not_routed = await self._route(request, account, pending)
         now = self.deps.clock()
+        activate_at = now + timedelta(seconds=self.deps.settings.carrier.activation_delay_seconds)
+        assigned = False
         async with self.deps.uow() as uow:
-            bought = await self.deps.backend.record_purchase(
-                uow, number, account=account, request_id=request.id, now=now
+            bought = await uow.numbers.mark_purchased(
+                number,
+                request_id=request.id,
+                account_id=account.id,
+                now=now,
+                activate_at=activate_at,
             )
-            record = await self.deps.backend.get(uow, number)
+            record = await uow.numbers.get(number)
             ours = (
                 record is not None
                 and record.account_id == account.id
@@ -516,17 +667,28 @@ class PurchaseService:
                     request.id, number, ItemOutcome.FAILED, "the hold on it was lost", now
                 )
                 await uow.commit()
+                if not_routed is None:
+                    await self._unroute(account, number)
                 return
             if not await uow.requests.set_item(request.id, number, ItemOutcome.BOUGHT, None, now):
                 return  # another worker recorded it first; nothing more to do
-            await self._audit(
-                uow, SYSTEM, request.workspace_id, "number.purchased", request.id,
-                number=number, before={"state": "reserved"},
-                after={"state": "in_service", "account_id": account.id},
-            )  # fmt: skip
+            await uow.audit.add(
+                _request_event(
+                    SYSTEM,
+                    request.workspace_id,
+                    "number.purchased",
+                    request.id,
+                    number=number,
+                    before={"state": "reserved"},
+                    after={"state": "in_service", "account_id": account.id},
+                ),
+                now,
+            )
             assert record is not None
-            await self._assign_bought(uow, request, record)
+            assigned = await self._assign_bought(uow, request, record, not_routed)
             await uow.commit()
+        if not assigned and not_routed is None:
+            await self._unroute(account, number)
 
     async def _target_filled(
         self, request: PurchaseRequestRecord, account: AccountInfo
@@ -542,61 +704,108 @@ class PurchaseService:
         return f"the {request.target.label} already has its number, so it was not bought"
 
     async def _assign_bought(
-        self, uow: UnitOfWork, request: PurchaseRequestRecord, record: NumberRecord
-    ) -> None:
+        self,
+        uow: UnitOfWork,
+        request: PurchaseRequestRecord,
+        record: NumberRecord,
+        not_routed: str | None,
+    ) -> bool:
+        """Assign a bought number to the target; bought but not assigned, it stays a spare."""
         try:
-            async with uow.savepoint():
-                await self.numbers.assign_in(
-                    uow, request.requester_id, request.workspace_id, record, request.target,
-                    request_id=request.id,
-                )  # fmt: skip
+            if not_routed is not None:
+                raise Conflict(not_routed)
+            await self._assign_to_target(uow, request, record)
         except Conflict as exc:
             # Bought but not assigned (the faxbox filled meanwhile): it stays a spare.
-            await self._audit(
-                uow, SYSTEM, request.workspace_id, "number.assign_skipped", request.id,
-                number=record.e164, detail=exc.message,
-            )  # fmt: skip
+            await uow.audit.add(
+                _request_event(
+                    SYSTEM,
+                    request.workspace_id,
+                    "number.assign_skipped",
+                    request.id,
+                    number=record.e164,
+                    detail=exc.message,
+                ),
+                self.deps.clock(),
+            )
+            return False
+        return True
+
+    async def _assign_to_target(
+        self, uow: UnitOfWork, request: PurchaseRequestRecord, record: NumberRecord
+    ) -> None:
+        """Assign in a savepoint: a refusal (`Conflict`) undoes only the assignment."""
+        async with uow.savepoint():
+            await self.numbers.assign_in(
+                uow,
+                request.requester_id,
+                request.workspace_id,
+                record,
+                request.target,
+                request_id=request.id,
+            )
 
     async def _provision_spare(
         self, request: PurchaseRequestRecord, account: AccountInfo, number: str
     ) -> None:
+        async with self.deps.uow(write=False) as uow:
+            record = await uow.numbers.get(number)
+        if record is None or record.account_id != account.id or not record.is_spare:
+            settled = record is not None and record.assignment == request.target
+            outcome = ItemOutcome.BOUGHT if settled else ItemOutcome.FAILED
+            await self._settle_item(
+                request, number, outcome, None if settled else "no longer a spare number"
+            )
+            return
+        not_routed = await self._route(request, account, record)
+        if not_routed is not None:
+            await self._settle_item(request, number, ItemOutcome.FAILED, not_routed)
+            return
         now = self.deps.clock()
         async with self.deps.uow() as uow:
-            record = await self.deps.backend.get(uow, number)
-            if record is None or record.account_id != account.id or not record.is_spare:
-                if record is not None and record.assignment == request.target:
-                    await uow.requests.set_item(request.id, number, ItemOutcome.BOUGHT, None, now)
-                else:
-                    await uow.requests.set_item(
-                        request.id, number, ItemOutcome.FAILED, "no longer a spare number", now
-                    )
-                await uow.commit()
-                return
+            fresh = await uow.numbers.get(number)
             try:
-                async with uow.savepoint():
-                    await self.numbers.assign_in(
-                        uow, request.requester_id, request.workspace_id, record, request.target,
-                        request_id=request.id,
-                    )  # fmt: skip
+                if fresh is None or not fresh.is_spare or fresh.account_id != account.id:
+                    raise Conflict("no longer a spare number")
+                await self._assign_to_target(uow, request, fresh)
             except Conflict as exc:
                 await uow.requests.set_item(
                     request.id, number, ItemOutcome.FAILED, exc.message, now
                 )
                 await uow.commit()
+                await self._unroute(account, number)
                 return
             await uow.requests.set_item(request.id, number, ItemOutcome.BOUGHT, None, now)
             await uow.commit()
 
-    async def _fail_item(self, request: PurchaseRequestRecord, number: str, reason: str) -> None:
+    async def _settle_item(
+        self, request: PurchaseRequestRecord, number: str, outcome: ItemOutcome, reason: str | None
+    ) -> None:
+        async with self.deps.uow() as uow:
+            await uow.requests.set_item(request.id, number, outcome, reason, self.deps.clock())
+            await uow.commit()
+
+    async def _fail_item(
+        self, request: PurchaseRequestRecord, account: AccountInfo, number: str, reason: str
+    ) -> None:
         now = self.deps.clock()
+        released: list[str] = []
         async with self.deps.uow() as uow:
             if await uow.requests.set_item(request.id, number, ItemOutcome.FAILED, reason, now):
-                await self.deps.backend.release_hold(uow, request.id, now, [number])
-                await self._audit(
-                    uow, SYSTEM, request.workspace_id, "number.purchase_failed", request.id,
-                    number=number, detail=reason,
-                )  # fmt: skip
+                released = await uow.numbers.release_holds(request.id, now, [number])
+                await uow.audit.add(
+                    _request_event(
+                        SYSTEM,
+                        request.workspace_id,
+                        "number.purchase_failed",
+                        request.id,
+                        number=number,
+                        detail=reason,
+                    ),
+                    now,
+                )
             await uow.commit()
+        await self._let_go(account, released)
 
     async def _finish(self, request_id: str) -> PurchaseRequestRecord:
         request = await self.reload(request_id)
@@ -609,10 +818,7 @@ class PurchaseService:
         now = self.deps.clock()
         async with self.deps.uow() as uow:
             if await uow.requests.transition(request_id, RequestState.PROVISIONING, final, now):
-                await self._audit(
-                    uow, SYSTEM, request.workspace_id, "request.provisioned", request_id,
-                    before={"state": "provisioning"}, after={"state": final.value},
-                )  # fmt: skip
+                await uow.audit.add(_moved(SYSTEM, request, "request.provisioned", final), now)
                 await uow.commit()
         return await self.reload(request_id)
 
@@ -627,7 +833,7 @@ class PurchaseService:
         )
 
     async def resume_provisioning(self, on_progress: Progress | None = None) -> list[str]:
-        """On start-up: finish requests a crash or restart left in provisioning."""
+        """Finish every request left in provisioning (the worker resumes stalled ones itself)."""
         async with self.deps.uow(write=False) as uow:
             ids = await uow.requests.ids_in_state(RequestState.PROVISIONING)
         for request_id in ids:
@@ -636,53 +842,49 @@ class PurchaseService:
 
     # --- sweeps -------------------------------------------------------------------
 
-    async def _expire(self, uow: UnitOfWork, request: PurchaseRequestRecord, now: datetime) -> bool:
+    async def _expire(
+        self, uow: UnitOfWork, request: PurchaseRequestRecord, now: datetime
+    ) -> list[str] | None:
+        """Expire an open request in `uow`: the numbers given back, or None if it moved on."""
         if not await uow.requests.transition(
             request.id, list(OPEN_REQUEST_STATES), RequestState.EXPIRED, now
         ):
-            return False
-        await self.deps.backend.release_hold(uow, request.id, now)
-        await self._audit(
-            uow, SYSTEM, request.workspace_id, "request.expired", request.id,
-            before={"state": request.state.value}, after={"state": "expired"},
-        )  # fmt: skip
-        return True
+            return None
+        released = await uow.numbers.release_holds(request.id, now)
+        await uow.audit.add(_moved(SYSTEM, request, "request.expired", RequestState.EXPIRED), now)
+        return released
+
+    async def _expire_one(self, request_id: str, now: datetime) -> PurchaseRequestRecord | None:
+        """Expire the request if its hold ran out; the request as it was, or None."""
+        async with self.deps.uow() as uow:
+            request = await uow.requests.get(request_id)
+            if request is None or request.hold_expires_at is None or request.hold_expires_at > now:
+                return None
+            released = await self._expire(uow, request, now)
+            if released is None:
+                return None
+            await uow.commit()
+        await self._let_go(request.account_id, released)
+        return request
 
     async def expire_holds(self) -> list[PurchaseRequestRecord]:
         """Expire open requests whose hold ran out. Safe on several replicas at once."""
         now = self.deps.clock()
         async with self.deps.uow(write=False) as uow:
             ids = await uow.requests.expired_open(now)
-        expired = []
-        for request_id in ids:
-            async with self.deps.uow() as uow:
-                request = await uow.requests.get(request_id)
-                if (
-                    request is None
-                    or request.hold_expires_at is None
-                    or request.hold_expires_at > now
-                ):
-                    continue
-                if await self._expire(uow, request, now):
-                    await uow.commit()
-                    expired.append(request_id)
+        expired = [i for i in ids if await self._expire_one(i, now) is not None]
         return [await self.reload(i) for i in expired]
 
     async def activation_sweep(self) -> list[PurchaseRequestRecord]:
-        """Mark activated numbers; return requests whose numbers are now all active."""
+        """Mark activated numbers, age out released ones; return requests now all active."""
         now = self.deps.clock()
         async with self.deps.uow() as uow:
-            activated = await self.deps.backend.activate_due(uow, now)
-            for number in activated:
-                await uow.audit.add(
-                    at=now, workspace_id="", actor=SYSTEM, action="number.activated", number=number
-                )
-            aged = await self.deps.backend.age_out(uow, now)
-            for number in aged:
-                await uow.audit.add(
-                    at=now, workspace_id="", actor=SYSTEM, action="number.aged_out", number=number
-                )
+            for number in await uow.numbers.due_activation(now):
+                if await uow.numbers.mark_activated(number, now):
+                    event = AuditEvent("number.activated", SYSTEM, "", number=number)
+                    await uow.audit.add(event, now)
             await uow.commit()
+        await self._age_out(now)
         ready = []
         async with self.deps.uow(write=False) as uow:
             candidates = await uow.requests.awaiting_activation_notice()
@@ -703,3 +905,49 @@ class PurchaseService:
                     await uow.commit()
                     ready.append(request_id)
         return [await self.reload(i) for i in ready]
+
+    async def _age_out(self, now: datetime) -> None:
+        """Numbers whose aging ended go back to the carrier, then leave the account."""
+        async with self.deps.uow(write=False) as uow:
+            aged = await uow.numbers.get_many(await uow.numbers.aged_out(now))
+            accounts = {
+                a: await uow.accounts.get(a)
+                for a in {r.account_id for r in aged.values() if r.account_id}
+            }
+        for number, record in aged.items():
+            account = accounts.get(record.account_id or "")
+            if account is None:
+                continue
+            try:
+                await self.deps.carrier.release(number, account_id=carrier_account(account))
+            except NotFoundAtCarrier:
+                pass  # the carrier has it back already
+            except CarrierFailure:
+                log.warning(
+                    "could not give %s back to the carrier; next pass", number, exc_info=True
+                )
+                continue
+            async with self.deps.uow() as uow:
+                if await uow.numbers.return_to_stock(number, account.id, now):
+                    await uow.numbers.remove_e911(number)
+                    await uow.audit.add(
+                        AuditEvent("number.aged_out", SYSTEM, "", number=number), now
+                    )
+                    await uow.commit()
+
+
+def _hold_ran_out(request: PurchaseRequestRecord, now: datetime) -> bool:
+    return (
+        request.state in OPEN_REQUEST_STATES
+        and request.hold_expires_at is not None
+        and request.hold_expires_at <= now
+    )
+
+
+def _spare_of(record: NumberRecord | None, account: AccountInfo) -> bool:
+    return record is not None and record.is_spare and record.account_id == account.id
+
+
+def _taken(numbers: Sequence[str]) -> Conflict:
+    names = ", ".join(display(n) for n in numbers)
+    return Conflict(f"Just taken by another request: {names}. Search again.")

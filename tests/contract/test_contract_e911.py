@@ -6,9 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from bot.backends.base import E911Candidates, E911Invalid, E911Valid
 from bot.backends.carrier import E911Fault, NotFoundAtCarrier
-from bot.domain.e911 import E911Status
+from bot.domain.e911 import E911Candidates, E911Invalid, E911Status, E911Valid
 from tests.contract.worlds import ACCOUNT, ADDRESS, OTHER, World
 
 STREET_TYPES = {"ST", "AVE", "BLVD"}

@@ -17,7 +17,7 @@ from bot.bootstrap import Runtime, start
 from bot.console.driver import SlackDriver
 from bot.console.fake_slack import FakeSlack, Message, SlackState, View, plain
 from bot.console.render import render_surface
-from bot.domain.records import NumberFilter, NumberRecord
+from bot.domain.records import AssignmentFilter, NumberFilter, NumberRecord
 from bot.server import HttpServer, start_http
 from bot.service.context import Actor
 from bot.worker import Worker
@@ -56,7 +56,9 @@ class Harness:
 
     async def numbers(self, assignment: str | None = None) -> list[NumberRecord]:
         page = await self.runtime.services.numbers.list_numbers(
-            self.actor(), NumberFilter(assignment=assignment), limit=50
+            self.actor(),
+            NumberFilter(assignment=AssignmentFilter.parse(assignment) if assignment else None),
+            limit=50,
         )
         return list(page.rows)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.domain.records import NumberFilter
+from bot.domain.records import AssignmentFilter, NumberFilter
 from tests.conftest import ADMIN, MEMBER
 from tests.e2e.conftest import CHANNEL, Harness
 from tests.e2e.manage_steps import ADDRESS, national, own, say, shown
@@ -76,7 +76,9 @@ async def test_move_refused_for_the_last_emergency_main_number(direct_bot: Harne
     await _branch_channel(bot)
     refused = await say(bot, f"move {a} Branch Office")
     assert "last emergency-enabled main number" in shown(refused)
-    rows = await bot.runtime.services.numbers.list_numbers(bot.actor(), NumberFilter("main"))
+    rows = await bot.runtime.services.numbers.list_numbers(
+        bot.actor(), NumberFilter(AssignmentFilter.parse("main"))
+    )
     assert [r.e164 for r in rows.rows] == [a]
 
 

@@ -6,12 +6,14 @@ import asyncio
 
 import pytest
 
+from bot.blocks.errors import error_text
 from bot.bootstrap import Runtime, start
 from bot.config import Settings
 from bot.domain.assignment import Assignment
 from bot.domain.errors import Conflict
 from bot.domain.states import ItemOutcome, NumberState, RequestState
 from bot.service.context import Actor
+from bot.service.errors import StaleRequest
 from tests.conftest import FakeClock
 
 
@@ -37,7 +39,8 @@ async def test_two_approvers_at_once_exactly_one_wins(
     losses = [r for r in results if isinstance(r, Conflict)]
     assert len(wins) == 1 and len(losses) == 1
     winner = wins[0].decided_by
-    assert f"approved by <@{winner}>" in losses[0].message
+    # The loser is told who won, in the blocks' words.
+    assert f"approved by <@{winner}>" in error_text(losses[0])
     history = await runtime.services.purchases.history(admin, request_id)
     assert [e.action for e in history].count("request.approved") == 1
 
@@ -59,8 +62,11 @@ async def test_approve_and_reject_at_once(
 async def test_double_click_on_approve(runtime: Runtime, admin: Actor, manager: Actor) -> None:
     request_id = await _awaiting(runtime, admin)
     await runtime.services.purchases.approve(manager, request_id)
-    with pytest.raises(Conflict, match="already approved by <@UMANAGER>"):
+    with pytest.raises(StaleRequest) as stale:
         await runtime.services.purchases.approve(manager, request_id)
+    # The error carries who moved the request; the blocks word it ("already approved by …").
+    assert stale.value.request.decided_by == "UMANAGER"
+    assert stale.value.request.state is RequestState.PROVISIONING
 
 
 async def test_two_replicas_on_one_database(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.bootstrap import Runtime
+from bot.domain.records import AuditEvent
 from bot.service.context import Actor
 from tests.integration.helpers import buy
 
@@ -17,11 +18,8 @@ async def test_history_shows_only_the_asking_workspace(
     async with runtime.services.deps.uow() as uow:
         await uow.accounts.ensure_workspace("T2", runtime.services.deps.clock())
         await uow.audit.add(
-            at=runtime.services.deps.clock(),
-            workspace_id="T2",
-            actor="UOTHER",
-            action="number.looked_at",
-            number=number,
+            AuditEvent("number.looked_at", "UOTHER", "T2", number=number),
+            runtime.services.deps.clock(),
         )
         await uow.commit()
     mine = await runtime.services.numbers.history(admin, number)

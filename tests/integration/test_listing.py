@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.bootstrap import Runtime
-from bot.domain.records import NumberFilter
+from bot.domain.records import AssignmentFilter, NumberFilter
 from bot.service.context import Actor
 from bot.service.listing import ListingService
 from tests.integration.helpers import buy
@@ -50,9 +50,13 @@ async def test_pages_merge_aging_numbers_and_walk_back(
     assert [n.e164 for n in start.rows] == pages[0] and not start.has_previous
 
     # Assignment filters and spares list in-service numbers only.
-    mains = await s.listing.page(admin, NumberFilter(assignment="main"), page_size=20)
+    mains = await s.listing.page(
+        admin, NumberFilter(assignment=AssignmentFilter.parse("main")), page_size=20
+    )
     assert len(mains.rows) == 8 and mains.matching == 8
-    spares = await s.listing.page(admin, NumberFilter(assignment="spare"), page_size=20)
+    spares = await s.listing.page(
+        admin, NumberFilter(assignment=AssignmentFilter.parse("spare")), page_size=20
+    )
     assert spares.rows == ()
 
 

@@ -6,11 +6,13 @@ from decimal import Decimal
 
 import pytest
 
+from bot.blocks.errors import error_text
 from bot.bootstrap import Runtime
 from bot.domain.assignment import Assignment
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.domain.states import ItemOutcome, NumberState, RequestState
 from bot.service.context import Actor
+from bot.service.errors import NotRequester, StaleRequest
 from tests.conftest import FakeClock, make_settings
 from tests.integration.helpers import buy
 
@@ -120,8 +122,9 @@ async def test_reject_keeps_reason_and_releases(
     assert rejected.state is RequestState.REJECTED
     assert rejected.reason == "too many"
     assert rejected.decided_by == manager.user_id
-    with pytest.raises(Conflict, match="rejected by <@UMANAGER>"):
+    with pytest.raises(StaleRequest) as stale:
         await runtime.services.purchases.approve(manager, request.id)
+    assert "rejected by <@UMANAGER>" in error_text(stale.value)
 
 
 async def test_awaiting_request_can_be_cancelled_by_requester(
@@ -182,8 +185,9 @@ async def test_roles_are_checked_in_the_service(
     with pytest.raises(NotAllowed):
         await p.request_purchase(member, ["+14156939183"], Assignment.main())
     request = await _quoted(runtime, admin)
-    with pytest.raises(NotAllowed, match="UADMIN"):
+    with pytest.raises(NotRequester) as refused:
         await p.accept(member, request.id)
+    assert refused.value.requester_id == "UADMIN" and "<@UADMIN>" in error_text(refused.value)
     await p.accept(admin, request.id)
     with pytest.raises(NotAllowed, match="approvers"):
         await p.approve(admin, request.id)
@@ -315,10 +319,12 @@ async def test_crash_between_approval_and_provisioning_resumes_once(
     # Crash after the first number was bought and recorded.
     first = request.numbers[0]
     account = await rt.services.accounts.for_channel(admin)
-    await rt.services.deps.backend.order(first, account, request.id)
+    await rt.services.deps.carrier.order(
+        [first], account_id=account.id, idempotency_key=f"{request.id}:{first}"
+    )
     async with rt.services.deps.uow() as uow:
-        assert await rt.services.deps.backend.record_purchase(
-            uow, first, account=account, request_id=request.id, now=clock()
+        assert await uow.numbers.mark_purchased(
+            first, request_id=request.id, account_id=account.id, now=clock(), activate_at=clock()
         )
         await uow.requests.set_item(request.id, first, ItemOutcome.BOUGHT, None, clock())
         await uow.commit()

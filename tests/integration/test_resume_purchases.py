@@ -8,12 +8,13 @@ the grace period, and every number is ordered and bought once.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from bot.backends.carrier import OrderResult
 from bot.bootstrap import Runtime, start
 from bot.config import Settings
 from bot.domain.assignment import Assignment
@@ -50,9 +51,11 @@ def _count_orders(rt: Runtime) -> list[str]:
     calls: list[str] = []
     original = rt.carrier.order
 
-    async def order(number: str, order_ref: str) -> None:
-        calls.append(number)
-        await original(number, order_ref)
+    async def order(
+        numbers: Sequence[str], *, account_id: str, idempotency_key: str
+    ) -> OrderResult:
+        calls.extend(numbers)
+        return await original(numbers, account_id=account_id, idempotency_key=idempotency_key)
 
     rt.carrier.order = order  # type: ignore[method-assign]
     return calls

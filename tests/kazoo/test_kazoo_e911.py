@@ -7,10 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from bot.backends.base import E911Candidates, E911Invalid, E911Valid
 from bot.backends.carrier import E911Fault, NotFoundAtCarrier
 from bot.backends.kazoo import KazooCarrier
-from bot.domain.e911 import E911Address, E911Status
+from bot.domain.e911 import E911Address, E911Candidates, E911Invalid, E911Status, E911Valid
 from tests.kazoo.helpers import bought
 from tests.kazoo_standin import CHILD_A, KazooStandIn
 

@@ -7,7 +7,7 @@ import pytest
 from bot.domain.assignment import Assignment, AssignmentKind
 from bot.domain.errors import InvalidInput
 from bot.domain.phone import Kind
-from bot.domain.records import NumberFilter
+from bot.domain.records import AssignmentFilter, NumberFilter
 from bot.handlers.commands import Help, Spare, parse_command
 from bot.handlers.manage_commands import (
     AssignNumber,
@@ -24,12 +24,18 @@ NUMBER = "+14155552671"
     ("text", "expected"),
     [
         ("list", NumberFilter()),
-        ("list main", NumberFilter(assignment="main")),
-        ("list conference tollfree", NumberFilter(assignment="conference", kind=Kind.TOLLFREE)),
-        ("list faxbox", NumberFilter(assignment="faxbox")),
-        ("list users", NumberFilter(assignment="users")),
-        ("list <@U123ABC|dave>", NumberFilter(assignment="user:U123ABC")),
-        ("list spare local", NumberFilter(assignment="spare", kind=Kind.LOCAL)),
+        ("list main", NumberFilter(assignment=AssignmentFilter.parse("main"))),
+        (
+            "list conference tollfree",
+            NumberFilter(assignment=AssignmentFilter.parse("conference"), kind=Kind.TOLLFREE),
+        ),
+        ("list faxbox", NumberFilter(assignment=AssignmentFilter.parse("faxbox"))),
+        ("list users", NumberFilter(assignment=AssignmentFilter.parse("users"))),
+        ("list <@U123ABC|dave>", NumberFilter(assignment=AssignmentFilter.parse("user:U123ABC"))),
+        (
+            "list spare local",
+            NumberFilter(assignment=AssignmentFilter.parse("spare"), kind=Kind.LOCAL),
+        ),
         ("list e911", NumberFilter(e911=True)),
         ("list no-e911 415", NumberFilter(e911=False, npa="415")),
         ("list (212)", NumberFilter(npa="212")),

@@ -1,0 +1,16 @@
+"""The words for the service's typed errors: they carry data (who, when, which state)."""
+
+from __future__ import annotations
+
+from bot.blocks.cards import stale_text
+from bot.blocks.text import mention
+from bot.service.errors import NotRequester, NumbersBotError, StaleRequest
+
+
+def error_text(error: NumbersBotError) -> str:
+    """What a person reads for a service error."""
+    if isinstance(error, StaleRequest):
+        return stale_text(error.request)
+    if isinstance(error, NotRequester):
+        return f"Only {mention(error.requester_id)} can {error.doing} this request."
+    return error.message
