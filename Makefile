@@ -48,11 +48,13 @@ bench: $(STAMP)
 
 # Mutation testing of bot/domain and bot/service (config: [tool.mutmut] in pyproject.toml).
 # Slow (tens of minutes); not part of `make test` or CI. Results are kept in mutants/ and
-# reused by the next run; `rm -rf mutants` starts afresh. `mutmut show NAME` shows a survivor.
+# reused by the next run; `rm -rf mutants` starts afresh. Then `.venv/bin/mutmut results`
+# lists the survivors and `.venv/bin/mutmut show NAME` shows one.
 mutants: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,mutants]'
-	$(BIN)/mutmut run --max-children $(shell nproc 2>/dev/null || echo 2) || true
-	$(BIN)/mutmut results
+	$(BIN)/mutmut run --max-children $(shell nproc 2>/dev/null || echo 2)
+	$(BIN)/mutmut export-cicd-stats
+	@cat mutants/mutmut-cicd-stats.json; echo
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache mutants
