@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint fmt typecheck pytest migrate bench console serve clean
+.PHONY: run test lint fmt typecheck pytest migrate bench console serve clean mutants
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "numbers-bot needs Python 3.11 or newer")'
@@ -47,5 +47,15 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.contention
 	$(BIN)/python -m bench.ack
 
+# Mutation testing of bot/domain and bot/service (config: [tool.mutmut] in pyproject.toml).
+# Slow (tens of minutes); not part of `make test` or CI. Results are kept in mutants/ and
+# reused by the next run; `rm -rf mutants` starts afresh. Then `.venv/bin/mutmut results`
+# lists the survivors and `.venv/bin/mutmut show NAME` shows one.
+mutants: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,mutants]'
+	$(BIN)/mutmut run --max-children $(shell nproc 2>/dev/null || echo 2)
+	$(BIN)/mutmut export-cicd-stats
+	@cat mutants/mutmut-cicd-stats.json; echo
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache mutants
