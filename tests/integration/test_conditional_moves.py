@@ -10,6 +10,8 @@ tells it that it lost and that the row keeps the winner's change.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from bot.bootstrap import Runtime
@@ -139,23 +141,13 @@ async def test_a_stale_number_state_loses(
     assert seen is not None and seen.state is NumberState.IN_SERVICE
 
     async with uow() as u:
-        released = await u.numbers.transition(
-            number,
-            expected_state=seen.state,
-            expected_account=seen.account_id,
-            now=clock(),
-            state=NumberState.AGING.value,
+        released = await u.numbers.start_aging(
+            number, seen.account_id, clock() + timedelta(days=30), clock()
         )
         await u.commit()
     async with uow() as u:
         # A replica that read it in service still tries to move it.
-        moved = await u.numbers.transition(
-            number,
-            expected_state=seen.state,
-            expected_account=seen.account_id,
-            now=clock(),
-            account_id=other.id,
-        )
+        moved = await u.numbers.move_account(number, seen.account_id, other.id, clock())
         await u.commit()
 
     assert (released, moved) == (True, False)
@@ -176,22 +168,12 @@ async def test_a_stale_number_account_loses(
     assert seen is not None
 
     async with uow() as u:
-        moved = await u.numbers.transition(
-            number,
-            expected_state=NumberState.IN_SERVICE,
-            expected_account=seen.account_id,
-            now=clock(),
-            account_id=branch.id,
-        )
+        moved = await u.numbers.move_account(number, seen.account_id, branch.id, clock())
         await u.commit()
     async with uow() as u:
         # The state still matches; the account it expected does not.
-        released = await u.numbers.transition(
-            number,
-            expected_state=NumberState.IN_SERVICE,
-            expected_account=seen.account_id,
-            now=clock(),
-            state=NumberState.AGING.value,
+        released = await u.numbers.start_aging(
+            number, seen.account_id, clock() + timedelta(days=30), clock()
         )
         await u.commit()
 
