@@ -6,12 +6,18 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from bot.domain.errors import Conflict, InvalidInput, NotFound
+from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.domain.records import AccountInfo, AuditEvent
 from bot.service.context import Actor, Deps
 from bot.service.ports import UnitOfWork
 
 _NAME = re.compile(r"^[\w][\w .&'-]{0,63}$")
+
+
+KAZOO_ACCOUNTS = (
+    "With Kazoo, the accounts are Kazoo's sub-accounts: create it in Kazoo, and it"
+    " appears here after the next sync."
+)
 
 
 def check_account_name(name: str) -> str:
@@ -102,7 +108,11 @@ class AccountService:
             await self._default(uow, actor.workspace_id)
             accounts = await uow.accounts.all(actor.workspace_id)
             await uow.commit()
-            return accounts
+        if self.deps.settings.backend == "kazoo":
+            # Kazoo's accounts are the mirrored ones: an account the mirror never linked
+            # (a leftover default) has nothing at Kazoo to bind a channel to or move into.
+            return [a for a in accounts if a.external_id]
+        return accounts
 
     async def by_name(self, uow: UnitOfWork, actor: Actor, name: str) -> AccountInfo:
         account = await uow.accounts.by_name(actor.workspace_id, check_account_name(name))
@@ -114,6 +124,8 @@ class AccountService:
 
     async def create(self, actor: Actor, name: str) -> AccountInfo:
         actor.require_admin("create accounts")
+        if self.deps.settings.backend == "kazoo":
+            raise NotAllowed(KAZOO_ACCOUNTS)
         cleaned = check_account_name(name)
         async with self.deps.uow() as uow:
             await self._default(uow, actor.workspace_id)

@@ -619,7 +619,8 @@ class PurchaseService:
                 await check_assignable(uow, record, request.target)
             target = RouteTarget.of(request.target)
             await self.deps.carrier.route(record.e164, target, account_id=carrier_account(account))
-        except (Conflict, NumberConflict) as exc:
+        except (Conflict, NumberConflict, InvalidInput) as exc:
+            # InvalidInput: the Slack user has no carrier user (Kazoo) to ring.
             return exc.message
         return None
 
