@@ -238,3 +238,10 @@ class PeopleCarrier:
 if TYPE_CHECKING:
     # mypy checks here that the wrapper keeps the Carrier protocol.
     _conforms: type[Carrier] = PeopleCarrier
+
+
+async def check_person(carrier: Carrier, slack_user_id: str, account_id: str) -> None:
+    """Before a purchase for a person: `InvalidInput` now if the carrier cannot ring them
+    (Kazoo: no Kazoo user with their email), rather than after the numbers are bought."""
+    if isinstance(carrier, PeopleCarrier) and _SLACK_USER.match(slack_user_id):
+        await carrier.lookup(slack_user_id, account_id)

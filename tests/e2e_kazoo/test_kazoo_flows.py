@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.domain.phone import format_national
 from tests.conftest import ADMIN
-from tests.e2e.conftest import CHANNEL, Harness, text_of
+from tests.e2e.conftest import CHANNEL, Harness, result_labels, text_of
 from tests.e2e.manage_helpers import ADDRESS, latest_list, own, rows, slash_and_wait
 from tests.e2e_kazoo.conftest import callflow_numbers
 from tests.kazoo_standin import CHILD_A, CHILD_B, KazooStandIn, Number
@@ -116,3 +116,18 @@ async def test_a_slack_user_with_no_kazoo_user_is_told_so(direct_bot: Harness) -
     assert "has no Kazoo user on this account" in said.text
     record = await bot.runtime.services.numbers.get(bot.actor(), number)
     assert record.assignment is not None and record.assignment.user_id is None
+
+
+async def test_buying_for_a_slack_user_with_no_kazoo_user_is_refused_before_buying(
+    direct_bot: Harness,
+) -> None:
+    bot, kazoo = direct_bot, kazoo_of(direct_bot)
+    bot.slack.add_user("UERIN", "erin", email="erin@example.com")  # no Kazoo user has it
+    await bot.open_buy(text="buy <@UERIN|erin>")
+    modal = await bot.search("212")
+    await bot.driver.check(ADMIN, result_labels(modal)[:1])
+    result = await bot.driver.submit(ADMIN)
+    shown = " ".join(result.errors.values()) + " ".join(bot.ephemeral_texts(ADMIN))
+    assert "has no Kazoo user on this account" in shown, (result.outcome, result.errors)
+    assert kazoo.model.charges == []
+    assert not [n for n in kazoo.model.numbers.values() if n.state == "reserved"]
