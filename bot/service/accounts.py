@@ -116,9 +116,15 @@ class AccountService:
 
     async def by_name(self, uow: UnitOfWork, actor: Actor, name: str) -> AccountInfo:
         account = await uow.accounts.by_name(actor.workspace_id, check_account_name(name))
+        kazoo = self.deps.settings.backend == "kazoo"
+        if account is not None and kazoo and not account.external_id:
+            account = None  # not a Kazoo account: nothing there to bind to or move into
         if account is None:
             # The names that do exist, so the person can pick one without another command.
-            names = ", ".join(a.name for a in await uow.accounts.all(actor.workspace_id))
+            offered = [
+                a for a in await uow.accounts.all(actor.workspace_id) if a.external_id or not kazoo
+            ]
+            names = ", ".join(a.name for a in offered)
             raise NotFound(f"There is no account named “{name}”. The accounts are: {names}.")
         return account
 

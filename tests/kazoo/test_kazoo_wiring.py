@@ -14,7 +14,7 @@ from bot.backends.guard import GuardedCarrier
 from bot.backends.kazoo import KazooCarrier
 from bot.bootstrap import Runtime, build_carrier, start
 from bot.domain.assignment import AssignmentKind
-from bot.domain.errors import InvalidInput, NotAllowed
+from bot.domain.errors import InvalidInput, NotAllowed, NotFound
 from bot.domain.records import AccountInfo
 from bot.service.changes import carrier_account
 from bot.service.context import Actor
@@ -128,3 +128,13 @@ async def test_a_slack_user_is_routed_to_their_kazoo_user() -> None:
         RouteTarget.user("kz-user-7"),
     ]
     assert asked == [("UALICE", CHILD_A), ("UNOBODY", CHILD_A)]
+
+
+async def test_an_account_kazoo_does_not_know_cannot_be_bound_or_moved_into(
+    runtime: Runtime,
+) -> None:
+    actor = Actor(ADMIN, WORKSPACE, is_admin=True)
+    accounts = runtime.services.accounts
+    await accounts.list_accounts(actor)  # the default account, not linked to Kazoo
+    with pytest.raises(NotFound, match="There is no account named “Main”"):
+        await accounts.use(actor, "C1", "Main")
