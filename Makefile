@@ -44,6 +44,7 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.list_handler
+	$(BIN)/python -m bench.list_kazoo
 	$(BIN)/python -m bench.contention
 	$(BIN)/python -m bench.ack
 

@@ -29,9 +29,11 @@ from bot.handlers.errors import on_error
 from bot.handlers.kit import KIT_KEY, Kit
 from bot.handlers.roles import Roles
 from bot.handlers.teams import only_installed_team
+from bot.mirror_job import MirrorJob
 from bot.worker import Worker
 
 _KITS: weakref.WeakKeyDictionary[AsyncApp, Kit] = weakref.WeakKeyDictionary()
+_MIRRORS: weakref.WeakKeyDictionary[AsyncApp, MirrorJob] = weakref.WeakKeyDictionary()
 
 
 def web_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
@@ -96,7 +98,20 @@ def build_app(
     app.error(on_error)
     register_all(app, kit.inflight)
     _KITS[app] = kit
+    if runtime.mirror_units is not None:
+        _MIRRORS[app] = MirrorJob(
+            runtime.guard,
+            runtime.mirror_units,
+            settings,
+            client,
+            clock=runtime.services.deps.clock,
+        )
     return app
+
+
+def mirror_for(app: AsyncApp) -> MirrorJob | None:
+    """The kazoo backend's mirror sync (None with the embedded backend)."""
+    return _MIRRORS.get(app)
 
 
 def kit_for(app: AsyncApp) -> Kit:
@@ -111,6 +126,14 @@ async def close_app(app: AsyncApp) -> None:
 
 
 def worker_for(app: AsyncApp, *, interval: float = 30.0) -> Worker:
-    """The background worker sharing the app's client, roles and card publisher."""
+    """The background worker sharing the app's client, roles and card publisher.
+
+    With the kazoo backend it also keeps the mirror in step with Kazoo."""
     kit = _KITS[app]
-    return Worker(kit.services, kit.cards, interval=interval)
+    return Worker(
+        kit.services,
+        kit.cards,
+        interval=interval,
+        mirror=_MIRRORS.get(app),
+        sync_every=kit.settings.kazoo_sync_minutes * 60.0,
+    )

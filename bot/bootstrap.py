@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.backends.carrier import Carrier
 from bot.backends.carrier_sim import SimulatedCarrier
 from bot.backends.guard import GuardedCarrier
+from bot.backends.kazoo import KazooCarrier
 from bot.backends.sim_carrier import SimCarrier
 from bot.config import Settings, SettingsError
 from bot.service import ports
 from bot.service.container import Services
 from bot.service.context import Clock, Deps, utc_now
+from bot.service.people import PeopleCarrier, slack_directory
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
+from storage.mirror import mirror_units
 from storage.uow import UnitOfWorkFactory
 
 
@@ -28,6 +33,13 @@ class Runtime:
     carrier: SimCarrier | None
     # What the services call: the carrier wrapped in the write-transaction guard.
     guard: GuardedCarrier
+    # The kazoo backend's mirror units (`storage.mirror.mirror_units`); None when embedded.
+    mirror_units: Any = None
+
+    @property
+    def backend(self) -> Carrier:
+        """The carrier itself (what `/health` pings and the mirror reads e911 from)."""
+        return self.guard.inner
 
     async def close(self) -> None:
         await self.guard.close()
@@ -37,8 +49,12 @@ class Runtime:
 def build_carrier(settings: Settings) -> Carrier:
     """The one place that chooses the carrier from the settings."""
     if settings.backend == "kazoo":
-        raise SettingsError(
-            "NUMBERS_BOT_BACKEND: the kazoo backend is not available in this version; use embedded"
+        # Settings validation guarantees all three with the kazoo backend; the carrier
+        # opens one aiohttp session on first use, closed by `Runtime.close`.
+        if not (settings.kazoo_url and settings.kazoo_api_key and settings.kazoo_account_id):
+            raise SettingsError("KAZOO_URL: required with NUMBERS_BOT_BACKEND=kazoo")
+        return KazooCarrier.connect(
+            settings.kazoo_url, settings.kazoo_api_key, settings.kazoo_account_id
         )
     return SimCarrier(SimulatedCarrier(settings.carrier), settings.plan)
 
@@ -57,9 +73,17 @@ async def start(settings: Settings, *, clock: Clock = utc_now, migrate: bool = T
         await adopt(carrier, uow)
     # Every carrier call made while a write transaction is open fails (a cheap check).
     guard = GuardedCarrier(carrier, record_calls=False)
-    deps = Deps(uow=uow, carrier=guard, settings=settings, clock=clock)
+    services_carrier: Carrier = guard
+    units = None
+    if isinstance(carrier, KazooCarrier):
+        # Kazoo rings its own users: a Slack user is routed to the Kazoo user with
+        # their email. Lookups are rare (an assignment), so no pooled session.
+        slack = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+        services_carrier = PeopleCarrier(guard, slack_directory(slack, guard))
+        units = mirror_units(UnitOfWorkFactory(session_factory(engine)))
+    deps = Deps(uow=uow, carrier=services_carrier, settings=settings, clock=clock)
     simulated = carrier if isinstance(carrier, SimCarrier) else None
-    return Runtime(settings, engine, Services.build(deps), simulated, guard)
+    return Runtime(settings, engine, Services.build(deps), simulated, guard, units)
 
 
 async def adopt(carrier: SimCarrier, uow: ports.UnitOfWorkFactory) -> None:

@@ -15,7 +15,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.app import build_app, close_app, worker_for
 from bot.bootstrap import start
 from bot.config import Settings
-from bot.health import HealthCheck
+from bot.health import HealthCheck, health_check
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
@@ -95,7 +95,9 @@ async def serve(settings: Settings) -> None:
             finally:
                 await handler.close_async()  # type: ignore[no-untyped-call]
         else:
-            server = await start_http(app, settings.host, settings.port)
+            server = await start_http(
+                app, settings.host, settings.port, health=health_check(runtime.backend)
+            )
             print(f"numbers-bot: listening on {server.url}{EVENTS_PATH}", flush=True)
             try:
                 await stop.wait()

@@ -1,4 +1,6 @@
-"""Background work in the app's event loop: hold expiry, activation, resuming purchases.
+"""Background work in the app's event loop: hold expiry, activation, resuming purchases,
+and with the kazoo backend the mirror sync (at start-up, every `sync minutes`, and
+soon after Kazoo refused a change because a number moved on).
 
 Every sweep is a set of conditional updates in the service layer, so several
 replicas can run it at once: each request is expired or announced by exactly
@@ -23,6 +25,11 @@ from bot.service.resuming import RESUME_GRACE, StalledPurchases
 
 log = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
+# One full mirror sync (`bot.mirror_job.MirrorJob`).
+MirrorRun = Callable[[], Awaitable[object]]
+# After a refused change wakes the mirror loop, wait this long so a burst of
+# refusals (a bulk change) costs one sync, not one each.
+RESYNC_GATHER_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +49,18 @@ class Worker:
         interval: float = 30.0,
         resume_grace: timedelta = RESUME_GRACE,
         sleep: Sleep = asyncio.sleep,
+        mirror: MirrorRun | None = None,
+        sync_every: float = 15 * 60.0,
     ) -> None:
         self.services = services
         self.cards = cards
         self.interval = interval
         self.stalled = StalledPurchases(services.deps, services.deliveries, resume_grace)
         self._sleep = sleep
+        self.mirror = mirror
+        self.sync_every = sync_every
         self._task: asyncio.Task[None] | None = None
+        self._mirror_task: asyncio.Task[None] | None = None
 
     async def resume(self, *, quiet_only: bool = False) -> list[str]:
         """Finish purchases left in provisioning, and redraw their cards.
@@ -82,6 +94,27 @@ class Worker:
             tuple(r.id for r in expired), tuple(r.id for r in active), tuple(resumed), pruned
         )
 
+    async def sync_mirror(self) -> bool:
+        """One full mirror sync now; False when there is no mirror or the sync failed."""
+        if self.mirror is None:
+            return False
+        # Numbers marked before this point are covered by this sync.
+        self.services.deps.due.take()
+        try:
+            await self.mirror()
+        except Exception:
+            # Kazoo down, Slack down: the mirror stays as it was until the next sync.
+            log.exception("kazoo sync failed")
+            return False
+        return True
+
+    async def mirror_forever(self) -> None:
+        """A sync at start-up, then every `sync_every` seconds, sooner when a number is due."""
+        while True:
+            await self.sync_mirror()
+            if await self.services.deps.due.wait(self.sync_every):
+                await self._sleep(RESYNC_GATHER_SECONDS)
+
     async def run_forever(self) -> None:
         try:
             await self.resume()
@@ -96,12 +129,16 @@ class Worker:
             await self._sleep(self.interval)
 
     def start(self) -> None:
+        loop = asyncio.get_running_loop()
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self.run_forever())
+            self._task = loop.create_task(self.run_forever())
+        if self._mirror_task is None and self.mirror is not None:
+            self._mirror_task = loop.create_task(self.mirror_forever())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for task in (self._task, self._mirror_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._mirror_task = None

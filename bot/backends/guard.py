@@ -212,6 +212,16 @@ class GuardedCarrier:
         self._enter("accounts")
         return await self.inner.accounts()
 
+    async def e911_of(self, e164: str, *, account_id: str) -> E911Address | None:
+        """The stored address, for the mirror (outside the protocol: Kazoo has it, the
+        simulated carrier does not and answers None)."""
+        self._enter("e911_of")
+        reader = getattr(self.inner, "e911_of", None)
+        if reader is None:
+            return None
+        address: E911Address | None = await reader(e164, account_id=account_id)
+        return address
+
     async def close(self) -> None:
         self._enter("close")
         await self.inner.close()

@@ -193,8 +193,9 @@ class KazooCarrier:
                 "Kazoo says the account does not have enough credit.", number=e164
             )
         if response.status == 404 or name == "bad_identifier":
+            # Kazoo's own words too: the person sees why (the number moved on).
             return NotFoundAtCarrier(
-                "Kazoo does not have this number on the account.",
+                f"Kazoo does not have this number on the account (Kazoo says: {reason}).",
                 number=e164,
                 carrier_message=reason,
             )

@@ -92,9 +92,14 @@ class User:
     is_owner: bool = False
     is_bot: bool = False
     team_id: str = ""
+    # Shown in `profile.email` (Slack needs the users:read.email scope for it).
+    email: str = ""
 
     def to_api(self) -> Json:
         real_name = self.real_name or self.name
+        profile: Json = {"real_name": real_name, "display_name": self.name}
+        if self.email:
+            profile["email"] = self.email
         return {
             "id": self.id,
             "team_id": self.team_id,
@@ -106,7 +111,7 @@ class User:
             "is_primary_owner": False,
             "is_bot": self.is_bot,
             "tz": "UTC",
-            "profile": {"real_name": real_name, "display_name": self.name},
+            "profile": profile,
         }
 
 
@@ -588,6 +593,7 @@ class FakeSlack:
             "views.push": self._views_push,
             "views.publish": self._views_publish,
             "users.info": self._users_info,
+            "users.lookupByEmail": self._users_lookup_by_email,
             "usergroups.users.list": self._usergroups_users_list,
             "conversations.open": self._conversations_open,
             "conversations.info": self._conversations_info,
@@ -666,8 +672,11 @@ class FakeSlack:
         is_admin: bool = False,
         is_owner: bool = False,
         is_bot: bool = False,
+        email: str = "",
     ) -> User:
-        user = User(user_id, name, real_name, is_admin, is_owner, is_bot, self.workspace.team_id)
+        user = User(
+            user_id, name, real_name, is_admin, is_owner, is_bot, self.workspace.team_id, email
+        )
         self.state.users[user_id] = user
         return user
 
@@ -1162,6 +1171,13 @@ class FakeSlack:
         if user is None:
             raise SlackError("user_not_found")
         return {"user": user.to_api()}
+
+    def _users_lookup_by_email(self, args: Json) -> Json:
+        wanted = str(args.get("email") or "").strip().lower()
+        for user in self.state.users.values():
+            if wanted and user.email.lower() == wanted:
+                return {"user": user.to_api()}
+        raise SlackError("users_not_found")
 
     def _usergroups_users_list(self, args: Json) -> Json:
         members = self.state.usergroups.get(str(args.get("usergroup") or ""))

@@ -6,12 +6,18 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from bot.domain.errors import Conflict, InvalidInput, NotFound
+from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.domain.records import AccountInfo, AuditEvent
 from bot.service.context import Actor, Deps
 from bot.service.ports import UnitOfWork
 
 _NAME = re.compile(r"^[\w][\w .&'-]{0,63}$")
+
+
+KAZOO_ACCOUNTS = (
+    "With Kazoo, the accounts are Kazoo's sub-accounts: create it in Kazoo, and it"
+    " appears here after the next sync."
+)
 
 
 def check_account_name(name: str) -> str:
@@ -102,18 +108,30 @@ class AccountService:
             await self._default(uow, actor.workspace_id)
             accounts = await uow.accounts.all(actor.workspace_id)
             await uow.commit()
-            return accounts
+        if self.deps.settings.backend == "kazoo":
+            # Kazoo's accounts are the mirrored ones: an account the mirror never linked
+            # (a leftover default) has nothing at Kazoo to bind a channel to or move into.
+            return [a for a in accounts if a.external_id]
+        return accounts
 
     async def by_name(self, uow: UnitOfWork, actor: Actor, name: str) -> AccountInfo:
         account = await uow.accounts.by_name(actor.workspace_id, check_account_name(name))
+        kazoo = self.deps.settings.backend == "kazoo"
+        if account is not None and kazoo and not account.external_id:
+            account = None  # not a Kazoo account: nothing there to bind to or move into
         if account is None:
             # The names that do exist, so the person can pick one without another command.
-            names = ", ".join(a.name for a in await uow.accounts.all(actor.workspace_id))
+            offered = [
+                a for a in await uow.accounts.all(actor.workspace_id) if a.external_id or not kazoo
+            ]
+            names = ", ".join(a.name for a in offered)
             raise NotFound(f"There is no account named “{name}”. The accounts are: {names}.")
         return account
 
     async def create(self, actor: Actor, name: str) -> AccountInfo:
         actor.require_admin("create accounts")
+        if self.deps.settings.backend == "kazoo":
+            raise NotAllowed(KAZOO_ACCOUNTS)
         cleaned = check_account_name(name)
         async with self.deps.uow() as uow:
             await self._default(uow, actor.workspace_id)

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.backends.carrier import Carrier, CarrierFailure
+from bot.backends.carrier import Carrier, CarrierFailure, NumberConflict
 from bot.domain.errors import Conflict, NotFound
 from bot.domain.phone import parse_number
 from bot.domain.records import AccountInfo, AuditEvent, NumberRecord
@@ -38,8 +38,13 @@ IN_SERVICE = (NumberState.IN_SERVICE,)
 
 
 def carrier_account(account: AccountInfo) -> str:
-    """The account's id at the carrier (one place, for when a carrier keeps its own ids)."""
-    return account.id
+    """The account's id at the carrier: the one place a bot account maps to it.
+
+    Accounts mirrored from Kazoo carry Kazoo's id in `external_id` (a
+    sub-account, or `KAZOO_ACCOUNT_ID` itself when it has none, see
+    `bot.service.mirror`); the simulated carrier knows the bot's own ids.
+    """
+    return account.external_id or account.id
 
 
 async def owned_number(
@@ -153,7 +158,13 @@ async def apply_changes(
     try:
         for plan in planned:
             if isinstance(plan, _Planned):
-                await plan.command.at_carrier(deps.carrier, account, plan.record)
+                try:
+                    await plan.command.at_carrier(deps.carrier, account, plan.record)
+                except NumberConflict:
+                    # The carrier's words reach the person through the error; the
+                    # mirror is behind on this number, so the next sync comes sooner.
+                    deps.due.mark(plan.record.e164)
+                    raise
                 told.append(plan.record)
         result = await _write(deps, actor, account, planned)
     except BaseException:

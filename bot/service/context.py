@@ -11,6 +11,7 @@ from bot.backends.carrier import Carrier
 from bot.config import Settings
 from bot.domain.errors import NotAllowed
 from bot.service.ports import UnitOfWorkFactory
+from bot.service.resync import MirrorDue
 
 Clock = Callable[[], datetime]
 
@@ -77,6 +78,8 @@ class Deps:
     settings: Settings
     clock: Clock = utc_now
     ids: Callable[[], str] = field(default=new_id)
+    # Numbers the carrier refused to change because they moved on: synced sooner.
+    due: MirrorDue = field(default_factory=MirrorDue)
 
     @property
     def has_approvers(self) -> bool:

@@ -52,6 +52,7 @@ from bot.service.context import SYSTEM, Actor, Deps
 from bot.service.errors import NotRequester, StaleRequest
 from bot.service.holds import give_back
 from bot.service.numbers import NumberService, check_assignable, price
+from bot.service.people import check_person
 from bot.service.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -207,6 +208,8 @@ class PurchaseService:
             owned = await uow.numbers.get_many(wanted)
             spares = [n for n in wanted if _spare_of(owned.get(n), account)]
             await self._check_target_room(uow, account, target, len(wanted))
+        if target.user_id is not None:
+            await check_person(self.deps.carrier, target.user_id, carrier_account(account))
         to_buy = [n for n in wanted if n not in spares]
         reserved: list[str] = []
         try:
@@ -619,7 +622,8 @@ class PurchaseService:
                 await check_assignable(uow, record, request.target)
             target = RouteTarget.of(request.target)
             await self.deps.carrier.route(record.e164, target, account_id=carrier_account(account))
-        except (Conflict, NumberConflict) as exc:
+        except (Conflict, NumberConflict, InvalidInput) as exc:
+            # InvalidInput: the Slack user has no carrier user (Kazoo) to ring.
             return exc.message
         return None
 

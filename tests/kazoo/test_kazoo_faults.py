@@ -14,7 +14,7 @@ from bot.backends.carrier import (
 from bot.backends.kazoo import KazooCarrier
 from tests.kazoo.conftest import RecordedSleep, make_carrier
 from tests.kazoo.helpers import offered
-from tests.kazoo_standin import CHILD_A, KazooStandIn
+from tests.kazoo_standin import CHILD_A, CHILD_B, KazooStandIn
 
 
 async def test_an_expired_token_mid_purchase_reauthenticates_once_and_buys_once(
@@ -177,10 +177,10 @@ async def test_a_timed_out_move_raises_outcome_unknown(
     standin.hang_next("PUT", "/activate", apply=True)
 
     with pytest.raises(OutcomeUnknown):
-        await quick.move(number, from_account_id=CHILD_A, to_account_id="acct000000bb")
+        await quick.move(number, from_account_id=CHILD_A, to_account_id=CHILD_B)
 
-    status = await quick.number_status(number, account_id="acct000000bb")
-    assert status.owned_by("acct000000bb")
+    status = await quick.number_status(number, account_id=CHILD_B)
+    assert status.owned_by(CHILD_B)
 
 
 async def test_concurrent_calls_share_one_session_and_one_reauthentication(

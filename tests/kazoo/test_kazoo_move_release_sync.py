@@ -13,7 +13,7 @@ from bot.backends.carrier import (
 from bot.backends.kazoo import KazooCarrier
 from bot.domain.assignment import AssignmentKind
 from tests.kazoo.helpers import bought
-from tests.kazoo_standin import CHILD_A, CHILD_B, KazooStandIn
+from tests.kazoo_standin import CHILD_A, CHILD_B, ROOT, KazooStandIn
 
 
 async def test_move_leaves_the_old_callflows_then_activates_on_the_destination(
@@ -97,13 +97,14 @@ async def test_sub_accounts_come_from_children_across_pages(
 ) -> None:
     from tests.kazoo_standin.model import Account
 
-    standin.model.accounts["acct000000cc"] = Account("acct000000cc", "Acme North", "acct0000root")
+    child_c = "100000000000000000000000000000cc"
+    standin.model.accounts[child_c] = Account(child_c, "Acme North", ROOT)
 
     accounts = await carrier.accounts()
 
     assert accounts == [
         CarrierAccount(CHILD_A, "Acme West"),
         CarrierAccount(CHILD_B, "Acme East"),
-        CarrierAccount("acct000000cc", "Acme North"),
+        CarrierAccount(child_c, "Acme North"),
     ]
     assert len(standin.calls("GET", "/children")) == 2

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-ROOT = "acct0000root"
-CHILD_A = "acct000000aa"
-CHILD_B = "acct000000bb"
+# Kazoo's account ids are 32 hex characters (the bot's settings check it).
+ROOT = "100000000000000000000000000000ff"
+CHILD_A = "100000000000000000000000000000aa"
+CHILD_B = "100000000000000000000000000000bb"
 API_KEY = "apikey-7f3c9e1b2d4a6f8e0c1b3d5f7a9e2c4b"
 GREGORIAN_BASE = 63_850_000_000
 
