@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 from uuid import uuid4
@@ -21,8 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.backends.guard import write_unit_of_work_closed, write_unit_of_work_opened
 from bot.domain.assignment import Assignment, AssignmentKind
 from bot.domain.e911 import E911Address
+from bot.domain.mirror import MirrorRow, SyncEvent
 from bot.domain.phone import kind_of
 from bot.domain.states import NumberState
+from bot.service.ports import MirrorRepository
 from storage import models as m
 from storage.repositories import _rowcount, _upsert_insert
 from storage.uow import UnitOfWorkFactory
@@ -33,33 +34,6 @@ AUDIT = cast(Table, m.AuditEvent.__table__)
 
 # The mirror's own name in `e911_addresses.updated_by` and the audit trail's detail.
 SYNC_ACTOR = "kazoo-sync"
-
-
-@dataclass(frozen=True, slots=True)
-class MirrorRow:
-    """What the bot's database says about one number, as the sync compares it."""
-
-    e164: str
-    state: str
-    account_id: str | None
-    version: int
-    assignment: Assignment | None
-    e911_status: str | None
-
-    def summary(self) -> dict[str, Any]:
-        return summary(self.state, self.account_id, self.assignment, self.e911_status)
-
-
-def summary(
-    state: str, account_id: str | None, assignment: Assignment | None, e911: str | None
-) -> dict[str, Any]:
-    """The audited picture of a number: no address (the audit is read more widely)."""
-    return {
-        "state": state,
-        "account_id": account_id,
-        "assignment": assignment.key if assignment else None,
-        "e911": e911,
-    }
 
 
 class MirrorRepo:
@@ -357,19 +331,11 @@ class MirrorRepo:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class SyncEvent:
-    number: str
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-    at: datetime
-
-
 class MirrorUnit:
     """A unit of work carrying a `MirrorRepo` (what the lead hangs on `UnitOfWork`)."""
 
     def __init__(self, session: AsyncSession, commit: Any) -> None:
-        self.mirror = MirrorRepo(session)
+        self.mirror: MirrorRepository = MirrorRepo(session)  # mypy checks it fits the port
         self._commit = commit
 
     async def commit(self) -> None:

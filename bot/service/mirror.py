@@ -37,20 +37,21 @@ from bot.backends.carrier import (
 )
 from bot.domain.assignment import Assignment, AssignmentKind
 from bot.domain.e911 import E911Address
+from bot.domain.mirror import MirrorRow, SyncEvent, summary
 from bot.domain.states import NumberState
 from bot.service.context import SYSTEM, Clock, utc_now
-from storage.mirror import MirrorRepo, MirrorRow, SyncEvent, summary
+from bot.service.ports import MirrorRepository
 
 OWNED = (CarrierNumberState.IN_SERVICE, CarrierNumberState.PORT_IN)
 
 
 class MirrorUnitLike(Protocol):
-    mirror: MirrorRepo
+    mirror: MirrorRepository
 
     async def commit(self) -> None: ...
 
 
-# `units(write)` opens a unit of work carrying `.mirror` (see `storage.mirror.mirror_units`).
+# `units(write)` opens a unit of work carrying `.mirror` (storage implements it: `mirror_units`).
 MirrorUnits = Callable[[bool], AbstractAsyncContextManager[MirrorUnitLike]]
 # The Slack user for a Kazoo user (by email), or None; see `bot.service.people`.
 SlackUserFor = Callable[[CarrierUser], Awaitable[str | None]]
@@ -254,7 +255,7 @@ class MirrorSync:
 
     async def _sweep(
         self,
-        repo: MirrorRepo,
+        repo: MirrorRepository,
         bot_account: str,
         after: str | None,
         upto: str | None,
@@ -292,7 +293,7 @@ class MirrorSync:
 
     async def _apply_page(
         self,
-        repo: MirrorRepo,
+        repo: MirrorRepository,
         bot_account: str,
         owned: Sequence[NumberStatus],
         routes: Mapping[str, RouteTarget],
@@ -344,7 +345,7 @@ class MirrorSync:
 
     async def _apply_details(
         self,
-        repo: MirrorRepo,
+        repo: MirrorRepository,
         bot_account: str,
         number: NumberStatus,
         row: MirrorRow | None,

@@ -21,6 +21,7 @@ from bot.domain.assignment import Assignment, AssignmentKind
 from bot.domain.billing import Quote
 from bot.domain.e911 import E911Address
 from bot.domain.errors import BackendUnavailable
+from bot.domain.mirror import MirrorRow, SyncEvent
 from bot.domain.phone import Kind
 from bot.domain.records import (
     AccountInfo,
@@ -253,3 +254,35 @@ class UnitOfWorkFactory(Protocol):
     """`write=False` for reads, which never queue behind writers."""
 
     def __call__(self, *, write: bool = True) -> AbstractAsyncContextManager[UnitOfWork]: ...
+
+
+class MirrorRepository(Protocol):
+    """The mirror sync's writes: Kazoo's numbers, routes, e911 and sub-accounts."""
+
+    async def link_account(
+        self, workspace_id: str, external_id: str, name: str, now: datetime
+    ) -> tuple[str, bool]: ...
+    async def rows(self, numbers: Sequence[str]) -> dict[str, MirrorRow]: ...
+    async def owned_between(
+        self,
+        account_id: str,
+        after: str | None,
+        upto: str | None,
+        limit: int = 500,
+        excluding: Sequence[str] = (),
+    ) -> list[str]: ...
+    async def insert_owned(
+        self, numbers: Sequence[str], account_id: str, now: datetime
+    ) -> None: ...
+    async def make_owned(self, row: MirrorRow, account_id: str, now: datetime) -> bool: ...
+    async def mark_gone(self, e164: str, account_id: str, now: datetime) -> MirrorRow | None: ...
+    async def set_assignment(
+        self, e164: str, account_id: str, assignment: Assignment, now: datetime
+    ) -> str | None: ...
+    async def set_assignments(
+        self, routed: Sequence[tuple[str, Assignment]], account_id: str, now: datetime
+    ) -> None: ...
+    async def clear_assignment(self, e164: str) -> bool: ...
+    async def set_e911(self, e164: str, address: E911Address, now: datetime) -> None: ...
+    async def clear_e911(self, e164: str) -> bool: ...
+    async def audit(self, events: Sequence[SyncEvent], workspace_id: str, actor: str) -> None: ...
