@@ -96,17 +96,21 @@ async def give_back(deps: Deps, account: AccountInfo | str, numbers: Sequence[st
             log.warning("could not give %s back at the carrier", number, exc_info=True)
 
 
-async def take_over(deps: Deps, account: AccountInfo, number: str) -> bool:
+async def other_accounts(uow: UnitOfWork, account: AccountInfo) -> list[AccountInfo]:
+    """The bot's other accounts in the account's workspace (where an orphan may be)."""
+    return [a for a in await uow.accounts.all(account.workspace_id) if a.id != account.id]
+
+
+async def take_over(deps: Deps, others: Sequence[AccountInfo], number: str) -> bool:
     """Free a reservation another of the bot's accounts keeps on the number.
 
-    Call only when the database shows the number free, or held for `account`:
-    the reservation then has no hold behind it. Returns whether one was freed.
+    Call only when the database shows the number free, or held for the account
+    taking it over (`others` are the rest, see `other_accounts`): the reservation
+    then has no hold behind it. Returns whether one was freed.
     Another account's purchase in flight loses nothing it could have won: its
     hold is still written, or refused, by the database, and a request that
     holds a number reserves it again before ordering it.
     """
-    async with deps.uow(write=False) as uow:
-        others = [a for a in await uow.accounts.all(account.workspace_id) if a.id != account.id]
     for other in others:
         where = carrier_account(other)
         try:

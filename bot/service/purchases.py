@@ -50,7 +50,13 @@ from bot.service.accounts import AccountService
 from bot.service.changes import carrier_account
 from bot.service.context import SYSTEM, Actor, Deps
 from bot.service.errors import NotRequester, StaleRequest
-from bot.service.holds import free_in_database, give_back, live_hold, take_over
+from bot.service.holds import (
+    free_in_database,
+    give_back,
+    live_hold,
+    other_accounts,
+    take_over,
+)
 from bot.service.numbers import NumberService, check_assignable, price
 from bot.service.ports import UnitOfWork
 
@@ -203,11 +209,17 @@ class PurchaseService:
                 "numbers", f"The {target.label} takes only {limit} number; select one."
             )
         account = await self.accounts.for_channel(actor, channel_id)
+        now = self.deps.clock()
         async with self.deps.uow(write=False) as uow:
             owned = await uow.numbers.get_many(wanted)
             spares = [n for n in wanted if _spare_of(owned.get(n), account)]
             await self._check_target_room(uow, account, target, len(wanted))
         to_buy = [n for n in wanted if n not in spares]
+        # The database decides: a number it shows held or owned is refused before the
+        # carrier is asked, so a request that cannot win reserves (and gives back) nothing.
+        taken = [n for n in to_buy if not free_in_database(owned.get(n), now)]
+        if taken:
+            raise _taken(taken)
         reserved: list[str] = []
         try:
             for number in to_buy:
@@ -230,12 +242,14 @@ class PurchaseService:
         now = self.deps.clock()
         async with self.deps.uow(write=False) as uow:
             record = await uow.numbers.get(number)
-        if not free_in_database(record, now):
+            free = free_in_database(record, now)
+            others = await other_accounts(uow, account) if free else []
+        if not free:
             raise _taken([number])
         if record is not None and record.hold_request_id is not None:
             # Its request still holds it at the carrier until the sweep expires it.
             await self._expire_one(record.hold_request_id, now)
-        await take_over(self.deps, account, number)
+        await take_over(self.deps, others, number)
         if not await self._try_reserve(account, number):
             raise _taken([number])
 
@@ -605,11 +619,12 @@ class PurchaseService:
             pass
         async with self.deps.uow(write=False) as uow:
             record = await uow.numbers.get(number)
+            others = await other_accounts(uow, account)
         if record is None or record.hold_request_id != request.id:
             return  # the hold is lost: the purchase records that, not this
         if not live_hold(record, self.deps.clock()):
             return
-        if await take_over(self.deps, account, number):
+        if await take_over(self.deps, others, number):
             try:
                 await self.deps.carrier.reserve(number, account_id=carrier_account(account))
             except CarrierFailure:
