@@ -51,6 +51,7 @@ from bot.service.changes import carrier_account
 from bot.service.context import SYSTEM, Actor, Deps
 from bot.service.errors import NotRequester, StaleRequest
 from bot.service.holds import (
+    NumberTurns,
     free_in_database,
     give_back,
     live_hold,
@@ -149,6 +150,7 @@ class PurchaseService:
         self.deps = deps
         self.accounts = accounts
         self.numbers = numbers
+        self._turns = NumberTurns()
 
     # --- reading ------------------------------------------------------------------
 
@@ -209,6 +211,19 @@ class PurchaseService:
                 "numbers", f"The {target.label} takes only {limit} number; select one."
             )
         account = await self.accounts.for_channel(actor, channel_id)
+        # Requests of this process for one number take turns from the carrier to the
+        # database, so the next one finds the hold written and asks the carrier nothing.
+        async with self._turns.take(wanted):
+            return await self._hold(actor, account, wanted, target, channel_id)
+
+    async def _hold(
+        self,
+        actor: Actor,
+        account: AccountInfo,
+        wanted: list[str],
+        target: Assignment,
+        channel_id: str | None,
+    ) -> PurchaseRequestRecord:
         now = self.deps.clock()
         async with self.deps.uow(write=False) as uow:
             owned = await uow.numbers.get_many(wanted)

@@ -153,27 +153,43 @@ async def test_a_reservation_left_behind_does_not_block_another_account(
     assert _sim(rt).times_sold(wanted) == 1
 
 
-async def test_a_reservation_in_flight_does_not_block_another_account(
-    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+async def test_a_reservation_in_flight_elsewhere_does_not_block_another_account(
+    rt: Runtime,
 ) -> None:
-    """A request paused between the carrier and its hold loses to one that writes first."""
+    """Another replica's request, between the carrier and its hold, loses to one that writes."""
     a, b, _ = await _teams(rt)
-    wanted, slow = await _pool(rt, a, 2)
-    gate = Gate(_sim(rt), slow, monkeypatch)
-    paused = asyncio.create_task(_request(rt, a, [wanted, slow]))
-    await gate.reached.wait()
-    assert await _state_at_carrier(rt, wanted, a) is CarrierNumberState.RESERVED
+    (wanted,) = await _pool(rt, a, 1)
+    # The other replica reserved for A and has not written its hold yet.
+    await _sim(rt).reserve(wanted, account_id=a.account.id)
 
     second = await _request(rt, b, [wanted])
-    gate.opened.set()
+    # Its hold, written now, is refused by the database.
     with pytest.raises(Conflict, match="Just taken"):
-        await paused
+        await _request(rt, a, [wanted])
     done = await _buy(rt, b, second)
     assert done.state is RequestState.COMPLETED
     assert await _owner_in_database(rt, wanted) == (NumberState.IN_SERVICE, b.account.id)
     assert _sim(rt).times_sold(wanted) == 1
-    # The loser gave back what it reserved and nothing it did not hold.
-    assert await _state_at_carrier(rt, slow, a) is CarrierNumberState.UNKNOWN
+
+
+async def test_requests_of_one_process_take_turns_for_a_number(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second waits for the first's hold and then asks the carrier nothing."""
+    a, b, _ = await _teams(rt)
+    wanted, slow = await _pool(rt, a, 2)
+    gate = Gate(_sim(rt), slow, monkeypatch)
+    first = asyncio.create_task(_request(rt, a, [wanted, slow]))
+    await gate.reached.wait()
+    second = asyncio.create_task(_request(rt, b, [wanted]))
+    await asyncio.sleep(0)
+    gate.opened.set()
+    held = await first
+    with pytest.raises(Conflict, match="Just taken"):
+        await second
+    assert held.state is RequestState.QUOTED
+    assert await _state_at_carrier(rt, wanted, a) is CarrierNumberState.RESERVED
+    assert await _state_at_carrier(rt, wanted, b) is CarrierNumberState.UNKNOWN
 
 
 async def test_the_holder_reserves_again_before_ordering(rt: Runtime) -> None:
