@@ -50,7 +50,14 @@ from bot.service.accounts import AccountService
 from bot.service.changes import carrier_account
 from bot.service.context import SYSTEM, Actor, Deps
 from bot.service.errors import NotRequester, StaleRequest
-from bot.service.holds import give_back
+from bot.service.holds import (
+    NumberTurns,
+    free_in_database,
+    give_back,
+    live_hold,
+    other_accounts,
+    take_over,
+)
 from bot.service.numbers import NumberService, check_assignable, price
 from bot.service.people import check_person
 from bot.service.ports import UnitOfWork
@@ -144,6 +151,7 @@ class PurchaseService:
         self.deps = deps
         self.accounts = accounts
         self.numbers = numbers
+        self._turns = NumberTurns()
 
     # --- reading ------------------------------------------------------------------
 
@@ -204,6 +212,20 @@ class PurchaseService:
                 "numbers", f"The {target.label} takes only {limit} number; select one."
             )
         account = await self.accounts.for_channel(actor, channel_id)
+        # Requests of this process for one number take turns from the carrier to the
+        # database, so the next one finds the hold written and asks the carrier nothing.
+        async with self._turns.take(wanted):
+            return await self._hold(actor, account, wanted, target, channel_id)
+
+    async def _hold(
+        self,
+        actor: Actor,
+        account: AccountInfo,
+        wanted: list[str],
+        target: Assignment,
+        channel_id: str | None,
+    ) -> PurchaseRequestRecord:
+        now = self.deps.clock()
         async with self.deps.uow(write=False) as uow:
             owned = await uow.numbers.get_many(wanted)
             spares = [n for n in wanted if _spare_of(owned.get(n), account)]
@@ -211,6 +233,11 @@ class PurchaseService:
         if target.user_id is not None:
             await check_person(self.deps.carrier, target.user_id, carrier_account(account))
         to_buy = [n for n in wanted if n not in spares]
+        # The database decides: a number it shows held or owned is refused before the
+        # carrier is asked, so a request that cannot win reserves (and gives back) nothing.
+        taken = [n for n in to_buy if not free_in_database(owned.get(n), now)]
+        if taken:
+            raise _taken(taken)
         reserved: list[str] = []
         try:
             for number in to_buy:
@@ -222,7 +249,30 @@ class PurchaseService:
             raise
 
     async def _reserve(self, account: AccountInfo, number: str) -> None:
-        """Hold the number at the carrier, before anything is written."""
+        """Hold the number at the carrier, before anything is written.
+
+        The carrier saying it is held is not the last word: the database decides.
+        A hold there that ran out is expired first (as the sweep would); then a
+        reservation with no live hold behind it is an orphan, taken over.
+        """
+        if await self._try_reserve(account, number):
+            return
+        now = self.deps.clock()
+        async with self.deps.uow(write=False) as uow:
+            record = await uow.numbers.get(number)
+            free = free_in_database(record, now)
+            others = await other_accounts(uow, account) if free else []
+        if not free:
+            raise _taken([number])
+        if record is not None and record.hold_request_id is not None:
+            # Its request still holds it at the carrier until the sweep expires it.
+            await self._expire_one(record.hold_request_id, now)
+        await take_over(self.deps, others, number)
+        if not await self._try_reserve(account, number):
+            raise _taken([number])
+
+    async def _try_reserve(self, account: AccountInfo, number: str) -> bool:
+        """Reserve at the carrier: False when it is held there (not necessarily by a hold)."""
         try:
             await self.deps.carrier.reserve(number, account_id=carrier_account(account))
         except NotFoundAtCarrier:
@@ -230,25 +280,8 @@ class PurchaseService:
                 "numbers", f"{display(number)} is not for sale; search again."
             ) from None
         except NumberConflict:
-            # A request whose hold ran out still holds it at the carrier until the sweep
-            # expires it; expire it now, as the sweep would, and ask again.
-            if not await self._expire_stale_hold(number):
-                raise _taken([number]) from None
-            await self.deps.carrier.reserve(number, account_id=carrier_account(account))
-
-    async def _expire_stale_hold(self, number: str) -> bool:
-        now = self.deps.clock()
-        async with self.deps.uow(write=False) as uow:
-            record = await uow.numbers.get(number)
-        if (
-            record is None
-            or record.state is not NumberState.RESERVED
-            or record.hold_request_id is None
-            or record.hold_expires_at is None
-            or record.hold_expires_at > now
-        ):
             return False
-        return await self._expire_one(record.hold_request_id, now) is not None
+        return True
 
     async def _create(
         self,
@@ -586,6 +619,35 @@ class PurchaseService:
         assert account is not None
         return account
 
+    async def _keep_reserved(
+        self, request: PurchaseRequestRecord, account: AccountInfo, number: str
+    ) -> None:
+        """Before ordering, see that the carrier holds the number for the account.
+
+        The reservation made with the request may be gone: another request of the
+        account gave back the one they shared, or another account took it over while
+        this hold was being written. The database holds the number for this request,
+        so a reservation another account keeps is an orphan and is taken over.
+        Best effort: if it fails, the order says what the carrier thinks.
+        """
+        try:
+            await self.deps.carrier.reserve(number, account_id=carrier_account(account))
+            return
+        except CarrierFailure:
+            pass
+        async with self.deps.uow(write=False) as uow:
+            record = await uow.numbers.get(number)
+            others = await other_accounts(uow, account)
+        if record is None or record.hold_request_id != request.id:
+            return  # the hold is lost: the purchase records that, not this
+        if not live_hold(record, self.deps.clock()):
+            return
+        if await take_over(self.deps, others, number):
+            try:
+                await self.deps.carrier.reserve(number, account_id=carrier_account(account))
+            except CarrierFailure:
+                log.warning("could not reserve %s again before ordering", number, exc_info=True)
+
     async def _order(
         self, request: PurchaseRequestRecord, account: AccountInfo, number: str
     ) -> str | None:
@@ -643,6 +705,7 @@ class PurchaseService:
             await self._fail_item(request, account, number, full)
             return
         # The carrier calls happen outside any transaction: a slow carrier holds no lock.
+        await self._keep_reserved(request, account, number)
         refused = await self._order(request, account, number)
         if refused is not None:
             await self._fail_item(request, account, number, refused)
