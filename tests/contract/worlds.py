@@ -178,7 +178,7 @@ class KazooWorld(World):
         self.carrier = self._connect(timeout=2.0)
         # Short enough to keep a hung order cheap, long enough for a loaded machine's
         # other calls on it to answer in time.
-        self.quick = self._connect(timeout=0.3)
+        self.quick = self._connect(timeout=1.0)
 
     def _connect(self, *, timeout: float) -> KazooCarrier:
         backoff = Backoff(attempts=4, base=0.2, cap=2.0, sleep=NoSleep(), rng=random.Random(7))

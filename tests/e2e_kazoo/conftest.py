@@ -77,7 +77,7 @@ async def kazoo() -> AsyncIterator[KazooStandIn]:
     assert standin.schema_errors == []
 
 
-def quick_kazoo(harness: Harness, *, timeout: float = 0.5) -> None:
+def quick_kazoo(harness: Harness, *, timeout: float = 1.0) -> None:
     """A short timeout and backoff sleeps recorded, not slept (faults stay fast)."""
     client = harness.runtime.backend._client  # type: ignore[attr-defined]
     client._timeout = aiohttp.ClientTimeout(total=timeout)

@@ -19,7 +19,7 @@ def _slack_app() -> AsyncApp:
 
 
 async def _get_health(carrier: object | None) -> tuple[int, dict[str, object]]:
-    server = TestServer(web_app(_slack_app(), health_check(carrier, timeout=0.3)))
+    server = TestServer(web_app(_slack_app(), health_check(carrier, timeout=1.0)))
     async with TestClient(server) as client:
         response = await client.get("/health")
         body = await response.json()
