@@ -37,7 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.backends.kazoo import KazooCarrier
-from bot.service.mirror import MirrorSync, SyncReport
+from bot.domain.mirror import SyncReport
+from bot.service.mirror import MirrorSync
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.mirror import mirror_units

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -42,3 +42,37 @@ class SyncEvent:
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     at: datetime
+
+
+@dataclass
+class SyncReport:
+    """What one full sync did, counted."""
+
+    accounts: int = 0
+    accounts_created: int = 0
+    pages: int = 0
+    seen: int = 0
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    gone: int = 0
+    # Held by one of the bot's own purchase requests, or changed during the sync:
+    # left for the request (or the next sync) to settle.
+    skipped: int = 0
+    # Routed to a Kazoo user no Slack user matches: recorded with Kazoo's user id.
+    unmatched_users: int = 0
+    # Used by something at Kazoo that is not one of SmartPBX's targets.
+    in_use_elsewhere: int = 0
+    e911_read: int = 0
+    gone_check_skipped: list[str] = field(default_factory=list)
+
+    @property
+    def changes(self) -> int:
+        return self.added + self.changed + self.gone
+
+    def line(self) -> str:
+        return (
+            f"{self.accounts} accounts, {self.pages} pages, {self.seen} numbers seen: "
+            f"{self.added} added, {self.changed} changed, {self.gone} gone, "
+            f"{self.unchanged} unchanged, {self.skipped} skipped"
+        )

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.backends.carrier import (
@@ -37,7 +37,7 @@ from bot.backends.carrier import (
 )
 from bot.domain.assignment import Assignment, AssignmentKind
 from bot.domain.e911 import E911Address
-from bot.domain.mirror import MirrorRow, SyncEvent, summary
+from bot.domain.mirror import MirrorRow, SyncEvent, SyncReport, summary
 from bot.domain.states import NumberState
 from bot.service.context import SYSTEM, Clock, utc_now
 from bot.service.ports import MirrorRepository
@@ -61,38 +61,6 @@ class E911Reader(Protocol):
     """A carrier that can read a number's stored e911 address (`KazooCarrier` can)."""
 
     async def e911_of(self, e164: str, *, account_id: str) -> E911Address | None: ...
-
-
-@dataclass
-class SyncReport:
-    accounts: int = 0
-    accounts_created: int = 0
-    pages: int = 0
-    seen: int = 0
-    added: int = 0
-    changed: int = 0
-    unchanged: int = 0
-    gone: int = 0
-    # Held by one of the bot's own purchase requests, or changed during the sync:
-    # left for the request (or the next sync) to settle.
-    skipped: int = 0
-    # Routed to a Kazoo user no Slack user matches: recorded with Kazoo's user id.
-    unmatched_users: int = 0
-    # Used by something at Kazoo that is not one of SmartPBX's targets.
-    in_use_elsewhere: int = 0
-    e911_read: int = 0
-    gone_check_skipped: list[str] = field(default_factory=list)
-
-    @property
-    def changes(self) -> int:
-        return self.added + self.changed + self.gone
-
-    def line(self) -> str:
-        return (
-            f"{self.accounts} accounts, {self.pages} pages, {self.seen} numbers seen: "
-            f"{self.added} added, {self.changed} changed, {self.gone} gone, "
-            f"{self.unchanged} unchanged, {self.skipped} skipped"
-        )
 
 
 @dataclass(frozen=True, slots=True)

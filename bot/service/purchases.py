@@ -643,10 +643,10 @@ class PurchaseService:
         if not live_hold(record, self.deps.clock()):
             return
         if await take_over(self.deps, others, number):
-            try:
-                await self.deps.carrier.reserve(number, account_id=carrier_account(account))
-            except CarrierFailure:
-                log.warning("could not reserve %s again before ordering", number, exc_info=True)
+            where = carrier_account(account)
+            await _best_effort(
+                self.deps.carrier.reserve(number, account_id=where), "reserve", number
+            )
 
     async def _order(
         self, request: PurchaseRequestRecord, account: AccountInfo, number: str
@@ -691,10 +691,8 @@ class PurchaseService:
 
     async def _unroute(self, account: AccountInfo, number: str) -> None:
         """Best effort: a route the database does not record (a write that lost)."""
-        try:
-            await self.deps.carrier.unroute(number, account_id=carrier_account(account))
-        except CarrierFailure:
-            log.warning("could not unroute %s at the carrier", number, exc_info=True)
+        where = carrier_account(account)
+        await _best_effort(self.deps.carrier.unroute(number, account_id=where), "unroute", number)
 
     async def _provision_one(
         self, request: PurchaseRequestRecord, account: AccountInfo, number: str
@@ -1018,3 +1016,11 @@ def _spare_of(record: NumberRecord | None, account: AccountInfo) -> bool:
 def _taken(numbers: Sequence[str]) -> Conflict:
     names = ", ".join(display(n) for n in numbers)
     return Conflict(f"Just taken by another request: {names}. Search again.")
+
+
+async def _best_effort(call: Awaitable[object], doing: str, number: str) -> None:
+    """A carrier call whose failure is logged, not raised: the database already decided."""
+    try:
+        await call
+    except CarrierFailure:
+        log.warning("could not %s %s at the carrier", doing, number, exc_info=True)

@@ -20,9 +20,10 @@ from bot.backends.guard import in_write_unit_of_work
 from bot.backends.kazoo import KazooCarrier
 from bot.domain.assignment import Assignment, AssignmentKind
 from bot.domain.e911 import E911Status
+from bot.domain.mirror import SyncReport
 from bot.domain.phone import Kind
 from bot.domain.states import NumberState
-from bot.service.mirror import MirrorSync, SyncReport
+from bot.service.mirror import MirrorSync
 from storage import models as m
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade

@@ -18,11 +18,11 @@ from bot.backends.carrier import NumberConflict
 from bot.bootstrap import Runtime, start
 from bot.console.fake_slack import FakeSlack
 from bot.domain.errors import InvalidInput, NotFound
+from bot.domain.mirror import SyncReport
 from bot.domain.states import NumberState
 from bot.health import health_check
 from bot.server import start_http
 from bot.service.context import Actor
-from bot.service.mirror import SyncReport
 from storage import models as m
 from tests.conftest import ADMIN, MEMBER, FakeClock, make_settings
 from tests.kazoo_standin import API_KEY, CHILD_A, CHILD_B, ROOT, KazooStandIn, Number
