@@ -14,10 +14,11 @@ from bot.backends.guard import GuardedCarrier
 from bot.backends.kazoo import KazooCarrier
 from bot.backends.sim_carrier import SimCarrier
 from bot.config import Settings, SettingsError
+from bot.handlers.slack_people import slack_directory
 from bot.service import ports
 from bot.service.container import Services
 from bot.service.context import Clock, Deps, utc_now
-from bot.service.people import PeopleCarrier, slack_directory
+from bot.service.people import PeopleCarrier
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.mirror import mirror_units

@@ -19,9 +19,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.backends.carrier import Carrier
 from bot.config import Settings
 from bot.domain.mirror import SyncReport
+from bot.handlers.slack_people import slack_users_by_email
 from bot.service.context import Clock, utc_now
 from bot.service.mirror import MirrorSync, MirrorUnits
-from bot.service.people import slack_users_by_email
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,6 @@ are written down in docs/decisions/kazoo.md.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -54,6 +53,7 @@ from bot.domain.assignment import AssignmentKind
 from bot.domain.billing import Quote
 from bot.domain.e911 import E911Address, E911Candidates, E911Invalid, E911Status, E911Valid
 from bot.domain.phone import SearchQuery
+from bot.keyed_locks import KeyedLocks
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ class KazooCarrier:
         # a key is dropped) Kazoo itself keeps the promise: activating a number
         # already in service on the account is free.
         self._orders: OrderedDict[str, OrderResult] = OrderedDict()
-        self._order_locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._order_locks = KeyedLocks()
 
     @classmethod
     def connect(
@@ -283,17 +283,8 @@ class KazooCarrier:
         self, numbers: Sequence[str], *, account_id: str, idempotency_key: str
     ) -> OrderResult:
         # One order per key at a time: a concurrent repeat waits and gets the result.
-        lock, users = self._order_locks.get(idempotency_key, (asyncio.Lock(), 0))
-        self._order_locks[idempotency_key] = (lock, users + 1)
-        try:
-            async with lock:
-                return await self._order(numbers, account_id, idempotency_key)
-        finally:
-            lock, users = self._order_locks[idempotency_key]
-            if users == 1:
-                del self._order_locks[idempotency_key]
-            else:
-                self._order_locks[idempotency_key] = (lock, users - 1)
+        async with self._order_locks.hold(idempotency_key):
+            return await self._order(numbers, account_id, idempotency_key)
 
     async def _order(
         self, numbers: Sequence[str], account_id: str, idempotency_key: str

@@ -16,7 +16,6 @@ The choices are written down in docs/decisions/carrier-contract.md.
 
 from __future__ import annotations
 
-import asyncio
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,6 +46,7 @@ from bot.domain.assignment import MAX_PER_ACCOUNT, Assignment, AssignmentKind
 from bot.domain.billing import ServicePlan, quote_purchase
 from bot.domain.e911 import E911Address, E911Valid
 from bot.domain.phone import Kind, SearchQuery, kind_of
+from bot.keyed_locks import KeyedLocks
 
 REMEMBERED_ORDERS = 10_000
 # What a routed number's `used_by` says, as on Kazoo, so a mirror reads both alike.
@@ -102,7 +102,7 @@ class SimCarrier:
         # Numbers given back, newest last, with the account that gave them back.
         self.released: list[tuple[str, str]] = []
         self._orders: OrderedDict[str, OrderResult] = OrderedDict()
-        self._order_locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._order_locks = KeyedLocks()
         self._faults = _Faults()
 
     # --- faults --------------------------------------------------------------------
@@ -217,17 +217,8 @@ class SimCarrier:
         self, numbers: Sequence[str], *, account_id: str, idempotency_key: str
     ) -> OrderResult:
         # One order per key at a time: a concurrent repeat waits and gets the result.
-        lock, waiting = self._order_locks.get(idempotency_key, (asyncio.Lock(), 0))
-        self._order_locks[idempotency_key] = (lock, waiting + 1)
-        try:
-            async with lock:
-                return await self._order(numbers, account_id, idempotency_key)
-        finally:
-            lock, waiting = self._order_locks[idempotency_key]
-            if waiting == 1:
-                del self._order_locks[idempotency_key]
-            else:
-                self._order_locks[idempotency_key] = (lock, waiting - 1)
+        async with self._order_locks.hold(idempotency_key):
+            return await self._order(numbers, account_id, idempotency_key)
 
     async def _order(self, numbers: Sequence[str], account_id: str, key: str) -> OrderResult:
         previous = self._orders.get(key)

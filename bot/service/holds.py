@@ -15,10 +15,8 @@ has not written its hold yet) is an orphan another request may take over.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Sequence
 from datetime import datetime
 
 from bot.backends.carrier import CarrierFailure, CarrierNumberState
@@ -144,36 +142,3 @@ async def give_back_lapsed(deps: Deps) -> None:
         by_account.setdefault(account_id, []).append(number)
     for account_id, numbers in by_account.items():
         await give_back(deps, account_id, numbers)
-
-
-class NumberTurns:
-    """One lock per number, in this process: requests for a number take turns.
-
-    Only an economy: across replicas the database still decides, and an orphan
-    is taken over. Locks are taken in sorted order, so two requests sharing
-    numbers never wait on each other in a circle.
-    """
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def take(self, numbers: Iterable[str]) -> AsyncIterator[None]:
-        async with AsyncExitStack() as stack:
-            for number in sorted(set(numbers)):
-                await stack.enter_async_context(self._one(number))
-            yield
-
-    @asynccontextmanager
-    async def _one(self, number: str) -> AsyncIterator[None]:
-        lock, waiting = self._locks.get(number, (asyncio.Lock(), 0))
-        self._locks[number] = (lock, waiting + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, waiting = self._locks[number]
-            if waiting == 1:
-                del self._locks[number]
-            else:
-                self._locks[number] = (lock, waiting - 1)

@@ -53,7 +53,7 @@ class MirrorUnitLike(Protocol):
 
 # `units(write)` opens a unit of work carrying `.mirror` (storage implements it: `mirror_units`).
 MirrorUnits = Callable[[bool], AbstractAsyncContextManager[MirrorUnitLike]]
-# The Slack user for a Kazoo user (by email), or None; see `bot.service.people`.
+# The Slack user for a Kazoo user (by email), or None; see `bot.handlers.slack_people`.
 SlackUserFor = Callable[[CarrierUser], Awaitable[str | None]]
 
 

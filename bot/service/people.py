@@ -1,20 +1,16 @@
-"""Slack users and Kazoo users, matched by email address.
+"""People as the carrier knows them: a carrier whose user routes name the bot's users.
 
 Kazoo routes a number to a person through that person's callflow (`owner_id`
-= the Kazoo user), so assigning a number to a Slack user first finds the
-Kazoo user with the same email. Slack shows emails only with the
-`users:read.email` scope (manifest.yml). A Slack user with no Kazoo user gets
-a clear answer naming what to fix, never a silent failure.
+= the Kazoo user). The bot's assignments keep Slack user ids, so the carrier
+the services use asks a directory (`CarrierUserFor`, built from Slack's side
+in `bot/handlers/slack_people.py`) for the carrier user of each person.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
-
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
+from typing import TYPE_CHECKING
 
 from bot.backends.carrier import (
     Carrier,
@@ -30,98 +26,7 @@ from bot.backends.carrier import (
     SearchPage,
 )
 from bot.domain.e911 import E911Address
-from bot.domain.errors import InvalidInput
 from bot.domain.phone import SearchQuery
-from bot.service.mirror import SlackUserFor
-
-FIELD = "target"
-
-
-def _email(value: Any) -> str | None:
-    text = str(value or "").strip().lower()
-    return text or None
-
-
-async def slack_email(client: AsyncWebClient, slack_user_id: str) -> str:
-    """The Slack user's email address; `InvalidInput` saying why there is none."""
-    try:
-        response = await client.users_info(user=slack_user_id)
-    except SlackApiError as exc:
-        error = exc.response.get("error")
-        if error == "missing_scope":
-            raise InvalidInput(
-                FIELD,
-                "Slack did not give the bot email addresses (the app lacks the"
-                " users:read.email scope), so it cannot find Kazoo users. Ask an admin"
-                " to reinstall the app, or pick another target.",
-            ) from None
-        raise InvalidInput(FIELD, f"Slack does not know the user <@{slack_user_id}>.") from None
-    user = response.get("user") or {}
-    email = _email((user.get("profile") or {}).get("email"))
-    if email is None:
-        raise InvalidInput(
-            FIELD,
-            f"Slack shows no email address for <@{slack_user_id}> (a bot or a guest"
-            " without one), so the bot cannot find their Kazoo user. Pick another target.",
-        )
-    return email
-
-
-def match_by_email(users: list[CarrierUser], email: str, slack_user_id: str) -> CarrierUser:
-    """The one Kazoo user with this email; `InvalidInput` when none or several."""
-    found = [u for u in users if _email(u.email) == email]
-    if not found:
-        raise InvalidInput(
-            FIELD,
-            f"<@{slack_user_id}> has no Kazoo user on this account: no Kazoo user there has"
-            " their Slack email address. Add it to their user in SmartPBX (or create the"
-            " user), then try again; or pick another target.",
-        )
-    if len(found) > 1:
-        raise InvalidInput(
-            FIELD,
-            f"Several Kazoo users on this account have <@{slack_user_id}>'s email address;"
-            " keep it on one of them in SmartPBX, then try again.",
-        )
-    return found[0]
-
-
-async def kazoo_user_for(
-    client: AsyncWebClient, carrier: Carrier, *, slack_user_id: str, account_id: str
-) -> CarrierUser:
-    """The Kazoo user (on the Kazoo account `account_id`) for a Slack user.
-
-    Slack is asked first: no carrier call is made for a user without an email.
-    """
-    email = await slack_email(client, slack_user_id)
-    users = list(await carrier.users(account_id=account_id))
-    return match_by_email(users, email, slack_user_id)
-
-
-def slack_users_by_email(client: AsyncWebClient) -> SlackUserFor:
-    """For the mirror: the Slack user of a Kazoo user (`users.lookupByEmail`), or None.
-
-    Answers are remembered for the life of the function (one sync), so a person
-    with many numbers costs one Slack call.
-    """
-    seen: dict[str, str | None] = {}
-
-    async def slack_user_for(user: CarrierUser) -> str | None:
-        email = _email(user.email)
-        if email is None:
-            return None
-        if email not in seen:
-            try:
-                response = await client.users_lookupByEmail(email=email)
-            except SlackApiError:
-                seen[email] = None  # users_not_found, or the scope is missing
-            else:
-                found = (response.get("user") or {}).get("id")
-                seen[email] = str(found) if found else None
-        return seen[email]
-
-    return slack_user_for
-
 
 # A Slack user id. Anything else is the carrier's own user id (the mirror records one
 # for a Kazoo user no Slack user matches) and is routed as it is.
@@ -129,18 +34,6 @@ _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 # (Slack user id, the carrier account's id) -> the carrier user's id.
 CarrierUserFor = Callable[[str, str], Awaitable[str]]
-
-
-def slack_directory(client: AsyncWebClient, carrier: Carrier) -> CarrierUserFor:
-    """The Kazoo user of a Slack user, by email (`kazoo_user_for`)."""
-
-    async def lookup(slack_user_id: str, account_id: str) -> str:
-        user = await kazoo_user_for(
-            client, carrier, slack_user_id=slack_user_id, account_id=account_id
-        )
-        return user.id
-
-    return lookup
 
 
 class PeopleCarrier:

@@ -46,12 +46,12 @@ from bot.domain.states import (
     RequestState,
     outcome_state,
 )
+from bot.keyed_locks import KeyedLocks
 from bot.service.accounts import AccountService
 from bot.service.changes import carrier_account
 from bot.service.context import SYSTEM, Actor, Deps
 from bot.service.errors import NotRequester, StaleRequest
 from bot.service.holds import (
-    NumberTurns,
     free_in_database,
     give_back,
     live_hold,
@@ -151,7 +151,8 @@ class PurchaseService:
         self.deps = deps
         self.accounts = accounts
         self.numbers = numbers
-        self._turns = NumberTurns()
+        # Requests of this process for one number take turns (an economy: the database decides).
+        self._turns = KeyedLocks()
 
     # --- reading ------------------------------------------------------------------
 
@@ -214,7 +215,7 @@ class PurchaseService:
         account = await self.accounts.for_channel(actor, channel_id)
         # Requests of this process for one number take turns from the carrier to the
         # database, so the next one finds the hold written and asks the carrier nothing.
-        async with self._turns.take(wanted):
+        async with self._turns.hold_all(wanted):
             return await self._hold(actor, account, wanted, target, channel_id)
 
     async def _hold(

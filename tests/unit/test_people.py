@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.backends.carrier import CarrierUser
 from bot.domain.errors import InvalidInput
-from bot.service.people import kazoo_user_for, slack_users_by_email
+from bot.handlers.slack_people import kazoo_user_for, slack_users_by_email
 
 ALICE = CarrierUser("kz-alice", "alice@example.com", "Alice", "Able")
 BOB = CarrierUser("kz-bob", "bob@example.com", "Bob", "Baker")
