@@ -10,22 +10,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
 from uuid import uuid4
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backends.guard import write_unit_of_work_closed, write_unit_of_work_opened
 from bot.domain.assignment import Assignment, AssignmentKind
-from bot.domain.e911 import E911Address
+from bot.domain.e911 import E911Address, E911Status
 from bot.domain.mirror import MirrorRow, SyncEvent
 from bot.domain.phone import kind_of
 from bot.domain.states import NumberState
 from bot.service.ports import MirrorRepository
 from storage import models as m
-from storage.repositories import _rowcount, _upsert_insert
+from storage.repositories import NumbersRepo, _rowcount, _upsert_insert
 from storage.uow import UnitOfWorkFactory
 
 # Core tables: a page's rows go in as one executemany, without the ORM's bulk bookkeeping.
@@ -39,6 +40,8 @@ SYNC_ACTOR = "kazoo-sync"
 class MirrorRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
+        # Assignments and e911 rows are written as the bot's own changes write them.
+        self._numbers = NumbersRepo(session)
 
     # --- accounts ------------------------------------------------------------------
 
@@ -281,32 +284,16 @@ class MirrorRepo:
         )
 
     async def clear_assignment(self, e164: str) -> bool:
-        result = await self.s.execute(
-            delete(m.NumberAssignment).where(m.NumberAssignment.number == e164)
-        )
-        return _rowcount(result) == 1
+        return await self._numbers.unassign(e164)
 
     async def set_e911(self, e164: str, address: E911Address, now: datetime) -> None:
-        fields = {
-            "street_address": address.street_address,
-            "extended_address": address.extended_address,
-            "locality": address.locality,
-            "region": address.region,
-            "postal_code": address.postal_code,
-            "caller_name": address.caller_name,
-            "status": address.status.value if address.status else "PROVISIONED",
-            "latitude": address.latitude,
-            "longitude": address.longitude,
-            "plus_four": address.plus_four,
-            "updated_by": SYNC_ACTOR,
-            "updated_at": now,
-        }
-        stmt = _upsert_insert(self.s, m.E911Record).values(number=e164, **fields)
-        await self.s.execute(stmt.on_conflict_do_update(index_elements=["number"], set_=fields))
+        # An address Kazoo holds with no status is taken as provisioned.
+        if address.status is None:
+            address = replace(address, status=E911Status.PROVISIONED)
+        await self._numbers.set_e911(e164, address, SYNC_ACTOR, now)
 
     async def clear_e911(self, e164: str) -> bool:
-        result = await self.s.execute(delete(m.E911Record).where(m.E911Record.number == e164))
-        return _rowcount(result) == 1
+        return await self._numbers.remove_e911(e164)
 
     async def audit(self, events: Sequence[SyncEvent], workspace_id: str, actor: str) -> None:
         """One `number.synced` event per actual change, written together."""
