@@ -74,14 +74,16 @@ async def test_members_get_no_buy_buttons_and_list_numbers_answers_by_dm(
     direct_bot: Harness,
 ) -> None:
     bot = direct_bot
-    await own(bot, count=2)
+    owned = await own(bot, count=2)
     text = text_of(await _open_home(bot, MEMBER))
     assert "[ Buy Numbers ]" not in text and "[ List numbers ]" in text
     await bot.click_and_wait(
         MEMBER, "List numbers", lambda s: bool(s.messages_in(bot.dm(MEMBER))), view="home"
     )
     listed = text_of(bot.state.messages_in(bot.dm(MEMBER))[-1])
-    assert "2 numbers" in listed or "of 2" in listed, listed
+    # The list itself, read-only for a member: both numbers, the count, no row menus.
+    assert all(national(n) in listed for n in owned), listed
+    assert "of 2 numbers match" in listed and "Assign" not in listed
 
 
 async def test_republished_when_something_it_shows_changes(direct_bot: Harness) -> None:
