@@ -38,8 +38,13 @@ fmt: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Every tier on SQLite, then the tiers that touch the database again on a real PostgreSQL
+# (started by the tests from the pgserver package; tests/postgres.py).
+PG_TIERS := tests/integration tests/contract tests/e2e tests/kazoo tests/e2e_kazoo
+
 pytest: $(STAMP)
 	$(BIN)/pytest
+	NUMBERS_BOT_TEST_DATABASE=postgresql $(BIN)/pytest $(PG_TIERS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.search
