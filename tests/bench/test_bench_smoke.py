@@ -27,7 +27,7 @@ def test_contention_benchmark_proves_no_double_sale(capsys: pytest.CaptureFixtur
 
 async def test_double_sale_check_catches_a_second_sale(tmp_path: Path) -> None:
     run = await contention.run_mode(
-        "concurrent", contention.concurrently, 12, 4, 2, 7, db_dir=tmp_path
+        "sqlite concurrent", contention.concurrently, 12, 4, 2, 7, db_dir=tmp_path
     )
     assert run.ok, [c for c in run.checks if not c.ok]
     assert run.db_path is not None and run.bought > 0
@@ -47,5 +47,6 @@ async def test_double_sale_check_catches_a_second_sale(tmp_path: Path) -> None:
             " WHERE request_id = ? AND number = ?",
             (request_id, number),
         )
-    failed = {c.name for c in contention.verify(run.db_path, run.numbers, run.orders) if not c.ok}
+    checks = await contention.verify(run.database_url, run.numbers, run.orders)
+    failed = {c.name for c in checks if not c.ok}
     assert "one `bought` item per number" in failed
