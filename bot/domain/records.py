@@ -37,6 +37,9 @@ class NumberRecord:
     purchased_at: datetime | None = None
     activate_at: datetime | None = None
     activated_at: datetime | None = None
+    # The row's version: every state or account change adds one (a prompt drawn from
+    # the record acts only while it is unchanged).
+    version: int = 0
 
     @property
     def display(self) -> str:

@@ -10,7 +10,7 @@ from bot.domain.errors import (
     NotFound,
     NumbersBotError,
 )
-from bot.domain.records import PurchaseRequestRecord
+from bot.domain.records import NumberRecord, PurchaseRequestRecord
 
 
 class StaleRequest(Conflict):
@@ -53,7 +53,20 @@ class LastEmergencyMain(Conflict):
         self.doing = doing
 
 
+class AgingEnded(Conflict):
+    """A released number whose aging is over: the sweep gives it back to the carrier."""
+
+    def __init__(self, record: NumberRecord) -> None:
+        day = f" on {record.aging_until:%Y-%m-%d}" if record.aging_until else ""
+        super().__init__(
+            f"The aging of {record.display} ended{day}: it is going back to the carrier "
+            "and can no longer be restored."
+        )
+        self.number = record.e164
+
+
 __all__ = [
+    "AgingEnded",
     "BackendUnavailable",
     "ChangedMeanwhile",
     "Conflict",

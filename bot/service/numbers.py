@@ -41,6 +41,7 @@ from bot.service.changes import (
     owned_number,
 )
 from bot.service.context import Actor, Deps
+from bot.service.errors import AgingEnded
 from bot.service.holds import give_back_lapsed
 from bot.service.ports import ConstraintViolation, UnitOfWork
 
@@ -541,6 +542,9 @@ class Restore(NumberChange):
         return record.state is NumberState.IN_SERVICE
 
     async def check(self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord) -> None:
+        # Once aging ended the sweep may be giving it back to the carrier: never "Restored".
+        if record.aging_until is not None and record.aging_until <= self.numbers.deps.clock():
+            raise AgingEnded(record)
         self.previous = await assignment_before_release(uow, account.workspace_id, record.e164)
 
     async def at_carrier(
