@@ -1075,6 +1075,31 @@ class AuditRepo:
         )
         return [self._entry(r) for r in rows]
 
+    async def latest_id(self, workspace_id: str, e164: str) -> int:
+        """The id of the number's latest event in the workspace (0: none yet)."""
+        found = await self.s.scalar(
+            select(func.max(m.AuditEvent.id)).where(
+                m.AuditEvent.workspace_id == workspace_id, m.AuditEvent.number == e164
+            )
+        )
+        return int(found or 0)
+
+    async def since(
+        self, workspace_id: str, e164: str, after_id: int, limit: int = 20
+    ) -> list[AuditEntry]:
+        """The number's events in the workspace after the event `after_id`, oldest first."""
+        rows = await self.s.scalars(
+            select(m.AuditEvent)
+            .where(
+                m.AuditEvent.workspace_id == workspace_id,
+                m.AuditEvent.number == e164,
+                m.AuditEvent.id > after_id,
+            )
+            .order_by(m.AuditEvent.id)
+            .limit(limit)
+        )
+        return [self._entry(r) for r in rows]
+
     async def for_request(self, request_id: str, limit: int = 100) -> list[AuditEntry]:
         rows = await self.s.scalars(
             select(m.AuditEvent)

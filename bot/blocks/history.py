@@ -81,9 +81,17 @@ def change_text(entry: AuditEntry, accounts: Mapping[str, str]) -> str:
     return "; ".join(changes)
 
 
+def actor_text(entry: AuditEntry) -> str:
+    return "the bot" if entry.actor in (SYSTEM, "") else mention(entry.actor)
+
+
+def action_text(entry: AuditEntry) -> str:
+    """`released`, `e911 address set`: what an audit event did, in words."""
+    return ACTION_WORDS.get(entry.action, escape(entry.action.split(".")[-1].replace("_", " ")))
+
+
 def entry_text(entry: AuditEntry, accounts: Mapping[str, str]) -> str:
-    who = "the bot" if entry.actor in (SYSTEM, "") else mention(entry.actor)
-    what = ACTION_WORDS.get(entry.action, escape(entry.action.split(".")[-1].replace("_", " ")))
+    who, what = actor_text(entry), action_text(entry)
     line = f"{when(entry.at)} · {who} · *{what}*"
     change = change_text(entry, accounts)
     if change:

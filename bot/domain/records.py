@@ -77,6 +77,15 @@ class NumberRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Drawn:
+    """What a prompt showed of a number: the row's version and the id of the number's
+    latest audit event then. A prompt acts only while both are unchanged."""
+
+    version: int
+    seen: int
+
+
+@dataclass(frozen=True, slots=True)
 class AvailableNumber:
     """A number offered by a search: carrier stock, or one of the account's spares."""
 

@@ -10,7 +10,7 @@ from bot.domain.errors import (
     NotFound,
     NumbersBotError,
 )
-from bot.domain.records import NumberRecord, PurchaseRequestRecord
+from bot.domain.records import AuditEntry, NumberRecord, PurchaseRequestRecord
 
 
 class StaleRequest(Conflict):
@@ -65,10 +65,24 @@ class AgingEnded(Conflict):
         self.number = record.e164
 
 
+class ChangedSincePrompt(Conflict):
+    """A prompt's button clicked after its number changed: nothing is done.
+
+    Carries the number as it is now and the changes since the prompt was drawn;
+    the words are the blocks' (`changed_since_text`).
+    """
+
+    def __init__(self, record: NumberRecord, since: list[AuditEntry]) -> None:
+        super().__init__(f"{record.display} changed after this prompt was drawn; nothing was done.")
+        self.record = record
+        self.since = since
+
+
 __all__ = [
     "AgingEnded",
     "BackendUnavailable",
     "ChangedMeanwhile",
+    "ChangedSincePrompt",
     "Conflict",
     "InvalidInput",
     "LastEmergencyMain",
