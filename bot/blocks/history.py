@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 from bot.blocks.echo import echo
 from bot.blocks.ids import ManageId
 from bot.blocks.payloads import HistoryRef
-from bot.blocks.text import escape, mention, when
+from bot.blocks.text import escape, mention, target_text, when
 from bot.domain.assignment import Assignment
 from bot.domain.errors import InvalidInput
 from bot.domain.phone import display
@@ -60,7 +60,7 @@ def _words(field: str, value: Any, accounts: Mapping[str, str]) -> str:
             assignment = Assignment.parse(text)
         except InvalidInput:
             return echo(text, 40)
-        return mention(assignment.user_id) if assignment.user_id else assignment.label
+        return target_text(assignment.label, assignment.user_id)
     if field == "account_id":
         return f"*{echo(accounts.get(text, 'another account'), 64)}*"
     return echo(text, 40)

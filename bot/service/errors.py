@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.domain.assignment import Assignment
 from bot.domain.errors import (
     BackendUnavailable,
     Conflict,
@@ -78,6 +79,16 @@ class ChangedSincePrompt(Conflict):
         self.since = since
 
 
+class NoLongerSpare(Conflict):
+    """A spare picked to give away rings somewhere now; the blocks name where."""
+
+    def __init__(self, record: NumberRecord, assignment: Assignment) -> None:
+        where = "someone" if assignment.user_id else assignment.label
+        super().__init__(f"{record.display} is no longer spare: it rings {where}.")
+        self.number = record.display
+        self.assignment = assignment
+
+
 __all__ = [
     "AgingEnded",
     "BackendUnavailable",
@@ -86,6 +97,7 @@ __all__ = [
     "Conflict",
     "InvalidInput",
     "LastEmergencyMain",
+    "NoLongerSpare",
     "NotAllowed",
     "NotFound",
     "NotRequester",

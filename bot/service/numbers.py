@@ -42,7 +42,7 @@ from bot.service.changes import (
     owned_number,
 )
 from bot.service.context import Actor, Deps
-from bot.service.errors import AgingEnded, ChangedSincePrompt
+from bot.service.errors import AgingEnded, ChangedSincePrompt, NoLongerSpare
 from bot.service.holds import give_back_lapsed
 from bot.service.ports import ConstraintViolation, UnitOfWork
 
@@ -445,9 +445,7 @@ class GiveSpare(Assign):
 
     async def check(self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord) -> None:
         if record.assignment is not None:
-            raise Conflict(
-                f"{record.display} is no longer spare: it rings {record.assignment.label}."
-            )
+            raise NoLongerSpare(record, record.assignment)
         await check_assignable(uow, record, self.target)
 
 
