@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.assignment import Assignment, AssignmentKind
 from bot.domain.billing import Quote
 from bot.domain.e911 import E911Address, E911Status
+from bot.domain.names import name_key
 from bot.domain.phone import Kind
 from bot.domain.records import (
     AccountInfo,
@@ -93,10 +94,11 @@ class AccountsRepo:
         return self._info(row) if row else None
 
     async def by_name(self, workspace_id: str, name: str) -> AccountInfo | None:
+        """By its key (`name_key`): SQL's `lower()` folds ASCII only, so it is not used."""
         row = await self.s.scalar(
             select(m.Account).where(
                 m.Account.workspace_id == workspace_id,
-                func.lower(m.Account.name) == name.lower(),
+                m.Account.name_key == name_key(name),
             )
         )
         return self._info(row) if row else None
