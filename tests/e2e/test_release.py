@@ -158,3 +158,15 @@ async def test_an_old_release_prompt_does_nothing_once_the_number_was_restored(
     async with bot.runtime.services.deps.uow(write=False) as uow:
         events = await uow.audit.for_number(bot.slack.workspace.team_id, a)
     assert [e.action for e in events].count("number.released") == 1
+
+
+async def test_restore_after_aging_ended_says_so_before_the_sweep_ran(direct_bot: Harness) -> None:
+    bot = direct_bot
+    a, _ = await own(bot, count=2)
+    await bot.runtime.services.numbers.release(bot.actor(), a)
+    bot.clock.advance(days=30, seconds=1)  # aging over; the worker has not run yet
+    late = shown(await say(bot, f"restore {a}"))
+    assert "Restored" not in late
+    assert "ended" in late and "going back to the carrier" in late
+    assert "can no longer be restored" in late
+    assert await _aging(bot) == [a]  # the sweep gives it back; the restore changed nothing
