@@ -579,6 +579,8 @@ class Restore(NumberChange):
         self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord, now: datetime
     ) -> NumberRecord | None:
         if not await uow.numbers.restore(record.e164, account.id, now):
+            if record.aging_until is not None and record.aging_until <= now:
+                raise AgingEnded(record)  # it ended while the carrier was being told
             return None
         return replace(record, state=NumberState.IN_SERVICE, aging_until=None)
 
