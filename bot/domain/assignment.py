@@ -53,7 +53,7 @@ class Assignment:
 
     @property
     def label(self) -> str:
-        """Plain words; a person is `User` here (blocks name them: `assignment_text`)."""
+        """Plain words; a person is `User` here (the blocks name them: `target_text`)."""
         return LABELS[self.kind]
 
     @classmethod
