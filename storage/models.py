@@ -147,7 +147,8 @@ class NumberAssignment(Base):
     )
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
     kind: Mapped[str] = mapped_column(String(16))
-    user_id: Mapped[str | None] = mapped_column(String(32))
+    # Slack ids, or a carrier's own id for a person it alone knows (migration 0008).
+    user_id: Mapped[str | None] = mapped_column(String(64))
     assigned_by: Mapped[str] = mapped_column(String(32))
     assigned_at: Mapped[datetime]
 
@@ -185,7 +186,7 @@ class PurchaseRequest(Base):
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
     requester_id: Mapped[str] = mapped_column(String(32))
-    target: Mapped[str] = mapped_column(String(48))
+    target: Mapped[str] = mapped_column(String(80))
     kind: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(24))
     quote: Mapped[dict[str, Any]]
