@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
@@ -125,7 +126,7 @@ async def close_app(app: AsyncApp) -> None:
         await kit.http.close()
 
 
-def worker_for(app: AsyncApp, *, interval: float = 30.0) -> Worker:
+def worker_for(app: AsyncApp, *, interval: float | None = None) -> Worker:
     """The background worker sharing the app's client, roles and card publisher.
 
     With the kazoo backend it also keeps the mirror in step with Kazoo."""
@@ -133,7 +134,8 @@ def worker_for(app: AsyncApp, *, interval: float = 30.0) -> Worker:
     return Worker(
         kit.services,
         kit.cards,
-        interval=interval,
+        interval=kit.settings.worker.interval_seconds if interval is None else interval,
+        resume_grace=timedelta(seconds=kit.settings.worker.resume_after_seconds),
         mirror=_MIRRORS.get(app),
         sync_every=kit.settings.kazoo_sync_minutes * 60.0,
     )

@@ -72,6 +72,15 @@ class HoldSettings(BaseModel):
     approval_minutes: int = Field(default=240, ge=1, le=10080)
 
 
+class WorkerSettings(BaseModel):
+    """The background sweeps every replica runs (each due item is done by one of them)."""
+
+    interval_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # A purchase whose provisioning has been quiet this long is taken over by any replica
+    # (its process died); longer than any single carrier order takes.
+    resume_after_seconds: int = Field(default=300, ge=1, le=86_400)
+
+
 class CarrierSettings(BaseModel):
     """The simulated carrier of the embedded backend."""
 
@@ -149,6 +158,7 @@ class Settings(BaseSettings):
     aging_days: int = Field(default=30, ge=0, le=365)
     service_plan: PlanSettings = PlanSettings()
     carrier: CarrierSettings = CarrierSettings()
+    worker: WorkerSettings = WorkerSettings()
     default_account_name: str = Field(default="Main", min_length=1, max_length=64)
     # How often the kazoo backend re-reads every number from Kazoo into the mirror.
     kazoo_sync_minutes: int = Field(default=15, ge=1, le=1440)

@@ -10,13 +10,16 @@ the expected state, so it changes nothing and its row count says it lost.
 from __future__ import annotations
 
 import asyncio
+import os
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench import pg
 from bot.bootstrap import Runtime, start
-from bot.config import Settings
+from bot.config import Settings, load_settings
 from bot.domain.assignment import Assignment
 from bot.domain.states import RequestState
 from bot.service.context import Actor
@@ -113,3 +116,16 @@ async def test_a_row_held_by_another_replica_fails_one_write_with_words_and_the_
         assert accepted.request.state is not RequestState.QUOTED
     finally:
         await rt.close()
+
+
+async def test_replicas_starting_together_on_an_empty_database_each_start(tmp_path: Path) -> None:
+    url = pg.create_database(f"empty_{os.getpid()}")
+    settings = load_settings(database_url=url)
+    runtimes = await asyncio.gather(*(start(settings) for _ in range(3)))
+    try:
+        admin = Actor("UADMIN", "T1", is_admin=True, channel_id="C1")
+        accounts = await runtimes[2].services.accounts.list_accounts(admin)
+        assert [a.name for a in accounts] == ["Main"]
+    finally:
+        for rt in runtimes:
+            await rt.close()
