@@ -40,7 +40,7 @@ typecheck: $(STAMP)
 
 # Every tier on SQLite, then the tiers that touch the database again on a real PostgreSQL
 # (started by the tests from the pgserver package; tests/postgres.py).
-PG_TIERS := tests/integration tests/contract tests/e2e tests/kazoo tests/e2e_kazoo
+PG_TIERS := tests/integration tests/contract tests/e2e tests/kazoo tests/e2e_kazoo tests/replicas
 
 pytest: $(STAMP)
 	$(BIN)/pytest
