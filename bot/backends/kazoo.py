@@ -8,9 +8,11 @@ are written down in docs/decisions/kazoo.md.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -442,15 +444,21 @@ class KazooCarrier:
         }
         if address.extended_address:
             e911["extended_address"] = address.extended_address
+        # POST the whole document with a fresh `e911`, as Monster UI does
+        # (monster-ui e911.js:92-94, 266-279): PATCH merges recursively
+        # (knm_phone_number.erl:1497-1504, kz_json.erl:447-470), so a suite left out
+        # would survive with the provider's old `legacy_data`, `location_id` and ZIP+4,
+        # and a `null` to delete it fails the schema (`extended_address` is a string).
+        doc = await self._read_number(e164, account_id)
         try:
             response = await self._client.request(
-                "PATCH", self._number(account_id, e164), data={"e911": e911}
+                "POST", self._number(account_id, e164), data={**_public_body(doc), "e911": e911}
             )
         except OutcomeUnknown as exc:
             return E911Fault(exc.reason)
         if response.ok:
-            doc = response.data if isinstance(response.data, dict) else {}
-            stored = doc.get("e911") if isinstance(doc.get("e911"), dict) else {}
+            saved = response.data if isinstance(response.data, dict) else {}
+            stored = saved.get("e911") if isinstance(saved.get("e911"), dict) else {}
             assert isinstance(stored, dict)
             return E911Valid(_address_from(stored, address))
         return self._e911_failure(response, address, e164)
@@ -458,30 +466,33 @@ class KazooCarrier:
     def _e911_failure(
         self, response: KazooResponse, asked: E911Address, e164: str
     ) -> CarrierE911Outcome:
+        """Kazoo's refusal of an address, as 4.3/5.x send it (docs/decisions/kazoo.md)."""
         data = response.data if isinstance(response.data, dict) else {}
-        multiple = data.get("multiple_choice")
-        if isinstance(multiple, dict):
-            details = (multiple.get("e911") or {}).get("details") or []
-            candidates = tuple(_address_from(d, asked) for d in details if isinstance(d, dict))
-            if candidates:
-                return E911Candidates(candidates)
-        address = data.get("address")
-        if isinstance(address, dict) and isinstance(address.get("invalid"), dict):
-            message = str(address["invalid"].get("message") or "The address is not valid.")
-            return E911Invalid("street_address", self._client.scrub(message))
-        # Schema validation: {"e911.region": {...}} or {"e911": {"region": {...}}}.
+        error = str(data.get("error") or response.message)
+        candidates = _multiple_choice(data)
+        if candidates is not None:
+            found = tuple(
+                replace(_address_from(d, asked), status=None)
+                for d in candidates
+                if isinstance(d, dict)
+            )
+            if found:
+                return E911Candidates(found)
+        # Schema validation: {"e911.region": {"maxLength": {...}}} (kz_json_schema.erl).
         for key, value in data.items():
             if key.startswith("e911.") and key[5:] in _E911_FIELDS:
                 return E911Invalid(key[5:], _validation_message(value, response.message))
-        nested = data.get("e911")
-        if isinstance(nested, dict):
-            for name in _E911_FIELDS:
-                if name in nested:
-                    return E911Invalid(name, _validation_message(nested[name], response.message))
-        if response.status == 400 and ("cause" in data or "code" in data):
-            cause = str(data.get("cause") or "")
-            name = cause if cause in _E911_FIELDS else "street_address"
-            return E911Invalid(name, self._client.scrub(_reason(response)))
+        if response.status == 403:
+            # knm_providers.erl:537-546: a save carrying a feature the number may not have
+            # is `unauthorized` -> 403 `forbidden` (knm_errors.erl:141-143). The number
+            # was just read, so the key may act on it: it is the feature that is refused.
+            return E911Invalid("street_address", E911_NOT_ENABLED)
+        if response.status == 400 and error == "invalid":
+            # Dash: `invalid(N, "<reason> (<address JSON>)")` (knm_dash_e911.erl:120-123)
+            # -> 400 `invalid` with the text in `cause` (knm_errors.erl:155-157).
+            cause = str(data.get("cause") or "").split(" ({", 1)[0].strip()
+            message = cause or "The e911 provider could not place this address."
+            return E911Invalid("street_address", self._client.scrub(message))
         if response.status == 404:
             raise self._fail(response, e164)
         return E911Fault(self._client.scrub(f"Kazoo's e911 provider failed: {_reason(response)}"))
@@ -490,9 +501,11 @@ class KazooCarrier:
         doc = await self._read_number(e164, account_id)
         if "e911" not in doc:
             return
-        body = {k: v for k, v in doc.items() if k not in ("e911", "_read_only", "id")}
-        # POST replaces the document: the one way to drop a field Kazoo merges on PATCH.
-        response = await self._client.request("POST", self._number(account_id, e164), data=body)
+        # POST replaces the public document (knm_phone_number.erl:1506-1514): the one
+        # way to drop a field, since PATCH merges.
+        response = await self._client.request(
+            "POST", self._number(account_id, e164), data=_public_body(doc)
+        )
         if not response.ok:
             raise self._fail(response, e164)
 
@@ -710,6 +723,43 @@ class KazooCarrier:
         return [
             CarrierAccount(str(r["id"]), str(r.get("name") or r["id"])) for r in rows if "id" in r
         ]
+
+
+# What a person is told when Kazoo refuses e911 on a number (a 403 on the save).
+E911_NOT_ENABLED = "e911 is not enabled for this number at Kazoo; ask the Kazoo reseller to allow it."
+# Computed fields of a number document that are not written back: `_read_only` and
+# `id` are Kazoo's; `state`, `used_by` and `features` are added to the public JSON
+# (knm_phone_number.erl:608-640); Monster UI drops `features` and `metadata` too.
+_COMPUTED_FIELDS = frozenset({"_read_only", "id", "state", "used_by", "features", "metadata"})
+
+
+def _public_body(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A number document as POST takes it back: its public fields without `e911`."""
+    return {k: v for k, v in doc.items() if k not in _COMPUTED_FIELDS and k != "e911"}
+
+
+def _multiple_choice(data: Mapping[str, Any]) -> list[Any] | None:
+    """The candidates of Dash's `multiple_choice`, or None when the answer is not one.
+
+    4.3/5.x: knm_errors has no clause for it, so it is the generic 500
+    `unspecified_fault` with `message: "multiple_choice"` and the
+    `{cause, details, message}` object JSON-encoded in `cause`
+    (knm_dash_e911.erl:130-138, knm_errors.erl:166-168, kz_term.erl:335-338).
+    3.x sent it as 400 `{"multiple_choice": {"e911": {...}}}`.
+    """
+    legacy = data.get("multiple_choice")
+    if isinstance(legacy, dict) and isinstance(legacy.get("e911"), dict):
+        details = legacy["e911"].get("details")
+        return details if isinstance(details, list) else None
+    if data.get("message") != "multiple_choice":
+        return None
+    cause = data.get("cause")
+    try:
+        decoded = json.loads(cause) if isinstance(cause, str) else cause
+    except ValueError:
+        return None
+    details = decoded.get("details") if isinstance(decoded, dict) else None
+    return details if isinstance(details, list) else None
 
 
 def _validation_message(value: Any, fallback: str) -> str:

@@ -219,11 +219,11 @@ class KazooClient:
         body: Mapping[str, Any] | None = None,
         token: Secret | None,
     ) -> KazooResponse:
-        """Send, retrying 429 and 5xx answers with backoff, a bounded number of times."""
+        """Send, retrying 429s and gateway errors with backoff, a bounded number of times."""
         retry = 0
         while True:
             response = await self._send(method, path, params=params, body=body, token=token)
-            if response.status != 429 and response.status < 500:
+            if not _retryable(method, response):
                 return response
             retry += 1
             if retry < self._backoff.attempts:
@@ -233,7 +233,7 @@ class KazooClient:
                 continue
             if response.status == 429 or not response.has_envelope:
                 raise self._gave_up(method, path, response)
-            # Kazoo's own 5xx answer (e.g. `unspecified_fault`): the caller maps it.
+            # Kazoo's own 503 to a read, after the retries: the caller maps it.
             return response
 
     def _gave_up(self, method: str, path: str, response: KazooResponse) -> CarrierUnavailable:
@@ -304,6 +304,25 @@ class KazooClient:
             envelope=envelope,
             issued_token=Secret(issued) if isinstance(issued, str) and issued else None,
         )
+
+
+def _retryable(method: str, response: KazooResponse) -> bool:
+    """Whether to send the call again.
+
+    429 (a token bucket; Crossbar sends no Retry-After, cb_context.erl:978-980) and a
+    5xx without Kazoo's envelope (a proxy or load balancer in front of Crossbar) are
+    retried. A 5xx in Kazoo's envelope is Kazoo's answer: `unspecified_fault`,
+    "fault by carrier", Dash's `multiple_choice` (knm_errors.erl:158-168) come back
+    the same and re-run carrier calls, so they are returned as they are. Only a read
+    retries Kazoo's own 503 (`datastore_*`, cb_context.erl:1002-1011).
+    """
+    if response.status == 429:
+        return True
+    if response.status < 500:
+        return False
+    if not response.has_envelope:
+        return True
+    return response.status == 503 and method in _SAFE_METHODS
 
 
 def _retry_after(envelope: Mapping[str, Any]) -> float | None:

@@ -187,6 +187,10 @@ class KazooModel:
         self.activation_charge = Decimal("0.5")
         self.quote_shape = "invoices"  # or "legacy"
         self.aging = True
+        # Whether the reseller allows the `e911` feature (else a save carrying it is 403).
+        self.e911_allowed = True
+        # Upstream `validateLocation` calls: an enveloped 500 has side effects.
+        self.e911_provider_calls = 0
         self.credit: Decimal | None = None  # None: the account never runs out
         self.stock_per_prefix = 40
         # (account, item) per accepted charge: a number billed twice shows twice.

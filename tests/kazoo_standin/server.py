@@ -548,9 +548,15 @@ class KazooStandIn:
             for k, v in data.items()
             if k not in ("id", "state", "used_by", "features", "_read_only")
         }
-        if "e911" in public:
+        # POST = reset_doc: the body replaces the public document
+        # (knm_phone_number.erl:1506-1514); an unchanged `e911` calls no provider, a
+        # missing one is removed upstream (knm_dash_e911.erl:93-101).
+        if "e911" in public and public["e911"] != number.public.get("e911"):
             return self._provision(request, number, public)
         number.public = public
+        if "e911" in public:
+            number.updated = self.model.tick()
+            return self._envelope(request, number.document())
         number.features = [f for f in number.features if f != "e911"]
         number.updated = self.model.tick()
         return self._envelope(request, number.document())
@@ -558,11 +564,12 @@ class KazooStandIn:
     async def _patch_number(self, request: web.Request) -> web.Response:
         number = self.model.owned(request.match_info["account"], request.match_info["number"])
         data, _ = self._body(request, "phone_numbers")
-        merged = {
-            **number.public,
-            **{k: v for k, v in data.items() if k not in ("id", "state", "_read_only")},
-        }
-        if "e911" in data:
+        # PATCH = update_doc: a recursive right-merge into the stored document where
+        # `null` deletes (knm_phone_number.erl:1497-1504, kz_json.erl:447-470).
+        merged = merge_right(
+            number.public, {k: v for k, v in data.items() if k not in ("id", "state", "_read_only")}
+        )
+        if "e911" in merged and merged.get("e911") != number.public.get("e911"):
             return self._provision(request, number, merged)
         number.public = merged
         number.updated = self.model.tick()
@@ -571,84 +578,91 @@ class KazooStandIn:
     def _provision(
         self, request: web.Request, number: Number, public: dict[str, Any]
     ) -> web.Response:
-        """A deterministic e911 provider (docs/decisions/kazoo.md lists its answers)."""
+        """A deterministic Dash e911 provider, answering as 4.3 does.
+
+        It reads the merged `e911` object (knm_dash_e911.erl:90-111) and answers
+        (docs/decisions/kazoo.md lists the streets that trigger each):
+        - the feature not allowed: 403 `forbidden` (knm_providers.erl:537-546,
+          knm_errors.erl:141-143);
+        - provider down: 500 `unspecified_fault`, the reason as `message`
+          (knm_dash_e911.erl:117-119, knm_errors.erl:166-168);
+        - not geocoded: 400 `invalid`, free-text `cause` ending with the address JSON
+          (knm_dash_e911.erl:120-123, knm_errors.erl:155-157);
+        - several matches: 500 `unspecified_fault`, `message: "multiple_choice"`, the
+          `{cause, details, message}` JSON-encoded in `cause` (knm_dash_e911.erl:130-138,
+          knm_errors.erl:166-168, kz_term.erl:335-338).
+        Each try counts one upstream `validateLocation` in `e911_provider_calls`.
+        Errors carry the envelope message `error` (cb_phone_numbers_v2.erl:921-927).
+        """
         e911 = dict(public["e911"])
+        if not self.model.e911_allowed:
+            raise KazooError(
+                403,
+                "forbidden",
+                {
+                    "code": 403,
+                    "error": "forbidden",
+                    "message": "requestor is unauthorized to perform operation",
+                },
+            )
+        self.model.e911_provider_calls += 1
         street = str(e911.get("street_address", ""))
         words = street.lower().split()
+        address = {
+            k: e911[k]
+            for k in ("street_address", "extended_address", "locality", "region", "postal_code")
+            if k in e911
+        }
         if "fault" in words:
             raise KazooError(
                 500,
                 "unspecified_fault",
-                {"code": 500, "error": "unspecified_fault", "message": "e911 provider timeout"},
-            )
-        if "cause" in words:
-            raise KazooError(
-                400,
-                "invalid data",
-                {
-                    "code": 400,
-                    "error": "address_not_found",
-                    "cause": "postal_code",
-                    "message": "postal code does not match city",
-                },
+                {"code": 500, "error": "unspecified_fault", "message": "server_error"},
             )
         if words[:1] == ["0"] or str(e911.get("postal_code", "")).startswith("000"):
-            cause = {
-                k: e911[k]
-                for k in (
-                    "caller_name",
-                    "postal_code",
-                    "street_address",
-                    "extended_address",
-                    "locality",
-                    "region",
-                )
-                if k in e911
-            }
             raise KazooError(
                 400,
-                "invalid data",
-                {"address": {"invalid": {"cause": cause, "message": "Location is not geocoded"}}},
+                "invalid",
+                {
+                    "code": 400,
+                    "error": "invalid",
+                    "message": "invalid",
+                    "cause": f"Location is not geocoded ({json.dumps(e911)})",
+                },
             )
         if not words or words[-1] not in STREET_TYPES:
-            cause = {
-                k: e911[k]
-                for k in ("postal_code", "street_address", "extended_address", "locality", "region")
-                if k in e911
-            }
             details = [
-                {**cause, "street_address": f"{street.upper()} {suffix}"}
+                {**address, "street_address": f"{street.upper()} {suffix}", "status": "GEOCODED"}
                 for suffix in ("ST", "AVE")
             ]
+            choice = {"cause": e911, "details": details, "message": "more than one address found"}
             raise KazooError(
-                400,
-                "multiple_choice",
+                500,
+                "unspecified_fault",
                 {
-                    "multiple_choice": {
-                        "e911": {
-                            "cause": cause,
-                            "details": details,
-                            "message": "more than one address found",
-                        }
-                    }
+                    "code": 500,
+                    "error": "unspecified_fault",
+                    "message": "multiple_choice",
+                    "cause": json.dumps(choice),
                 },
             )
-        e911.update(
-            {
-                "street_address": street.upper(),
-                "locality": str(e911.get("locality", "")).upper(),
-                "latitude": "37.786861",
-                "longitude": "-122.399484",
-                "location_id": "27578725",
-                "plus_four": "3745",
-                "status": "PROVISIONED",
-                "legacy_data": {
-                    "house_number": words[0],
-                    "streetname": " ".join(words[1:]).upper(),
-                },
-            }
-        )
-        number.public = {**public, "e911": e911}
+        # The stored object is the request merged with Dash's answer (knm_dash_e911.erl:105).
+        answer: dict[str, Any] = {
+            "street_address": street.upper(),
+            "locality": str(e911.get("locality", "")).upper(),
+            "latitude": "37.786861",
+            "longitude": "-122.399484",
+            "location_id": "27578725",
+            "plus_four": "3745",
+            "status": "PROVISIONED",
+            "legacy_data": {
+                "house_number": words[0],
+                "streetname": " ".join(words[1:]).upper(),
+            },
+        }
+        if e911.get("extended_address"):
+            answer["legacy_data"]["suite"] = str(e911["extended_address"]).upper()
+        number.public = {**public, "e911": {**e911, **answer}}
         if "e911" not in number.features:
             number.features.append("e911")
         number.updated = self.model.tick()
@@ -674,6 +688,20 @@ async def running(host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[Kazoo
     finally:
         await kazoo.release_hangs()
         await runner.cleanup()
+
+
+def merge_right(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
+    """kz_json:merge/2: right wins, objects merge recursively, `null` deletes the key,
+    an empty object on the right replaces the left one (kz_json.erl:447-470)."""
+    merged = dict(left)
+    for key, value in right.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, dict) and value and isinstance(merged.get(key), dict):
+            merged[key] = merge_right(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _default_message(status: int) -> str:
