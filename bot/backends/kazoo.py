@@ -726,7 +726,9 @@ class KazooCarrier:
 
 
 # What a person is told when Kazoo refuses e911 on a number (a 403 on the save).
-E911_NOT_ENABLED = "e911 is not enabled for this number at Kazoo; ask the Kazoo reseller to allow it."
+E911_NOT_ENABLED = (
+    "e911 is not enabled for this number at Kazoo; ask the Kazoo reseller to allow it."
+)
 # Computed fields of a number document that are not written back: `_read_only` and
 # `id` are Kazoo's; `state`, `used_by` and `features` are added to the public JSON
 # (knm_phone_number.erl:608-640); Monster UI drops `features` and `metadata` too.

@@ -2,9 +2,10 @@
 
 One aiohttp session is shared by every call. Every request has a timeout.
 Authentication is by API key (`PUT /v2/api_auth`); a 401 means the token
-expired, so the client authenticates again once and retries once. 429 and 5xx
-answers are retried with bounded, jittered exponential backoff; the sleep and
-the random source are injectable so tests need no real waiting.
+expired, so the client authenticates again once and retries once. 429s and
+gateway errors (a 5xx without Kazoo's envelope) are retried with bounded,
+jittered exponential backoff; Kazoo's own 5xx answers are not (`_retryable`).
+The sleep and the random source are injectable so tests need no real waiting.
 
 The API key and the auth token never leave this module: they are kept in
 `Secret` (whose repr is masked), never logged, and scrubbed from any text an
@@ -66,12 +67,14 @@ class Backoff:
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     rng: random.Random = field(default_factory=random.Random)
 
-    def delay(self, retry: int, retry_after: float | None = None) -> float:
-        """Seconds before retry number `retry` (1-based): full jitter, capped."""
+    def delay(self, retry: int) -> float:
+        """Seconds before retry number `retry` (1-based): jittered, capped.
+
+        Crossbar's 429 carries no Retry-After (cb_context.erl:978-980; none is set in
+        applications/crossbar/src but for faxes): its buckets refill 10 tokens a
+        second, so this backoff is the whole wait.
+        """
         ceiling = min(self.cap, self.base * (2 ** (retry - 1)))
-        if retry_after is not None:
-            # Kazoo's Retry-After is a floor, but never wait beyond the cap.
-            return float(min(self.cap, max(retry_after, ceiling * self.rng.random())))
         return float(ceiling * (0.5 + self.rng.random() / 2))
 
 
@@ -160,8 +163,9 @@ class KazooClient:
             self._token = None
             body = {"data": {"api_key": self._api_key.reveal()}}
             response = await self._send_retrying("PUT", "/v2/api_auth", body=body, token=None)
-            if response.status in (401, 403):
-                raise CarrierAuthFailed("Kazoo refused the API key (KAZOO_API_KEY).")
+            refused = _KEY_REFUSALS.get(response.status)
+            if refused is not None:
+                raise CarrierAuthFailed(refused)
             if not response.ok:
                 raise CarrierUnavailable(
                     f"Kazoo authentication failed: {response.status} {self.scrub(response.message)}"
@@ -227,9 +231,7 @@ class KazooClient:
                 return response
             retry += 1
             if retry < self._backoff.attempts:
-                await self._backoff.sleep(
-                    self._backoff.delay(retry, _retry_after(response.envelope))
-                )
+                await self._backoff.sleep(self._backoff.delay(retry))
                 continue
             if response.status == 429 or not response.has_envelope:
                 raise self._gave_up(method, path, response)
@@ -267,7 +269,6 @@ class KazooClient:
                 timeout=self._timeout,
             ) as resp:
                 status = resp.status
-                retry_after = resp.headers.get("Retry-After")
                 try:
                     envelope = await resp.json(content_type=None)
                 except ValueError:
@@ -292,8 +293,6 @@ class KazooClient:
         log.info("kazoo %s %s -> %s", method, _path_only(path), status)
         if not isinstance(envelope, dict):
             envelope = {}
-        if retry_after is not None:
-            envelope = {**envelope, "_retry_after": retry_after}
         # Kazoo echoes the token in every envelope; take it out at the door.
         issued = envelope.pop("auth_token", None)
         return KazooResponse(
@@ -304,6 +303,17 @@ class KazooClient:
             envelope=envelope,
             issued_token=Secret(issued) if isinstance(issued, str) and issued else None,
         )
+
+
+# What Kazoo's answers to `PUT /v2/api_auth` say of the key (cb_api_auth.erl:95-164).
+_KEY_REFUSALS = {
+    # The schema wants exactly 64 characters (crossbar/priv/couchdb/schemas/api_auth.json).
+    400: "Kazoo refused KAZOO_API_KEY as malformed: an API key is 64 characters.",
+    # No account has the key: `response_bad_identifier` (crossbar_util.erl:241-244).
+    404: "Kazoo does not know KAZOO_API_KEY: no account has this API key.",
+    401: "Kazoo refused the API key (KAZOO_API_KEY).",
+    403: "Kazoo refused the API key (KAZOO_API_KEY).",
+}
 
 
 def _retryable(method: str, response: KazooResponse) -> bool:
@@ -323,14 +333,6 @@ def _retryable(method: str, response: KazooResponse) -> bool:
     if not response.has_envelope:
         return True
     return response.status == 503 and method in _SAFE_METHODS
-
-
-def _retry_after(envelope: Mapping[str, Any]) -> float | None:
-    raw = envelope.get("_retry_after")
-    try:
-        return float(raw) if raw is not None else None
-    except ValueError:
-        return None
 
 
 def _path_only(path: str) -> str:

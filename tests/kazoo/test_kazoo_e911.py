@@ -48,7 +48,7 @@ async def test_a_valid_address_is_provisioned_with_the_providers_answer(
                 "region": "CA",
                 "postal_code": "94105",
                 "caller_name": "Acme West",
-            }
+            },
         }
     }
     stored = standin.model.numbers[number]

@@ -20,7 +20,8 @@ from typing import Any
 ROOT = "100000000000000000000000000000ff"
 CHILD_A = "100000000000000000000000000000aa"
 CHILD_B = "100000000000000000000000000000bb"
-API_KEY = "apikey-7f3c9e1b2d4a6f8e0c1b3d5f7a9e2c4b"
+# Kazoo's API keys are 64 characters (schemas/api_auth.json); the bot checks it.
+API_KEY = "7f3c9e1b2d4a6f8e0c1b3d5f7a9e2c4b" * 2
 GREGORIAN_BASE = 63_850_000_000
 
 TOLLFREE = ("800", "833", "844", "855", "866", "877", "888")
@@ -189,6 +190,10 @@ class KazooModel:
         self.aging = True
         # Whether the reseller allows the `e911` feature (else a save carrying it is 403).
         self.e911_allowed = True
+        # The per-account bucket on `PUT /{n}/activate` (cb_phone_numbers_v2.erl:284-288,
+        # 1015-1027): None is never empty; each request refills `activation_refill`.
+        self.activation_tokens: float | None = None
+        self.activation_refill = 1.0
         # Upstream `validateLocation` calls: an enveloped 500 has side effects.
         self.e911_provider_calls = 0
         self.credit: Decimal | None = None  # None: the account never runs out

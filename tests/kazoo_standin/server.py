@@ -45,7 +45,6 @@ class Fault:
     path: str | None = None
     message: str = ""
     data: Any = None
-    retry_after: str | None = None
     plain: bool = False  # a proxy's answer: no Kazoo envelope
 
     def matches(self, request: web.Request) -> bool:
@@ -187,18 +186,16 @@ class KazooStandIn:
         for fault in self.faults:
             if fault.count > 0 and fault.matches(request):
                 fault.count -= 1
-                headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
                 if fault.plain:
-                    return web.Response(status=fault.status, text="Bad Gateway", headers=headers)
-                response = self._error(
+                    return web.Response(status=fault.status, text="Bad Gateway")
+                # Crossbar sends no Retry-After, on a 429 or anything else
+                # (cb_context.erl:978-980; api_util.erl sets none).
+                return self._error(
                     request,
                     fault.status,
                     fault.message or _default_message(fault.status),
-                    fault.data,
+                    fault.data if fault.data is not None else _default_data(fault.status),
                 )
-                if headers:
-                    response.headers.update(headers)
-                return response
         if request.path != "/v2/api_auth":
             denied = self._authorise(request)
             if denied is not None:
@@ -257,10 +254,18 @@ class KazooStandIn:
     # --- auth and accounts -------------------------------------------------------------
 
     async def _api_auth(self, request: web.Request) -> web.Response:
-        data, _ = self._body(request, "api_auth")
-        account = self.model.api_keys.get(str(data.get("api_key")))
+        """cb_api_auth.erl:95-164: a key that is not 64 characters fails the schema (400
+        `validation error`); one no account has is 404 `bad identifier`, echoing the key
+        (crossbar_util.erl:241-244). Expired tokens are 401 (`_authorise`)."""
+        raw = request.get(BODY)
+        data = raw.get("data", {}) if isinstance(raw, dict) else {}
+        problems = validation.errors("api_auth", data)
+        if problems:
+            return self._error(request, 400, "validation error", problems)
+        key = str(data.get("api_key"))
+        account = self.model.api_keys.get(key)
         if account is None:
-            return self._error(request, 401, "invalid credentials")
+            return self._error(request, 404, "bad identifier", [key])
         token = secrets.token_hex(16)
         self.tokens[token] = account
         # Kazoo answers the token at the envelope's root.
@@ -520,6 +525,16 @@ class KazooStandIn:
     async def _activate_one(self, request: web.Request) -> web.Response:
         account = request.match_info["account"]
         e164 = request.match_info["number"]
+        tokens = self.model.activation_tokens
+        if tokens is not None:
+            # The extra bucket on single-number activation (cb_phone_numbers_v2.erl:284-288).
+            tokens += self.model.activation_refill
+            if tokens < 1:
+                self.model.activation_tokens = tokens
+                return self._error(
+                    request, 429, "too_many_requests", {"message": "too many requests"}
+                )
+            self.model.activation_tokens = tokens - 1
         _, accept = self._body(request, "phone_numbers")
         owner = self.tokens[request.headers["X-Auth-Token"]]
         number = self.model.check_activation(account, e164, owner)
@@ -704,10 +719,15 @@ def merge_right(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _default_data(status: int) -> Any:
+    # add_system_error('too_many_requests') (cb_context.erl:979-980).
+    return {"message": "too many requests"} if status == 429 else None
+
+
 def _default_message(status: int) -> str:
     return {
         402: "accept charges",
-        429: "too many requests",
+        429: "too_many_requests",
         500: "unspecified_fault",
         503: "service unavailable",
     }.get(status, "error")
