@@ -695,7 +695,10 @@ class KazooCarrier:
     async def list_numbers(
         self, *, account_id: str, start_key: str | None = None, page_size: int = 500
     ) -> OwnedPage:
-        params: dict[str, str | int] = {"page_size": page_size}
+        # Kazoo merges every open port request into each page unless told not to
+        # (cb_phone_numbers_v2.erl:531-556): they are not number documents, not the
+        # account's yet, and out of key order, which would stop gone-detection.
+        params: dict[str, str | int] = {"page_size": page_size, "include_ports": "false"}
         if start_key is not None:
             params["start_key"] = start_key
         response = await self._client.request("GET", self._numbers(account_id), params=params)
@@ -713,8 +716,10 @@ class KazooCarrier:
                 features=frozenset(doc.get("features") or ()),
             )
             for e164, doc in sorted(raw.items())
-            if isinstance(doc, dict)
+            # A Kazoo that ignores `include_ports` still marks port rows with `port_id`.
+            if isinstance(doc, dict) and "port_id" not in doc
         )
+        # `next_start_key` is opaque (base64 of an Erlang term): passed back as given.
         nxt = response.envelope.get("next_start_key")
         return OwnedPage(numbers, nxt if isinstance(nxt, str) and nxt != start_key else None)
 

@@ -55,6 +55,23 @@ async def test_release_takes_the_number_out_of_every_callflow_then_deletes(
     ]
 
 
+@pytest.mark.parametrize(
+    ("ages", "ends"), [(False, CarrierNumberState.AVAILABLE), (True, CarrierNumberState.AGING)]
+)
+async def test_release_ends_as_kazoos_configuration_says(
+    carrier: KazooCarrier, standin: KazooStandIn, ages: bool, ends: CarrierNumberState
+) -> None:
+    """L1: `released_state` (default `available`) or `aging` when `should_age` is set
+    (knm_config.erl:27-37); the bot records what Kazoo reports."""
+    standin.model.aging = ages
+    [number] = await bought(carrier, CHILD_A)
+
+    result = await carrier.release(number, account_id=CHILD_A)
+
+    assert result.state is ends
+    assert number not in {n.e164 for n in (await carrier.list_numbers(account_id=CHILD_A)).numbers}
+
+
 async def test_releasing_a_number_that_left_the_account_is_not_found(
     carrier: KazooCarrier, standin: KazooStandIn
 ) -> None:
@@ -84,6 +101,7 @@ async def test_owned_numbers_are_listed_in_pages_with_start_key(
         if page.next_start_key is None:
             break
         start = page.next_start_key
+        assert not start.startswith("+")  # Crossbar's keys are opaque; passed back as given
 
     assert seen == sorted(numbers) and pages == 3
     first = (await carrier.list_numbers(account_id=CHILD_A, page_size=10)).numbers
@@ -99,6 +117,7 @@ async def test_sub_accounts_come_from_children_across_pages(
 
     child_c = "100000000000000000000000000000cc"
     standin.model.accounts[child_c] = Account(child_c, "Acme North", ROOT)
+    standin.page_size = 2  # Crossbar's default is 50: make it page
 
     accounts = await carrier.accounts()
 

@@ -26,6 +26,7 @@ GREGORIAN_BASE = 63_850_000_000
 
 TOLLFREE = ("800", "833", "844", "855", "866", "877", "888")
 OWNED = ("in_service", "port_in")
+CLOSED_PORT_STATES = ("unconfirmed", "canceled", "completed")
 
 
 class KazooError(Exception):
@@ -198,6 +199,8 @@ class KazooModel:
         self.e911_provider_calls = 0
         self.credit: Decimal | None = None  # None: the account never runs out
         self.stock_per_prefix = 40
+        # Port requests by id: {"account", "state", "numbers"} (Kazoo's port_requests db).
+        self.port_requests: dict[str, dict[str, Any]] = {}
         # (account, item) per accepted charge: a number billed twice shows twice.
         self.charges: list[tuple[str, str, str]] = []
         self._clock = itertools.count(GREGORIAN_BASE)
@@ -322,6 +325,25 @@ class KazooModel:
         number.updated = self.tick()
         # Kazoo leaves callflows as they are: the bot must take the number out first.
         return number
+
+    def port_listing(self, account_id: str) -> dict[str, dict[str, Any]]:
+        """What the `phone_numbers_listing` view of open port requests emits for the account
+        (kazoo_number_manager/priv/couchdb/views/port_requests.json:103-122)."""
+        listed: dict[str, dict[str, Any]] = {}
+        for port_id, port in sorted(self.port_requests.items()):
+            if port["account"] != account_id or port["state"] in CLOSED_PORT_STATES:
+                continue
+            for e164 in port["numbers"]:
+                listed[e164] = {
+                    "state": "port_in",
+                    "features": [],
+                    "assigned_to": account_id,
+                    "created": GREGORIAN_BASE,
+                    "updated": GREGORIAN_BASE,
+                    "port_id": port_id,
+                    "port_state": port["state"],
+                }
+        return listed
 
     # --- callflows -------------------------------------------------------------------
 

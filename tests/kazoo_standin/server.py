@@ -10,6 +10,7 @@ out, to expire tokens, or to have a number change behind the bot's back.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import secrets
@@ -83,6 +84,8 @@ class KazooStandIn:
         self.seen: list[Seen] = []
         self.schema_errors: list[tuple[str, Any]] = []
         self._unhang = asyncio.Event()
+        # Crossbar's default `pagination_page_size` (cb_context.erl:124-126).
+        self.page_size = 50
 
     # --- what tests tell it ------------------------------------------------------------
 
@@ -294,16 +297,17 @@ class KazooStandIn:
     def _paged(self, request: web.Request, rows: list[dict[str, Any]]) -> web.Response:
         """Crossbar's paging: `page_size`, `start_key`, answered with `next_start_key`."""
         rows = sorted(rows, key=lambda r: str(r["id"]))
-        start = request.query.get("start_key")
+        start = decode_start_key(request.query.get("start_key"))
         if start is not None:
             rows = [r for r in rows if str(r["id"]) >= start]
-        size = int(request.query.get("page_size", "2"))
+        size = int(request.query.get("page_size", str(self.page_size)))
         page, rest = rows[:size], rows[size:]
-        response = self._envelope(request, page)
+        body = {**_json(self._envelope(request, page)), "page_size": len(page)}
+        if page:
+            body["start_key"] = encode_start_key(str(page[0]["id"]))
         if rest:
-            body = {**_json(response), "next_start_key": str(rest[0]["id"]), "page_size": len(page)}
-            return web.json_response(body)
-        return response
+            body["next_start_key"] = encode_start_key(str(rest[0]["id"]))
+        return web.json_response(body)
 
     # --- callflows -----------------------------------------------------------------------
 
@@ -377,23 +381,28 @@ class KazooStandIn:
         state = request.query.get("filter_state")
         if state:
             owned = [n for n in owned if n.state == state]
-        start = request.query.get("start_key")
+        start = decode_start_key(request.query.get("start_key"))
         if start is not None:
             owned = [n for n in owned if n.e164 >= start]
-        size = int(request.query.get("page_size", "50"))
+        size = int(request.query.get("page_size", str(self.page_size)))
         page, rest = owned[:size], owned[size:]
+        # Open port requests are merged into every page, unpaged, under the number docs,
+        # unless `include_ports=false` (cb_phone_numbers_v2.erl:513-556; the view
+        # port_requests.json:103-122 skips unconfirmed, canceled and completed ones).
+        listed: dict[str, Any] = {}
+        if request.query.get("include_ports", "true").lower() != "false":
+            listed = self.model.port_listing(account)
+        for n in page:
+            listed[n.e164] = {**listed.get(n.e164, {}), **n.listing()}
         body = {
-            **_json(
-                self._envelope(
-                    request, {"cascade_quantity": 0, "numbers": {n.e164: n.listing() for n in page}}
-                )
-            ),
+            **_json(self._envelope(request, {"cascade_quantity": 0, "numbers": listed})),
             "page_size": len(page),
         }
+        # Keys are opaque: base64url of an Erlang term (api_util.erl:1680-1704).
         if page:
-            body["start_key"] = page[0].e164
+            body["start_key"] = encode_start_key(page[0].e164)
         if rest:
-            body["next_start_key"] = rest[0].e164
+            body["next_start_key"] = encode_start_key(rest[0].e164)
         return web.json_response(body)
 
     def _charges(
@@ -703,6 +712,22 @@ async def running(host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[Kazoo
     finally:
         await kazoo.release_hangs()
         await runner.cleanup()
+
+
+def encode_start_key(key: str) -> str:
+    """An opaque paging key, as Crossbar's base64url(term_to_binary(Key)) is to a client."""
+    return base64.urlsafe_b64encode(b"\x83k" + key.encode()).decode().rstrip("=")
+
+
+def decode_start_key(encoded: str | None) -> str | None:
+    """Crossbar decodes what it encoded and takes anything else as given (api_util.erl:1700-1704)."""
+    if encoded is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    except ValueError:
+        return encoded
+    return raw[2:].decode() if raw.startswith(b"\x83k") else encoded
 
 
 def merge_right(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
