@@ -720,7 +720,7 @@ def encode_start_key(key: str) -> str:
 
 
 def decode_start_key(encoded: str | None) -> str | None:
-    """Crossbar decodes what it encoded and takes anything else as given (api_util.erl:1700-1704)."""
+    """Crossbar decodes its own keys and takes anything else as given (api_util.erl:1700-1704)."""
     if encoded is None:
         return None
     try:
