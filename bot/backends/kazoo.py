@@ -43,8 +43,12 @@ from bot.backends.kazoo_callflows import (
     TYPE_OF,
     FaxboxTaken,
     contains,
+    faxbox_id,
+    faxbox_number,
     is_real_number,
+    numbers_of,
     pick_company,
+    pick_user,
     target_of,
     with_number,
     without_number,
@@ -54,7 +58,7 @@ from bot.backends.kazoo_quote import QuoteShapeError, parse_quote
 from bot.domain.assignment import AssignmentKind
 from bot.domain.billing import Quote
 from bot.domain.e911 import E911Address, E911Candidates, E911Invalid, E911Status, E911Valid
-from bot.domain.phone import SearchQuery
+from bot.domain.phone import SearchQuery, format_national
 from bot.keyed_locks import KeyedLocks
 
 log = logging.getLogger(__name__)
@@ -568,13 +572,26 @@ class KazooCarrier:
             raise self._fail(response)
         return dict(response.data) if isinstance(response.data, dict) else {}
 
-    async def _save_callflow(self, account_id: str, doc: Mapping[str, Any]) -> None:
-        body = {k: v for k, v in doc.items() if k != "_read_only"}
+    async def _save_callflow(
+        self, account_id: str, doc: Mapping[str, Any], faxbox: str | bool | None = False
+    ) -> None:
+        """Write the callflow's `numbers` (and MainFaxing's faxbox, when given) by PATCH.
+
+        Kazoo merges a PATCH into the stored document (crossbar_doc.erl:309-312;
+        cb_callflows.erl:68, 107-108, 221-223) and keeps no revision a POST could
+        be checked against, so sending only what changes leaves a SmartPBX edit of
+        any other field alone, and `metadata` (computed on GET) is never written.
+        `faxbox=None` drops `flow.data.id` (a `null` deletes in the merge).
+        """
+        body: dict[str, Any] = {"numbers": numbers_of(doc)}
+        if faxbox is not False:
+            body["flow"] = {"data": {"id": faxbox}}
         response = await self._client.request(
-            "POST", self._callflows(account_id, f"/{doc['id']}"), data=body
+            "PATCH", self._callflows(account_id, f"/{doc['id']}"), data=body
         )
-        if response.status in (400, 409):
-            # Kazoo refuses a number another callflow holds, or a stale document.
+        if response.status in (400, 403, 409):
+            # A number another callflow holds (400 `numbers.unique`), one the account
+            # does not own (403 `forbidden`, kzd_callflows.erl:164-277, 430-449).
             reason = self._client.scrub(_reason(response))
             raise NumberConflict(
                 f"Kazoo refused the callflow change: {reason}", carrier_message=reason
@@ -594,7 +611,7 @@ class KazooCarrier:
         """The target's callflow document. Listings are summaries, so candidates are read."""
         if target.kind is AssignmentKind.USER:
             query = {"filter_owner_id": str(target.owner_id)}
-            missing = "The Kazoo user has no callflow of their own to ring."
+            missing = "The Kazoo user has no SmartPBX callflow of their own to ring."
         else:
             query = {"filter_type": TYPE_OF[target.kind]}
             missing = f"SmartPBX's {target.kind.value} callflow does not exist on the account."
@@ -602,7 +619,7 @@ class KazooCarrier:
         docs = [await self._callflow(account_id, str(r["id"])) for r in rows if "id" in r]
         found: Mapping[str, Any] | None
         if target.kind is AssignmentKind.USER:
-            found = next((d for d in docs if d.get("owner_id") == target.owner_id), None)
+            found = pick_user(docs, str(target.owner_id))
         else:
             found = pick_company(docs, target.kind)
         if found is None:
@@ -614,7 +631,7 @@ class KazooCarrier:
         # At most one callflow: leave the others first, so Kazoo never sees it twice.
         for doc in await self._callflows_with(account_id, e164):
             if doc.get("id") != destination.get("id"):
-                await self._save_callflow(account_id, without_number(doc, e164))
+                await self._leave(account_id, doc, e164)
         if contains(destination, e164):
             return
         try:
@@ -625,7 +642,21 @@ class KazooCarrier:
                 number=e164,
                 carrier_message=f"MainFaxing holds {taken.current}",
             ) from None
-        await self._save_callflow(account_id, changed)
+        if target.kind is not AssignmentKind.FAXBOX:
+            await self._save_callflow(account_id, changed)
+            return
+        current = faxbox_id(destination)
+        if current is not None:
+            # The faxbox sends as the number that now answers, not a number released before.
+            await self._faxbox_answers_on(account_id, current, e164)
+            await self._save_callflow(account_id, changed)
+            return
+        created = await self._create_faxbox(account_id, e164)
+        try:
+            await self._save_callflow(account_id, changed, faxbox=created)
+        except BaseException:
+            await self._delete_faxbox(account_id, created)
+            raise
 
     async def unroute(self, e164: str, *, account_id: str) -> None:
         await self._unroute(e164, account_id)
@@ -633,11 +664,76 @@ class KazooCarrier:
     async def _unroute(self, e164: str, account_id: str) -> tuple[RouteTarget, ...]:
         left: list[RouteTarget] = []
         for doc in await self._callflows_with(account_id, e164):
-            await self._save_callflow(account_id, without_number(doc, e164))
+            await self._leave(account_id, doc, e164)
             target = target_of(doc)
             if target is not None:
                 left.append(target)
         return tuple(left)
+
+    async def _leave(self, account_id: str, doc: Mapping[str, Any], e164: str) -> None:
+        """Take `e164` out of a callflow; MainFaxing's faxbox goes with its last number."""
+        changed = without_number(doc, e164)
+        target = target_of(doc)
+        faxbox = faxbox_id(doc)
+        if (
+            target is None
+            or target.kind is not AssignmentKind.FAXBOX
+            or faxbox is None
+            or faxbox_number(changed) is not None
+        ):
+            await self._save_callflow(account_id, changed)
+            return
+        # As SmartPBX does on removal (strategy.js:1790-1806): no faxbox is left to a
+        # number that may be released and sold; the next fax number gets a new one.
+        await self._save_callflow(account_id, changed, faxbox=None)
+        await self._delete_faxbox(account_id, faxbox)
+
+    # --- SmartPBX's faxbox -------------------------------------------------------------
+
+    async def _create_faxbox(self, account_id: str, e164: str) -> str:
+        """A faxbox as SmartPBX makes one for MainFaxing (strategy.js:2622-2647).
+
+        SmartPBX also asks for an email to send received faxes to; the bot has none
+        to give, so faxes wait in the faxbox until someone adds one in SmartPBX.
+        """
+        response = await self._client.request("GET", f"/v2/accounts/{account_id}")
+        if not response.ok:
+            raise self._fail(response)
+        account = response.data if isinstance(response.data, dict) else {}
+        name = str(account.get("name") or "Main")
+        faxbox: dict[str, Any] = {
+            "name": f"{name}'s Main Faxbox",
+            "caller_name": name,
+            "caller_id": e164,
+            "fax_header": f"{name} Fax Printer",
+            "fax_identity": format_national(e164),
+            "owner_id": account_id,
+        }
+        if account.get("timezone"):
+            faxbox["fax_timezone"] = account["timezone"]
+        created = await self._client.request(
+            "PUT", f"/v2/accounts/{account_id}/faxboxes", data=faxbox
+        )
+        data = created.data if isinstance(created.data, dict) else {}
+        if not created.ok or not isinstance(data.get("id"), str):
+            raise self._fail(created, e164)
+        return str(data["id"])
+
+    async def _faxbox_answers_on(self, account_id: str, faxbox: str, e164: str) -> None:
+        response = await self._client.request(
+            "PATCH",
+            f"/v2/accounts/{account_id}/faxboxes/{faxbox}",
+            data={"caller_id": e164, "fax_identity": format_national(e164)},
+        )
+        if not response.ok and response.status != 404:
+            raise self._fail(response, e164)
+
+    async def _delete_faxbox(self, account_id: str, faxbox: str) -> None:
+        response = await self._client.request(
+            "DELETE", f"/v2/accounts/{account_id}/faxboxes/{faxbox}"
+        )
+        if not response.ok and response.status != 404:
+            raise self._fail(response)
 
     async def routes(self, *, account_id: str) -> Mapping[str, RouteTarget]:
         found: dict[str, RouteTarget] = {}
@@ -648,6 +744,13 @@ class KazooCarrier:
             doc = await self._callflow(account_id, str(summary["id"]))
             target = target_of(doc)
             if target is None:
+                continue
+            if target.kind is AssignmentKind.FAXBOX:
+                # SmartPBX may hold several: the first is the faxbox's, the others are
+                # left to SmartPBX (the bot records one faxbox number per account).
+                first = faxbox_number(doc)
+                if first is not None:
+                    found[first] = target
                 continue
             for number in doc.get("numbers") or []:
                 if is_real_number(str(number)):

@@ -254,7 +254,7 @@ async def test_a_callflow_kazoo_refuses_is_a_conflict_with_kazoos_words(
     standin.fail_next(
         400,
         path="/callflows/",
-        method="POST",
+        method="PATCH",
         message="invalid data",
         data={"numbers": {"unique": {"message": f"Number {number} exists in callflow x"}}},
     )

@@ -434,3 +434,20 @@ async def test_a_number_in_a_callflow_the_bot_does_not_manage_is_counted(
     report = await sync(carrier, uows).run()
     assert report.in_use_elsewhere == 1
     assert (await state(uows))[A4] == ("in_service", CHILD_A, None)
+
+
+async def test_several_fax_numbers_made_in_smartpbx_sync_without_churn(
+    kazoo_numbers: KazooStandIn, carrier: KazooCarrier, uows: UnitOfWorkFactory
+) -> None:
+    """M5: SmartPBX lets MainFaxing hold several numbers; the first is the faxbox's (the one
+    SmartPBX shows), the others are left to SmartPBX, and syncs do not flip between them."""
+    route(kazoo_numbers, CHILD_A, "fax", A4)  # MainFaxing: [A5, A4]
+
+    report = await sync(carrier, uows).run()
+
+    current = await state(uows)
+    assert (current[A5][2], current[A4][2]) == ("faxbox", None)
+    assert report.in_use_elsewhere == 1
+    before = len(await audits(uows))
+    assert (await sync(carrier, uows).run()).changes == 0
+    assert len(await audits(uows)) == before

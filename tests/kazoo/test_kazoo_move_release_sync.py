@@ -25,7 +25,7 @@ async def test_move_leaves_the_old_callflows_then_activates_on_the_destination(
     await carrier.move(number, from_account_id=CHILD_A, to_account_id=CHILD_B)
 
     assert standin.model.routed_numbers(CHILD_A)[f"{CHILD_A}-main"] == []
-    assert standin.model.callflows[CHILD_A][f"{CHILD_A}-main"]["numbers"] == ["0"]
+    assert standin.model.callflows[CHILD_A][f"{CHILD_A}-main"]["numbers"] == ["undefinedMainNumber"]
     status = await carrier.number_status(number, account_id=CHILD_B)
     assert status.owned_by(CHILD_B) and status.spare
     assert (await carrier.number_status(number, account_id=CHILD_A)).state is (
@@ -50,7 +50,7 @@ async def test_release_takes_the_number_out_of_every_callflow_then_deletes(
     assert standin.model.callflows[CHILD_A][f"{CHILD_A}-conf"]["numbers"] == ["undefinedconf"]
     changes = [(s.method, s.path) for s in standin.seen[before:] if s.method != "GET"]
     assert changes == [
-        ("POST", f"/v2/accounts/{CHILD_A}/callflows/{CHILD_A}-conf"),
+        ("PATCH", f"/v2/accounts/{CHILD_A}/callflows/{CHILD_A}-conf"),
         ("DELETE", f"/v2/accounts/{CHILD_A}/phone_numbers/{number}"),
     ]
 

@@ -111,22 +111,32 @@ class Number:
 
 
 def smartpbx_callflows(account_id: str) -> dict[str, dict[str, Any]]:
-    """The callflows SmartPBX sets up, with the fields the bot must leave alone."""
+    """The callflows SmartPBX sets up, as it creates them (monster-ui-voip strategy.js,
+    users.js, app.js), with the fields the bot must leave alone."""
     return {
         f"{account_id}-main": {
             "id": f"{account_id}-main",
             "name": "MainCallflow",
             "type": "main",
-            "numbers": ["0"],
+            # No main number yet: the placeholder, not "0" (strategy.js:2830-2836).
+            "numbers": ["undefinedMainNumber"],
             "patterns": [],
             "contact_list": {"exclude": False},
             "flow": {
                 "module": "temporal_route",
                 "data": {},
-                "children": {"_": {"module": "ring_group", "data": {"name": "All"}}},
+                "children": {"_": {"module": "callflow", "data": {"id": f"{account_id}-open"}}},
             },
             "ui_metadata": {"origin": "voip", "version": "4.3"},
             "ui_is_main_number_cf": True,
+        },
+        # An unnamed `type: main` sub-callflow of the strategy (strategy.js:3805-3819).
+        f"{account_id}-open": {
+            "id": f"{account_id}-open",
+            "type": "main",
+            "numbers": ["MainOpenHoursMenu"],
+            "contact_list": {"exclude": False},
+            "flow": {"module": "callflow", "data": {"id": f"{account_id}-menu"}, "children": {}},
         },
         f"{account_id}-conf": {
             "id": f"{account_id}-conf",
@@ -135,12 +145,13 @@ def smartpbx_callflows(account_id: str) -> dict[str, dict[str, Any]]:
             "numbers": ["undefinedconf"],
             "flow": {"module": "conference", "data": {}, "children": {}},
         },
+        # No faxbox until the first fax number (strategy.js:2719-2740).
         f"{account_id}-fax": {
             "id": f"{account_id}-fax",
             "name": "MainFaxing",
             "type": "faxing",
             "numbers": ["undefinedfaxing"],
-            "flow": {"module": "faxbox", "data": {"id": "faxbox1"}, "children": {}},
+            "flow": {"module": "faxbox", "data": {}, "children": {}},
         },
         f"{account_id}-alice": {
             "id": f"{account_id}-alice",
@@ -149,6 +160,18 @@ def smartpbx_callflows(account_id: str) -> dict[str, dict[str, Any]]:
             "owner_id": f"{account_id}-user-alice",
             "numbers": ["1001"],
             "flow": {"module": "user", "data": {"id": f"{account_id}-user-alice"}, "children": {}},
+        },
+        # Her mobile's callflow carries her `owner_id` too (app.js:306-325; users.js:4483).
+        f"{account_id}-alice-mobile": {
+            "id": f"{account_id}-alice-mobile",
+            "type": "mobile",
+            "owner_id": f"{account_id}-user-alice",
+            "numbers": ["5550001"],
+            "flow": {
+                "module": "callflow",
+                "data": {"id": f"{account_id}-alice"},
+                "children": {},
+            },
         },
     }
 
@@ -185,6 +208,7 @@ class KazooModel:
         self.users: dict[str, dict[str, dict[str, Any]]] = {
             a: default_users(a) for a in self.accounts
         }
+        self.faxboxes: dict[str, dict[str, dict[str, Any]]] = {a: {} for a in self.accounts}
         self.rates: dict[str, Decimal] = {"did_us": Decimal("1.0"), "tollfree_us": Decimal("2.0")}
         self.activation_charge = Decimal("0.5")
         self.quote_shape = "invoices"  # or "legacy"
@@ -368,6 +392,28 @@ class KazooModel:
                 number.used_by = "callflow"
             elif number.used_by == "callflow":
                 number.used_by = ""
+
+    def smartpbx_problems(self, account_id: str) -> list[str]:
+        """What SmartPBX would find wrong: "0" routed with no main number (or missing with
+        one), or a routed fax number with no faxbox to answer it."""
+        problems: list[str] = []
+        for doc in self.callflows.get(account_id, {}).values():
+            numbers = list(doc.get("numbers", []))
+            real = [n for n in numbers if n.startswith("+")]
+            if doc.get("name") == "MainCallflow":
+                if real and "0" not in numbers:
+                    problems.append("main number without 0")
+                if not real and "0" in numbers:
+                    problems.append("0 routed with no main number")
+            if doc.get("type") == "faxing" and real:
+                box = doc.get("flow", {}).get("data", {}).get("id")
+                if box not in self.faxboxes.get(account_id, {}):
+                    problems.append(f"fax number {real[0]} with no faxbox")
+                elif self.faxboxes[account_id][box].get("caller_id") not in real:
+                    problems.append(
+                        f"faxbox sends as {self.faxboxes[account_id][box].get('caller_id')}"
+                    )
+        return problems
 
     def routed_numbers(self, account_id: str) -> dict[str, list[str]]:
         """Callflow id -> its real numbers (tests assert on these)."""

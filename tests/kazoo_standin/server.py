@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import copy
 import json
 import secrets
 import uuid
@@ -80,6 +81,7 @@ class KazooStandIn:
         self.tokens: dict[str, str] = {}
         self.faults: list[Fault] = []
         self.hangs: list[Hang] = []
+        self.befores: list[tuple[str, str, Callable[[], Awaitable[None]]]] = []
         self.failing_numbers: dict[str, dict[str, Any]] = {}
         self.seen: list[Seen] = []
         self.schema_errors: list[tuple[str, Any]] = []
@@ -101,6 +103,10 @@ class KazooStandIn:
             "error": error,
             "message": message or "fault by carrier",
         }
+
+    def before_next(self, method: str, path: str, change: Callable[[], Awaitable[None]]) -> None:
+        """Run `change` (SmartPBX acting meanwhile) just before the next matching request."""
+        self.befores.append((method, path, change))
 
     def hang_next(self, method: str, path: str, *, apply: bool) -> None:
         self.hangs.append(Hang(method, path, apply))
@@ -134,6 +140,11 @@ class KazooStandIn:
         r.add_get("/v2/accounts/{account}/callflows", self._callflows)
         r.add_get("/v2/accounts/{account}/callflows/{id}", self._callflow)
         r.add_post("/v2/accounts/{account}/callflows/{id}", self._save_callflow)
+        r.add_patch("/v2/accounts/{account}/callflows/{id}", self._patch_callflow)
+        r.add_put("/v2/accounts/{account}/faxboxes", self._create_faxbox)
+        r.add_get("/v2/accounts/{account}/faxboxes/{id}", self._faxbox)
+        r.add_patch("/v2/accounts/{account}/faxboxes/{id}", self._faxbox)
+        r.add_delete("/v2/accounts/{account}/faxboxes/{id}", self._faxbox)
         numbers = "/v2/accounts/{account}/phone_numbers"
         r.add_get(numbers, self._numbers)
         r.add_put(numbers + "/collection/activate", self._collection_activate)
@@ -183,6 +194,10 @@ class KazooStandIn:
             except ValueError:
                 return self._error(request, 400, "invalid request body: not JSON")
         request[BODY] = body
+        for before in list(self.befores):
+            if before[0] == request.method and before[1] in request.path:
+                self.befores.remove(before)
+                await before[2]()
         self.seen.append(
             Seen(request.method, request.path, dict(request.query), body, dict(request.headers))
         )
@@ -312,48 +327,127 @@ class KazooStandIn:
     # --- callflows -----------------------------------------------------------------------
 
     async def _callflows(self, request: web.Request) -> web.Response:
+        """The `crossbar_listing` view: a summary (core/kazoo_apps/priv/couchdb/account/
+        callflows.json); the bot reads a callflow before changing it."""
         docs = self.model.callflows.get(request.match_info["account"], {}).values()
         filters = {k[7:]: v for k, v in request.query.items() if k.startswith("filter_")}
         rows = [
-            # Kazoo's listing is a summary; the bot reads a callflow before changing it.
-            {"id": d["id"], "name": d.get("name", ""), "numbers": list(d.get("numbers", []))}
+            {
+                "id": d["id"],
+                "name": d.get("name"),
+                "type": d.get("type"),
+                "numbers": list(d.get("numbers", [])),
+                "patterns": list(d.get("patterns", [])),
+                "featurecode": d.get("featurecode", False),
+                "owner_id": d.get("owner_id"),
+                "group_id": d.get("group_id"),
+                "modules": _modules(d.get("flow")),
+                "flags": list(d.get("flags", [])),
+            }
             for d in docs
             if all(str(d.get(k, "")) == v for k, v in filters.items())
         ]
-        return self._paged(request, rows)
+        return self._paged(request, [{k: v for k, v in r.items() if v is not None} for r in rows])
 
     async def _callflow(self, request: web.Request) -> web.Response:
         docs = self.model.callflows.get(request.match_info["account"], {})
         doc = docs.get(request.match_info["id"])
         if doc is None:
             raise KazooError(404, "bad_identifier", {"message": "bad identifier"})
-        return self._envelope(request, doc)
+        # GET adds a computed `metadata` (cb_callflows.erl:160-178); it is not stored.
+        return self._envelope(request, {**doc, "metadata": {"faxbox1": {"name": "computed"}}})
 
     async def _save_callflow(self, request: web.Request) -> web.Response:
+        """POST replaces the callflow; there is no revision to check, the last writer wins."""
         account = request.match_info["account"]
         cf_id = request.match_info["id"]
-        data, _ = self._body(request, "callflows")
         if cf_id not in self.model.callflows.get(account, {}):
             raise KazooError(404, "bad_identifier", {"message": "bad identifier"})
-        for number in data.get("numbers", []):
+        data, _ = self._body(request, "callflows")
+        return self._store_callflow(request, account, cf_id, data)
+
+    async def _patch_callflow(self, request: web.Request) -> web.Response:
+        """PATCH merges the body into the stored callflow, the body winning and `null`
+        deleting (crossbar_doc.erl:309-312, kz_json.erl:421-445), then validates it."""
+        account = request.match_info["account"]
+        cf_id = request.match_info["id"]
+        stored = self.model.callflows.get(account, {}).get(cf_id)
+        if stored is None:
+            raise KazooError(404, "bad_identifier", {"message": "bad identifier"})
+        raw = request.get(BODY)
+        patch = raw.get("data", {}) if isinstance(raw, dict) else {}
+        merged = merge_right(copy.deepcopy(stored), patch)
+        problems = validation.errors("callflows", merged)
+        if problems:
+            self.schema_errors.append((request.path, problems))
+            raise KazooError(400, "validation error", problems)
+        return self._store_callflow(request, account, cf_id, merged)
+
+    def _store_callflow(
+        self, request: web.Request, account: str, cf_id: str, data: dict[str, Any]
+    ) -> web.Response:
+        """kzd_callflows:validate (kzd_callflows.erl:164-277, 430-449): numbers normalised
+        to E.164, unique within the account, owned by it."""
+        numbers = [_normalise(str(n)) for n in data.get("numbers", [])]
+        for number in numbers:
             holder = self.model.callflow_holding(account, number, other_than=cf_id)
             if holder is not None:
+                name = self.model.callflows[account][holder].get("name", "")
                 raise KazooError(
                     400,
                     "invalid data",
                     {
                         "numbers": {
                             "unique": {
-                                "message": f"Number {number} exists in callflow {holder}",
+                                "message": f"{number} exists in callflow {holder} ({name})",
                                 "cause": number,
                             }
                         }
                     },
                 )
-        doc = {**data, "id": cf_id}
+        foreign = [
+            n
+            for n in numbers
+            if n in self.model.numbers
+            and self.model.numbers[n].assigned_to not in (None, account)
+            and not self.model.descends(str(self.model.numbers[n].assigned_to), account)
+        ]
+        if foreign:
+            # throw({system_error, {forbidden, "unauthorized to use ..."}}): the message
+            # is replaced by "forbidden" (cb_context.erl:1043-1045).
+            raise KazooError(403, "forbidden", {"message": "forbidden"})
+        doc = {
+            **{k: v for k, v in data.items() if k != "metadata"},
+            "numbers": numbers,
+            "id": cf_id,
+        }
         self.model.callflows[account][cf_id] = doc
         self.model.refresh_used_by(account)
         return self._envelope(request, doc)
+
+    # --- faxboxes ------------------------------------------------------------------------
+
+    async def _create_faxbox(self, request: web.Request) -> web.Response:
+        account = request.match_info["account"]
+        data, _ = self._body(request, None)
+        if not data.get("name"):  # faxbox.json requires only `name`
+            raise KazooError(400, "validation error", {"name": {"required": {}}})
+        box = {**data, "id": uuid.uuid4().hex}
+        self.model.faxboxes.setdefault(account, {})[box["id"]] = box
+        return self._envelope(request, box, status=201)
+
+    async def _faxbox(self, request: web.Request) -> web.Response:
+        box = self.model.faxboxes.get(request.match_info["account"], {}).get(
+            request.match_info["id"]
+        )
+        if box is None:
+            raise KazooError(404, "bad_identifier", {"message": "bad identifier"})
+        if request.method == "DELETE":
+            del self.model.faxboxes[request.match_info["account"]][box["id"]]
+        elif request.method == "PATCH":
+            data, _ = self._body(request, None)
+            box.update(data)
+        return self._envelope(request, box)
 
     # --- phone numbers -------------------------------------------------------------------
 
@@ -712,6 +806,32 @@ async def running(host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[Kazoo
     finally:
         await kazoo.release_hangs()
         await runner.cleanup()
+
+
+def _modules(flow: Any) -> list[str]:
+    """The listing's `modules`: every module of the flow tree, once."""
+    found: list[str] = []
+    stack = [flow]
+    while stack:
+        node = stack.pop(0)
+        if not isinstance(node, dict):
+            continue
+        if node.get("module") and node.get("module") not in found:
+            found.append(str(node["module"]))
+        children = node.get("children")
+        if isinstance(children, dict):
+            stack.extend(children.values())
+    return found
+
+
+def _normalise(entry: str) -> str:
+    """knm_converters:normalize on a US number: `4155550123`/`14155550123` -> E.164;
+    extensions and SmartPBX's placeholders stay as they are."""
+    if entry.isdigit() and len(entry) == 10:
+        return "+1" + entry
+    if entry.isdigit() and len(entry) == 11 and entry.startswith("1"):
+        return "+" + entry
+    return entry
 
 
 def encode_start_key(key: str) -> str:
