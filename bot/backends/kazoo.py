@@ -581,11 +581,12 @@ class KazooCarrier:
         cb_callflows.erl:68, 107-108, 221-223) and keeps no revision a POST could
         be checked against, so sending only what changes leaves a SmartPBX edit of
         any other field alone, and `metadata` (computed on GET) is never written.
-        `faxbox=None` drops `flow.data.id` (a `null` deletes in the merge).
+        `faxbox` sets MainFaxing's `flow.data` (`{"id": None}` drops the id: a `null`
+        deletes in the merge).
         """
         body: dict[str, Any] = {"numbers": numbers_of(doc)}
-        if faxbox is not False:
-            body["flow"] = {"data": {"id": faxbox}}
+        if faxbox is not None:
+            body["flow"] = {"data": dict(faxbox)}
         response = await self._client.request(
             "PATCH", self._callflows(account_id, f"/{doc['id']}"), data=body
         )
@@ -653,7 +654,7 @@ class KazooCarrier:
             return
         created = await self._create_faxbox(account_id, e164)
         try:
-            await self._save_callflow(account_id, changed, faxbox=created)
+            await self._save_callflow(account_id, changed, faxbox={"id": created})
         except BaseException:
             await self._delete_faxbox(account_id, created)
             raise
@@ -685,7 +686,7 @@ class KazooCarrier:
             return
         # As SmartPBX does on removal (strategy.js:1790-1806): no faxbox is left to a
         # number that may be released and sold; the next fax number gets a new one.
-        await self._save_callflow(account_id, changed, faxbox=None)
+        await self._save_callflow(account_id, changed, faxbox={"id": None})
         await self._delete_faxbox(account_id, faxbox)
 
     # --- SmartPBX's faxbox -------------------------------------------------------------
