@@ -573,7 +573,7 @@ class KazooCarrier:
         return dict(response.data) if isinstance(response.data, dict) else {}
 
     async def _save_callflow(
-        self, account_id: str, doc: Mapping[str, Any], faxbox: str | bool | None = False
+        self, account_id: str, doc: Mapping[str, Any], faxbox: Mapping[str, Any] | None = None
     ) -> None:
         """Write the callflow's `numbers` (and MainFaxing's faxbox, when given) by PATCH.
 
