@@ -250,6 +250,8 @@ class KazooStandIn:
         token = request.headers.get("X-Auth-Token")
         owner = self.tokens.get(token or "")
         if owner is None:
+            # An expired or unknown token is 401 (cb_token_auth.erl:194-210,
+            # api_util.erl:772-781); the client logs in again once.
             return self._error(request, 401, "invalid credentials", {"message": "invalid token"})
         account = request.match_info.get("account")
         if account is not None and (
