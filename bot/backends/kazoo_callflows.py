@@ -128,11 +128,9 @@ def without_number(doc: Mapping[str, Any], e164: str) -> dict[str, Any]:
     numbers = [n for n in numbers_of(doc) if not same_number(n, e164)]
     target = target_of(doc)
     if target is not None and target.kind is not AssignmentKind.USER:
-        if target.kind is AssignmentKind.MAIN and not any(map(is_real_number, numbers)):
-            # No main number left: "0" must not stay routed (SmartPBX resets it too).
-            numbers = [MAIN_PLACEHOLDER if n == DIAL_ZERO else n for n in numbers]
-            if not numbers:
-                numbers = [MAIN_PLACEHOLDER]
+        if target.kind is AssignmentKind.MAIN and numbers in ([DIAL_ZERO], []):
+            # No main number left: "0" must not stay routed (strategy.js:1274-1279).
+            numbers = [MAIN_PLACEHOLDER]
         elif target.kind is AssignmentKind.CONFERENCE and not numbers:
             numbers = [CONFERENCE_PLACEHOLDER]
         elif target.kind is AssignmentKind.FAXBOX and not numbers:
