@@ -82,21 +82,22 @@ class Number:
         return "tollfree_us" if self.e164[2:5] in TOLLFREE else "did_us"
 
     def document(self) -> dict[str, Any]:
-        """The number document as `GET /phone_numbers/{NUMBER}` shows it."""
+        """The number document as `GET /phone_numbers/{NUMBER}` shows it: public fields,
+        `state`, `used_by` and a `features` list at the root, empty ones dropped, and
+        `_read_only.features` an object (knm_phone_number.erl:608-640)."""
         read_only = {
             "created": self.created,
             "modified": self.updated,
             "state": self.state,
-            "features": list(self.features),
+            "features": {"available": ["cnam", "e911", "prepend"], "settings": {}},
             "used_by": self.used_by,
         }
+        root = {"features": list(self.features), "state": self.state, "used_by": self.used_by}
         return {
             **copy.deepcopy(self.public),
-            "_read_only": read_only,
-            "features": list(self.features),
+            "_read_only": {k: v for k, v in read_only.items() if v not in ("", None)},
+            **{k: v for k, v in root.items() if v},
             "id": self.e164,
-            "state": self.state,
-            "used_by": self.used_by,
         }
 
     def listing(self) -> dict[str, Any]:
