@@ -72,6 +72,21 @@ async def test_release_ends_as_kazoos_configuration_says(
     assert number not in {n.e164 for n in (await carrier.list_numbers(account_id=CHILD_A)).numbers}
 
 
+async def test_a_local_number_kazoo_deletes_on_release_is_reported_deleted(
+    carrier: KazooCarrier, standin: KazooStandIn
+) -> None:
+    """L1: numbers of Kazoo's local carrier are deleted, not made available
+    (knm_numbers.erl:951-970); the answer's state says so."""
+    [number] = await bought(carrier, CHILD_A)
+    standin.fail_next(
+        200, method="DELETE", path="/phone_numbers/", data={"id": number, "state": "deleted"}
+    )
+
+    result = await carrier.release(number, account_id=CHILD_A)
+
+    assert result.state is CarrierNumberState.DELETED
+
+
 async def test_releasing_a_number_that_left_the_account_is_not_found(
     carrier: KazooCarrier, standin: KazooStandIn
 ) -> None:
