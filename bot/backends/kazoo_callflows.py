@@ -2,8 +2,8 @@
 
 Pure functions over callflow documents (dicts as Kazoo returns them), so the
 rules are tested without a server. The bot only ever changes a callflow's
-`numbers` list; every other field (flow, name, metadata, ids) is sent back
-as it was read.
+`numbers` list (and which faxbox MainFaxing rings); the backend PATCHes just
+those, so every other field stays as Kazoo has it.
 
 Each rule is SmartPBX's (monster-ui-voip, submodules/strategy/strategy.js and
 submodules/users/users.js):
