@@ -8,7 +8,7 @@ import importlib
 import logging
 import sys
 
-from bot.config import Settings
+from bot.config import Settings, SettingsError
 
 
 def _serve(settings: Settings) -> int:
@@ -22,8 +22,12 @@ def _serve(settings: Settings) -> int:
     from bot.server import serve
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(settings))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(settings))
+    except SettingsError as exc:
+        print(f"numbers-bot: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -14,8 +14,8 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.app import build_app, close_app, worker_for
 from bot.bootstrap import start
-from bot.config import Settings
-from bot.health import HealthCheck, health_check
+from bot.config import Settings, SettingsError
+from bot.health import HealthCheck, credentials_refused, health_check
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
@@ -80,6 +80,11 @@ async def serve(settings: Settings) -> None:
     """Run until SIGTERM/SIGINT: Socket Mode when SLACK_APP_TOKEN is set, else HTTP."""
     stop = _stop_on_signals()
     runtime = await start(settings)
+    refused = await credentials_refused(runtime.backend)
+    if refused is not None:
+        # A key Kazoo does not know (404) or cannot read (400) stops start-up, one line.
+        await runtime.close()
+        raise SettingsError(refused)
     app = build_app(runtime)
     worker = worker_for(app)
     worker.start()

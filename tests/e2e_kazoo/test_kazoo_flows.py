@@ -50,7 +50,7 @@ async def test_e911_invalid_multiple_choice_and_valid_at_kazoo(direct_bot: Harne
     [number] = await own(bot, 1)
     await _open_e911(bot, number)
 
-    # Kazoo's `address.invalid` names no field: the bot puts it on the street.
+    # Kazoo's 400 `invalid` names no field: the bot puts it on the street.
     await bot.driver.fill(ADMIN, "ZIP code", "00012")
     result = await bot.driver.submit(ADMIN)
     assert result.outcome == "errors" and list(result.errors) == ["e911.street"]
