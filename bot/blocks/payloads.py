@@ -48,6 +48,13 @@ class NumberRef(_Payload):
     channel_id: str | None = Field(default=None, max_length=32)
 
 
+class MoveMeta(NumberRef):
+    """The `Move number` modal: the number, where it was opened from, and that place's
+    `response_url` (the only way to answer in a channel the bot is not in)."""
+
+    response_url: str | None = Field(default=None, max_length=500)
+
+
 class HistoryRef(_Payload):
     """A page of `/numbers history NUMBER`."""
 

@@ -26,7 +26,7 @@ from bot.handlers.context import Submission, named, on_submit
 from bot.handlers.errors import field_errors
 from bot.handlers.home_publish import republish_homes
 from bot.handlers.kit import Kit, Track
-from bot.handlers.notify import confirm, dm
+from bot.handlers.notify import confirm, dm, report
 from bot.service.context import Actor
 from bot.service.errors import NumbersBotError
 
@@ -90,12 +90,15 @@ def _picked(values: Json) -> tuple[str | None, str | None]:
 
 
 async def on_assign(sub: Submission[AssignMeta]) -> None:
-    """`Assign`: a refusal (the faxbox has a number, the last e911 main) shows on the field."""
-    kit, actor, meta = sub.kit, sub.actor, sub.meta
+    """`Assign`: checked while Slack waits, so a refusal (the faxbox has a number, the last
+    e911 main) shows on the field; then the modal closes, the change runs and its outcome
+    goes where the modal was opened from, else by DM."""
+    kit, actor, meta, client = sub.kit, sub.actor, sub.meta, sub.client
     kind, user = _picked(sub.values)
+    numbers = kit.services.numbers
     try:
         target = target_of(kind, user)
-        before, after = await assign(kit, actor, meta.number, target, channel_id=meta.channel_id)
+        await numbers.check_assign(actor, meta.number, target, channel_id=meta.channel_id)
     except NumbersBotError as exc:
         await sub.ack(
             response_action="errors",
@@ -103,9 +106,14 @@ async def on_assign(sub: Submission[AssignMeta]) -> None:
         )
         return
     await sub.ack()
+    try:
+        before, after = await assign(kit, actor, meta.number, target, channel_id=meta.channel_id)
+    except Exception as exc:
+        await report(client, actor.user_id, exc, meta.response_url)
+        return
     text = assigned_message(after, actor.user_id)
-    await confirm(sub.client, actor.user_id, text, meta.response_url)
-    await after_assign(sub.client, kit, actor, before, after)
+    await confirm(client, actor.user_id, text, meta.response_url)
+    await after_assign(client, kit, actor, before, after)
 
 
 def register(app: AsyncApp, track: Track) -> None:

@@ -37,6 +37,7 @@ from bot.service.changes import (
     NumberChange,
     apply_changes,
     carrier_account,
+    check_changes,
     keep_emergency_main,
     owned_number,
 )
@@ -292,6 +293,15 @@ class NumberService(UsesAccounts):
         assignment = target if isinstance(target, Assignment) else Assignment.parse(target)
         return await self._one(actor, number, Assign(assignment, by=actor.user_id), channel_id)
 
+    async def check_assign(
+        self, actor: Actor, number: str, target: Assignment, *, channel_id: str | None = None
+    ) -> None:
+        """What `assign` would refuse now, with nothing changed (see `check_changes`)."""
+        command = Assign(target, by=actor.user_id)
+        await check_changes(
+            self.deps, self.accounts, actor, [number], command, channel_id=channel_id
+        )
+
     async def unassign(
         self, actor: Actor, number: str, *, channel_id: str | None = None
     ) -> NumberRecord:
@@ -323,6 +333,19 @@ class NumberService(UsesAccounts):
         self, actor: Actor, number: str, account_name: str, *, channel_id: str | None = None
     ) -> NumberRecord:
         """Move to another account of the workspace: assignment cleared, e911 kept."""
+        e164, command = await self._move(actor, number, account_name, channel_id)
+        return await self._one(actor, e164, command, channel_id)
+
+    async def check_move(
+        self, actor: Actor, number: str, account_name: str, *, channel_id: str | None = None
+    ) -> None:
+        """What `move` would refuse now, with nothing changed (see `check_changes`)."""
+        e164, command = await self._move(actor, number, account_name, channel_id)
+        await check_changes(self.deps, self.accounts, actor, [e164], command, channel_id=channel_id)
+
+    async def _move(
+        self, actor: Actor, number: str, account_name: str, channel_id: str | None
+    ) -> tuple[str, Move]:
         actor.require_admin("move numbers")
         e164 = parse_number(number)
         source = await self.accounts.for_channel(actor, channel_id)
@@ -330,7 +353,7 @@ class NumberService(UsesAccounts):
             target = await self.accounts.by_name(uow, actor, account_name)
         if target.id == source.id:
             raise InvalidInput("account", f"{display(e164)} is already on {target.name}.")
-        return await self._one(actor, e164, Move(target), channel_id)
+        return e164, Move(target)
 
     async def release(
         self, actor: Actor, number: str, *, channel_id: str | None = None
