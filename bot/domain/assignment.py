@@ -26,6 +26,19 @@ LABELS: dict[AssignmentKind, str] = {
 # The faxbox answers on one number only.
 MAX_PER_ACCOUNT: dict[AssignmentKind, int] = {AssignmentKind.FAXBOX: 1}
 
+
+def is_limited(kind: AssignmentKind) -> bool:
+    """Whether the target takes a limited count of numbers (then `has_room` says more)."""
+    return kind in MAX_PER_ACCOUNT
+
+
+def has_room(kind: AssignmentKind, taken: int, adding: int = 1) -> bool:
+    """The room rule, in one place: a target holding `taken` numbers can take `adding`
+    more (the faxbox takes one; the other targets any count)."""
+    limit = MAX_PER_ACCOUNT.get(kind)
+    return limit is None or taken + adding <= limit
+
+
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,20})(?:\|[^>]*)?>$")
 _ACCEPTED = "main, conference, faxbox or a user (@user or user:U123)"

@@ -22,7 +22,7 @@ from bot.blocks.buy import spares_added_modal as done_modal
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.payloads import BuyMeta
 from bot.blocks.text import count, escape, target_text
-from bot.domain.assignment import MAX_PER_ACCOUNT, Assignment, AssignmentKind
+from bot.domain.assignment import Assignment, AssignmentKind, is_limited
 from bot.domain.phone import Kind, SearchQuery, parse_query
 from bot.handlers.context import Click, Submission, named, on_click, on_submit
 from bot.handlers.errors import UNEXPECTED, field_errors
@@ -108,7 +108,7 @@ async def _redraw(client: AsyncWebClient, view: Json, modal: View | Json) -> Non
 
 async def _target_notice(kit: Kit, actor: Actor, form: BuyForm) -> str | None:
     """Why the chosen target cannot take a number (the faxbox has one), or None."""
-    if form.target not in MAX_PER_ACCOUNT:
+    if not is_limited(form.target):  # a person has no limit (and no id to build one from)
         return None
     return await kit.services.purchases.target_room(
         actor, Assignment(form.target), channel_id=form.meta.channel_id

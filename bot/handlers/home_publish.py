@@ -13,7 +13,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.home import home_view
 from bot.blocks.requests import MayDecide
-from bot.domain.records import PurchaseRequestRecord
 from bot.handlers.roles import Roles
 from bot.service.container import Services
 from bot.service.context import Actor
@@ -22,14 +21,8 @@ log = logging.getLogger(__name__)
 
 
 def decider(services: Services, actor: Actor) -> MayDecide:
-    """Whether `actor` may Approve or Reject a request (four eyes unless allowed)."""
-    allow_self = services.deps.settings.approvals.allow_self_approval
-
-    def may_decide(request: PurchaseRequestRecord) -> bool:
-        own = request.requester_id == actor.user_id
-        return actor.is_approver and (allow_self or not own)
-
-    return may_decide
+    """Whether `actor` is offered Approve or Reject for a request (the service decides)."""
+    return services.deps.decider(actor)
 
 
 async def publish_home(

@@ -9,7 +9,7 @@ from decimal import Decimal
 from itertools import zip_longest
 
 from bot.backends.carrier import Carrier, NumberConflict, RouteTarget
-from bot.domain.assignment import MAX_PER_ACCOUNT, Assignment
+from bot.domain.assignment import MAX_PER_ACCOUNT, Assignment, has_room, is_limited
 from bot.domain.billing import Quote, quote_purchase
 from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.phone import (
@@ -321,8 +321,8 @@ class NumberService(UsesAccounts):
         if not numbers:
             raise InvalidInput("spares", "Select at least one spare number.")
         wanted = list(dict.fromkeys(parse_number(n, "spares") for n in numbers))
-        limit = MAX_PER_ACCOUNT.get(target.kind)
-        if limit is not None and len(wanted) > limit:
+        if not has_room(target.kind, 0, len(wanted)):
+            limit = MAX_PER_ACCOUNT[target.kind]
             raise InvalidInput("spares", f"The {target.label} takes only {limit} number.")
         command = GiveSpare(target, by=actor.user_id)
         return await apply_changes(
@@ -383,11 +383,12 @@ class NumberService(UsesAccounts):
 
 async def check_assignable(uow: UnitOfWork, record: NumberRecord, assignment: Assignment) -> None:
     """The faxbox answers on one number: refuse a second one with a clear message."""
-    limit = MAX_PER_ACCOUNT.get(assignment.kind)
-    if limit is None or record.assignment == assignment:
+    if not is_limited(assignment.kind) or record.assignment == assignment:
         return
     assert record.account_id is not None
-    if await uow.numbers.count_assigned(record.account_id, assignment.kind) >= limit:
+    taken = await uow.numbers.count_assigned(record.account_id, assignment.kind)
+    if not has_room(assignment.kind, taken):
+        limit = MAX_PER_ACCOUNT[assignment.kind]
         raise Conflict(
             f"The {assignment.label} already has a number; it takes only {limit}. "
             "Unassign that one first."

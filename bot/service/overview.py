@@ -138,10 +138,6 @@ class OverviewService:
             currency=self.deps.settings.plan.currency,
         )
 
-    def _may_decide(self, actor: Actor, request: PurchaseRequestRecord) -> bool:
-        own = request.requester_id == actor.user_id
-        return actor.is_approver and (not own or self.deps.settings.approvals.allow_self_approval)
-
     async def home(
         self, actor: Actor, *, account_id: str | None = None, remember: bool = True
     ) -> HomeData:
@@ -175,7 +171,7 @@ class OverviewService:
                 pending = await uow.requests.find(
                     actor.workspace_id, states=[RequestState.AWAITING_APPROVAL], limit=20
                 )
-                waiting = [r for r in pending if self._may_decide(actor, r)][:HOME_REQUESTS]
+                waiting = [r for r in pending if self.deps.decider(actor)(r)][:HOME_REQUESTS]
             mine = await uow.requests.find(
                 actor.workspace_id,
                 requester_id=actor.user_id,

@@ -7,9 +7,9 @@ from sqlalchemy import insert
 
 from bot.console.fake_slack import View
 from storage import models as m
-from tests.conftest import ADMIN, MANAGER, MEMBER
+from tests.conftest import ADMIN, MANAGER, MANAGER2, MEMBER
 from tests.e2e.conftest import BotFactory, Harness, text_of
-from tests.e2e.manage_steps import ADDRESS, national, own, quoted, say
+from tests.e2e.manage_steps import ADDRESS, national, own, quoted, say, shown
 
 
 async def _open_home(bot: Harness, user: str = ADMIN) -> View:
@@ -169,3 +169,21 @@ async def test_the_home_ignores_a_binding_of_the_dm_it_is_opened_from(
     await bot.runtime.services.accounts.create(bot.actor(), "Branch Office")
     await say(bot, "account use Branch Office", channel=bot.dm(ADMIN))
     assert "Account: Main" in text_of(await _open_home(bot))
+
+
+async def test_an_approver_who_accepted_a_request_is_not_offered_approve_for_it(
+    make_bot: BotFactory,
+) -> None:
+    """Four eyes on every surface: the App Home and `/numbers requests pending` draw
+    `Approve` only for approvers the service would let decide."""
+    bot = await make_bot(admins=[ADMIN, MANAGER])
+    request = await quoted(bot, 1)
+    await bot.runtime.services.purchases.accept(bot.actor(MANAGER), request.id)
+
+    text = text_of(await _open_home(bot, MANAGER))
+    assert "[ Approve ]" not in text and "Waiting for your approval" not in text
+    listed = shown(await say(bot, "requests pending", user=MANAGER))
+    assert "Approve" not in listed and "awaiting approval" in listed
+
+    other = text_of(await _open_home(bot, MANAGER2))
+    assert "Waiting for your approval" in other and "[ Approve ]" in other
