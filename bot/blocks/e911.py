@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.blocks.accounts import account_context
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.payloads import AddressFields, E911Meta
 from bot.blocks.text import clip, escape
@@ -150,6 +151,7 @@ def e911_modal(
     meta: E911Meta,
     notice: str | None = None,
     typed: Mapping[str, str | None] | None = None,
+    account: str | None = None,
 ) -> View:
     """The address form, prefilled with what was `typed` (drawn again after a refusal),
     else with the number's address when it has one."""
@@ -166,6 +168,8 @@ def e911_modal(
     options = _region_options()
     initial_region = next((o for o in options if o.value == region), None)
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=_number_line(number)))]
+    if account:
+        blocks.append(account_context(account))
     if notice:
         blocks.append(
             ContextBlock(

@@ -76,7 +76,7 @@ def release_prompt(preview: ReleasePreview, channel_id: str | None) -> tuple[str
         f"{'' if record.assignment is None else ' with its assignment'}; after that it goes "
         "back to the carrier for good."
     )
-    ref = NumberRef(number=record.e164, channel_id=channel_id)
+    ref = NumberRef(number=record.e164, channel_id=channel_id, account_id=record.account_id)
     button = ButtonElement(
         text=RELEASE_LABEL,
         action_id=ManageId.RELEASE,

@@ -387,16 +387,19 @@ class SlackDriver:
             "view": top.to_api(),
             "response_urls": [],
         }
-        http = await self._interact(payload)
-        body = http.json
-        if http.status != 200 or (http.text.strip() and not isinstance(body, dict)):
-            problem = "timed out" if http.timed_out else f"HTTP {http.status}: {http.text[:200]}"
-            return SubmitResult("failed", http, {}, self.slack.state.top_view(user), problem)
-        try:
-            outcome = self.slack.apply_view_response(user, top.id, body)
-        except SlackError as exc:
-            problem = exc.detail or exc.error
-            return SubmitResult("failed", http, {}, self.slack.state.top_view(user), problem)
+        with self.slack.submitting(top.id):
+            http = await self._interact(payload)
+            body = http.json
+            if http.status != 200 or (http.text.strip() and not isinstance(body, dict)):
+                problem = (
+                    "timed out" if http.timed_out else f"HTTP {http.status}: {http.text[:200]}"
+                )
+                return SubmitResult("failed", http, {}, self.slack.state.top_view(user), problem)
+            try:
+                outcome = self.slack.apply_view_response(user, top.id, body)
+            except SlackError as exc:
+                problem = exc.detail or exc.error
+                return SubmitResult("failed", http, {}, self.slack.state.top_view(user), problem)
         errors = dict(top.errors) if outcome == "errors" else {}
         return SubmitResult(outcome, http, errors, self.slack.state.top_view(user))
 

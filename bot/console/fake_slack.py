@@ -14,6 +14,7 @@ the names. ``driver.py`` is the other half: the person clicking in the Slack cli
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import itertools
 import json
@@ -578,6 +579,8 @@ class FakeSlack:
         self._response_urls: dict[str, _ResponseUrl] = {}
         self._failures: list[_Failure] = []
         self._changed = asyncio.Event()
+        # Views whose submission awaits the app's answer (see `submitting`).
+        self._submitting: dict[str, asyncio.Event] = {}
         self._runner: web.AppRunner | None = None
         self._base_url = ""
         # The Slack methods this stand-in answers. Anything else: unknown_method.
@@ -772,6 +775,23 @@ class FakeSlack:
         self._pop_view(user_id, view)
         return "closed"
 
+    @contextlib.contextmanager
+    def submitting(self, view_id: str) -> Iterator[None]:
+        """While a view's submission awaits the app's answer.
+
+        Slack applies that answer (a `response_action: update`, say) before a
+        `views.update` the app makes after answering; here the driver applies it once
+        the HTTP exchange is over, so such a call waits for it, as it would in order.
+        """
+        done = asyncio.Event()
+        self._submitting[view_id] = done
+        try:
+            yield
+        finally:
+            done.set()
+            if self._submitting.get(view_id) is done:
+                del self._submitting[view_id]
+
     def clear_errors(self, view: View) -> None:
         view.errors = {}
         self._notify()
@@ -800,6 +820,9 @@ class FakeSlack:
                 raise SlackError("not_authed")
             if token not in self.tokens:
                 raise SlackError("invalid_auth")
+            pending = self._submitting.get(str(args.get("view_id") or ""))
+            if pending is not None and method == "views.update":
+                await pending.wait()
             handler = self._methods.get(method)
             if handler is None:
                 raise SlackError("unknown_method", detail=f"{method} is not in the stand-in")

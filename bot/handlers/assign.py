@@ -78,8 +78,14 @@ async def open_assign_modal(
 ) -> None:
     actor.require_admin("assign numbers")
     record = await kit.services.numbers.get(actor, number, channel_id=channel_id)
-    meta = AssignMeta(number=record.e164, channel_id=channel_id, response_url=response_url)
-    await client.views_open(trigger_id=trigger_id, view=assign_modal(record, meta))
+    account = await kit.services.accounts.for_channel(actor, channel_id)
+    meta = AssignMeta(
+        number=record.e164,
+        channel_id=channel_id,
+        response_url=response_url,
+        account_id=account.id,
+    )
+    await client.views_open(trigger_id=trigger_id, view=assign_modal(record, meta, account.name))
 
 
 def _picked(values: Json) -> tuple[str | None, str | None]:

@@ -54,8 +54,15 @@ async def open_e911_modal(
     """Refused before any modal opens for a non-admin or a number not the account's."""
     actor.require_admin("set e911 addresses")
     record = await kit.services.numbers.get(actor, number, channel_id=channel_id)
-    meta = E911Meta(number=record.e164, channel_id=channel_id, response_url=response_url)
-    await client.views_open(trigger_id=trigger_id, view=e911_modal(record, meta))
+    account = await kit.services.accounts.for_channel(actor, channel_id)
+    meta = E911Meta(
+        number=record.e164,
+        channel_id=channel_id,
+        response_url=response_url,
+        account_id=account.id,
+    )
+    view = e911_modal(record, meta, account=account.name)
+    await client.views_open(trigger_id=trigger_id, view=view)
 
 
 async def _save(sub: Submission[E911Meta], fields: dict[str, Any], default_block: str) -> None:
@@ -106,7 +113,9 @@ async def _refused(sub: Submission[E911Meta], fields: dict[str, Any], error: Exc
         log.error("saving an e911 address failed", exc_info=error)
     try:
         record = await kit.services.numbers.get(actor, meta.number, channel_id=meta.channel_id)
-        form = e911_modal(record, meta, notice=user_message(error), typed=fields)
+        account = await kit.services.accounts.for_channel(actor, meta.channel_id)
+        notice = user_message(error)
+        form = e911_modal(record, meta, notice=notice, typed=fields, account=account.name)
         if await _update(sub.client, sub.view, form):
             return
     except NumbersBotError:
@@ -139,7 +148,8 @@ async def on_remove(click: Click[E911Meta]) -> None:
         )
     except NumbersBotError as exc:
         record = await kit.services.numbers.get(actor, meta.number, channel_id=meta.channel_id)
-        modal = e911_modal(record, meta, notice=user_message(exc))
+        account = await kit.services.accounts.for_channel(actor, meta.channel_id)
+        modal = e911_modal(record, meta, notice=user_message(exc), account=account.name)
         await _update(client, click.view, modal, check_hash=True)
         return
     await _update(client, click.view, done_modal(removed_text(removed)), check_hash=True)

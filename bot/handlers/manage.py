@@ -62,7 +62,12 @@ async def open_move_modal(
     record = await kit.services.numbers.get(actor, number, channel_id=channel_id)
     current = await kit.services.accounts.for_channel(actor, channel_id)
     accounts = await kit.services.accounts.list_accounts(actor)
-    ref = MoveMeta(number=record.e164, channel_id=channel_id, response_url=response_url)
+    ref = MoveMeta(
+        number=record.e164,
+        channel_id=channel_id,
+        response_url=response_url,
+        account_id=record.account_id,
+    )
     await client.views_open(trigger_id=trigger_id, view=move_modal(record, current, accounts, ref))
 
 

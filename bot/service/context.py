@@ -49,6 +49,9 @@ class Actor:
     is_approver: bool = False
     channel_id: str | None = None
     team_id: str | None = None
+    # The account the person chose to act on where they are (the App Home's select, a
+    # modal or list drawn for that account): it wins over the channel's binding.
+    account_id: str | None = None
 
     def __post_init__(self) -> None:
         if self.is_external:

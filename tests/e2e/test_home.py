@@ -6,9 +6,10 @@ from __future__ import annotations
 from sqlalchemy import insert
 
 from bot.console.fake_slack import View
+from bot.domain.states import RequestState
 from storage import models as m
 from tests.conftest import ADMIN, MANAGER, MANAGER2, MEMBER
-from tests.e2e.conftest import BotFactory, Harness, text_of
+from tests.e2e.conftest import BotFactory, Harness, result_labels, text_of
 from tests.e2e.manage_steps import ADDRESS, national, own, quoted, say, shown
 
 
@@ -187,3 +188,52 @@ async def test_an_approver_who_accepted_a_request_is_not_offered_approve_for_it(
 
     other = text_of(await _open_home(bot, MANAGER2))
     assert "Waiting for your approval" in other and "[ Approve ]" in other
+
+
+async def test_the_homes_buttons_act_on_the_account_it_shows_and_modals_name_it(
+    direct_bot: Harness,
+) -> None:
+    bot = direct_bot
+    services = bot.runtime.services
+    (number,) = await own(bot, count=1)
+    await services.accounts.create(bot.actor(), "Branch Office")
+    await services.numbers.move(bot.actor(), number, "Branch Office")  # a spare there
+    await _open_home(bot)
+    await bot.driver.select(ADMIN, "Branch Office", view="home")
+    await bot.until(lambda s: "Account: Branch Office" in _home_text(bot))
+    await bot.settle()
+
+    # `List numbers`: Branch Office's numbers, by DM; a row's menu acts on that account.
+    dm = bot.dm(ADMIN)
+    await bot.click_and_wait(ADMIN, "List numbers", lambda s: bool(s.messages_in(dm)), view="home")
+    listed = text_of(bot.state.messages_in(dm)[-1])
+    assert "Branch Office" in listed and national(number) in listed, listed
+    await bot.driver.menu(ADMIN, national(number), "e911", channel=dm)
+    await bot.until(lambda s: s.top_view(ADMIN) is not None)
+    await bot.settle()
+    assert "Account: Branch Office" in text_of(bot.modal())
+    await bot.driver.close(ADMIN)
+
+    # `Add from Spare Numbers`: Branch Office's spare, in a modal that names it.
+    await bot.driver.click(ADMIN, "Add from Spare Numbers", view="home")
+    await bot.until(lambda s: s.top_view(ADMIN) is not None)
+    await bot.settle()
+    shown = text_of(bot.modal())
+    assert "Account: Branch Office" in shown and national(number) in shown
+    await bot.driver.close(ADMIN)
+
+    # `Buy Numbers`: the modal names the account, and the purchase is for it.
+    await bot.driver.click(ADMIN, "Buy Numbers", view="home")
+    await bot.until(lambda s: s.top_view(ADMIN) is not None)
+    await bot.settle()
+    assert "Account: Branch Office" in text_of(bot.modal())
+    modal = await bot.search("212")
+    await bot.driver.check(ADMIN, result_labels(modal)[:1])
+    await bot.submit_and_wait_card(channel=dm)
+    quoted_now = [
+        r
+        for r in await services.purchases.list_requests(bot.actor(), "all")
+        if r.state is RequestState.QUOTED
+    ]
+    accounts = {a.name: a.id for a in await services.accounts.list_accounts(bot.actor())}
+    assert [r.account_id for r in quoted_now] == [accounts["Branch Office"]]
