@@ -7,6 +7,11 @@ from slack_sdk.models.views import View
 
 from bot.blocks.text import escape
 
+NO_WORKSPACE = (
+    "I cannot tell which workspace this came from, so I changed nothing. "
+    "Try again from a channel or the app's Home in your workspace."
+)
+
 
 def outsider_modal(text: str) -> View:
     """Replaces a submitted modal: nothing was done, and why."""

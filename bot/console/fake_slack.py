@@ -82,6 +82,9 @@ class Workspace:
     bot_user_id: str
     bot_id: str
     bot_token: str
+    # Set: an organization-wide (Enterprise Grid) install. Its token belongs to the
+    # organization, not to a team, and interaction payloads may name no team.
+    enterprise_id: str | None = None
 
 
 @dataclass
@@ -568,8 +571,11 @@ class FakeSlack:
         bot_id: str = "B0BOT",
         bot_token: str = "xoxb-test",
         clock: Callable[[], float] = time.time,
+        enterprise_id: str | None = None,
     ) -> None:
-        self.workspace = Workspace(team_id, team_domain, app_id, bot_user_id, bot_id, bot_token)
+        self.workspace = Workspace(
+            team_id, team_domain, app_id, bot_user_id, bot_id, bot_token, enterprise_id
+        )
         self.state = SlackState()
         self.tokens = {bot_token}
         self._clock = clock
@@ -1005,10 +1011,11 @@ class FakeSlack:
             "url": f"https://{ws.team_domain}.slack.com/",
             "team": ws.team_domain,
             "user": self.state.users[ws.bot_user_id].name,
-            "team_id": ws.team_id,
+            "team_id": None if ws.enterprise_id else ws.team_id,
             "user_id": ws.bot_user_id,
             "bot_id": ws.bot_id,
-            "is_enterprise_install": False,
+            "enterprise_id": ws.enterprise_id,
+            "is_enterprise_install": ws.enterprise_id is not None,
         }
 
     def _chat_post_message(self, args: Json) -> Json:

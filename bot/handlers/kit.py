@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import aiohttp
 from slack_bolt.context.async_context import AsyncBoltContext
 
+from bot.blocks.refusals import NO_WORKSPACE
 from bot.config import Settings
 from bot.handlers.errors import tell
 from bot.handlers.roles import Roles
 from bot.handlers.teams import INSTALLED_TEAM_KEY, USER_TEAM_KEY
 from bot.service.container import Services
 from bot.service.context import Actor
+from bot.service.errors import NotAllowed
 
 if TYPE_CHECKING:
     from bot.handlers.cards import CardPublisher
@@ -90,7 +92,10 @@ async def actor_of(context: AsyncBoltContext, channel_id: str | None = None) -> 
     user_id = context.user_id
     if not user_id:
         raise RuntimeError("this request names no user")
-    installed = context.get(INSTALLED_TEAM_KEY) or context.team_id or ""
+    installed = context.get(INSTALLED_TEAM_KEY) or context.team_id
+    if not installed:
+        # Never a phantom "" workspace that pools people of every workspace.
+        raise NotAllowed(NO_WORKSPACE)
     return await kit_of(context).roles.actor(
         user_id, installed, channel_id or context.channel_id, team_id=context.get(USER_TEAM_KEY)
     )
