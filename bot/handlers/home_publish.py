@@ -12,10 +12,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.home import home_view
+from bot.blocks.refusals import outsider_home
 from bot.blocks.requests import MayDecide
 from bot.handlers.roles import Roles
 from bot.service.container import Services
-from bot.service.context import Actor
+from bot.service.context import EXTERNAL, Actor
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,13 @@ async def publish_home(
     account_id: str | None = None,
     remember: bool = True,
 ) -> None:
-    """Draw `actor`'s App Home and publish it (the account they chose, else the default)."""
+    """Draw `actor`'s App Home and publish it (the account they chose, else the default).
+
+    A person of another workspace (Slack Connect) gets a Home that says the app is for
+    this workspace's people, and nothing else; they are not remembered as a viewer."""
+    if actor.is_external:
+        await client.views_publish(user_id=actor.user_id, view=outsider_home(EXTERNAL))
+        return
     data = await services.overview.home(actor, account_id=account_id, remember=remember)
     view = home_view(data, decider(services, actor))
     await client.views_publish(user_id=actor.user_id, view=view)
@@ -51,6 +58,8 @@ async def republish_homes(
     for viewer in viewers:
         try:
             actor = await roles.actor(viewer.user_id, workspace_id)
+            if actor.is_external:
+                continue  # their Home already says there is nothing for them here
             await publish_home(services, client, actor, remember=False)
         except SlackApiError as exc:
             log.warning(

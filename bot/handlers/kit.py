@@ -15,7 +15,7 @@ from bot.blocks.refusals import NO_WORKSPACE
 from bot.config import Settings
 from bot.handlers.errors import tell
 from bot.handlers.roles import Roles
-from bot.handlers.teams import INSTALLED_TEAM_KEY, USER_TEAM_KEY
+from bot.handlers.teams import INSTALLED_ORG_KEY, INSTALLED_TEAM_KEY, USER_TEAM_KEY
 from bot.service.container import Services
 from bot.service.context import Actor
 from bot.service.errors import NotAllowed
@@ -97,5 +97,9 @@ async def actor_of(context: AsyncBoltContext, channel_id: str | None = None) -> 
         # Never a phantom "" workspace that pools people of every workspace.
         raise NotAllowed(NO_WORKSPACE)
     return await kit_of(context).roles.actor(
-        user_id, installed, channel_id or context.channel_id, team_id=context.get(USER_TEAM_KEY)
+        user_id,
+        installed,
+        channel_id or context.channel_id,
+        team_id=context.get(USER_TEAM_KEY),
+        org_id=context.get(INSTALLED_ORG_KEY),
     )

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 # Where the middleware leaves the teams for `actor_of`.
 USER_TEAM_KEY = "numbers_user_team"
 INSTALLED_TEAM_KEY = "numbers_installed_team"
+INSTALLED_ORG_KEY = "numbers_installed_org"  # an organization-wide install's organization
 
 Json = dict[str, Any]
 
@@ -148,4 +149,5 @@ async def only_installed_team(
         return await _refuse(body, context)
     context[USER_TEAM_KEY] = teams.user_team
     context[INSTALLED_TEAM_KEY] = workspace_of(body, teams, context)
+    context[INSTALLED_ORG_KEY] = None if teams.installed_team else teams.installed_enterprise
     return await next()

@@ -144,8 +144,10 @@ class OverviewService:
         """The viewer's App Home: the account they chose (else the workspace default).
 
         `remember` records that they opened it (and the account they chose), so it is
-        republished for them on changes; a republish itself passes False.
+        republished for them on changes; a republish itself passes False. People of
+        another workspace (Slack Connect) are refused: nothing of it is theirs to read.
         """
+        actor.require_member("see the App Home")
         # Channel-independent: the DM it is opened from may be bound to another account.
         default = await self.accounts.for_channel(replace(actor, channel_id=None))
         async with self.deps.uow(write=remember) as uow:

@@ -237,3 +237,33 @@ async def test_the_homes_buttons_act_on_the_account_it_shows_and_modals_name_it(
     ]
     accounts = {a.name: a.id for a in await services.accounts.list_accounts(bot.actor())}
     assert [r.account_id for r in quoted_now] == [accounts["Branch Office"]]
+
+
+async def test_a_slack_connect_admin_gets_a_home_that_says_it_is_not_for_them(
+    make_bot: BotFactory,
+) -> None:
+    """NUMBERS_BOT_ADMINS unset: workspace admins are numbers admins; an admin of another
+    organization opening the Home (an event names no team) is not one of them."""
+    bot = await make_bot(admins=[])
+    bot.state.users[ADMIN].is_admin = True
+    guest = "UGUEST"
+    bot.slack.add_user(guest, "guest", is_admin=True)
+    bot.state.users[guest].team_id = "TOTHERORG"
+    await own(bot, count=2)
+    await bot.runtime.services.accounts.create(bot.actor(), "Branch Office")
+
+    shown = text_of(await _open_home(bot, guest))
+    assert "Slack Connect" in shown
+    for private in ("Main Company Numbers", "Monthly total", "Main", "Branch Office", "Buy"):
+        assert private not in shown, private
+    team = bot.slack.workspace.team_id
+    assert guest not in [v.user_id for v in await bot.runtime.services.overview.home_viewers(team)]
+
+    # A change redraws the Homes of this workspace's people, not theirs.
+    await _open_home(bot)
+    published = [c for c in bot.state.calls_to("views.publish") if c.args.get("user_id") == guest]
+    (a, _) = await bot.numbers("main")
+    await say(bot, f"release {national(a.e164)}")
+    await bot.click_and_wait(ADMIN, "Release", lambda s: "Aging: 1" in _home_text(bot))
+    again = [c for c in bot.state.calls_to("views.publish") if c.args.get("user_id") == guest]
+    assert again == published
