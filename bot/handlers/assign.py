@@ -24,7 +24,6 @@ from bot.domain.assignment import Assignment
 from bot.domain.records import NumberRecord
 from bot.handlers.context import Submission, named, on_submit
 from bot.handlers.errors import field_errors
-from bot.handlers.home_publish import republish_homes
 from bot.handlers.kit import Kit, Track
 from bot.handlers.notify import confirm, dm, report
 from bot.service.context import Actor
@@ -55,14 +54,14 @@ async def after_assign(
     user = after.assignment.user_id if after.assignment else None
     if user and user != actor.user_id and before.assignment != after.assignment:
         await dm(client, user, assignee_dm(after, actor.user_id))
-    await republish_homes(kit.services, kit.roles, client, actor.workspace_id)
+    kit.homes.changed(actor.workspace_id)
 
 
 async def unassign(
     client: AsyncWebClient, kit: Kit, actor: Actor, number: str, *, channel_id: str | None
 ) -> tuple[NumberRecord, str]:
     after = await kit.services.numbers.unassign(actor, number, channel_id=channel_id)
-    await republish_homes(kit.services, kit.roles, client, actor.workspace_id)
+    kit.homes.changed(actor.workspace_id)
     return after, unassigned_message(after)
 
 

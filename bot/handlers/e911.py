@@ -31,7 +31,6 @@ from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.payloads import E911Meta
 from bot.handlers.context import Click, Submission, named, on_click, on_submit
 from bot.handlers.errors import field_errors, user_message
-from bot.handlers.home_publish import republish_homes
 from bot.handlers.kit import Kit, Track
 from bot.handlers.notify import confirm, report
 from bot.service.context import Actor
@@ -102,7 +101,7 @@ async def _save(sub: Submission[E911Meta], fields: dict[str, Any], default_block
     text = saved_text(result.number, result.number.e911)
     await _update(client, view, done_modal(text))
     await confirm(client, actor.user_id, text, meta.response_url)
-    await republish_homes(kit.services, kit.roles, client, actor.workspace_id)
+    kit.homes.changed(actor.workspace_id)
 
 
 async def _refused(sub: Submission[E911Meta], fields: dict[str, Any], error: Exception) -> None:
@@ -154,7 +153,7 @@ async def on_remove(click: Click[E911Meta]) -> None:
         return
     await _update(client, click.view, done_modal(removed_text(removed)), check_hash=True)
     await confirm(client, actor.user_id, removed_text(removed), meta.response_url)
-    await republish_homes(kit.services, kit.roles, client, actor.workspace_id)
+    kit.homes.changed(actor.workspace_id)
 
 
 async def _update(

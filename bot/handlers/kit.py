@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 import aiohttp
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -22,6 +22,7 @@ from bot.service.errors import NotAllowed
 
 if TYPE_CHECKING:
     from bot.handlers.cards import CardPublisher
+    from bot.handlers.home_publish import HomeRedraws
 
 KIT_KEY = "numbers_kit"
 Listener = TypeVar("Listener", bound=Callable[..., Awaitable[Any]])
@@ -43,6 +44,22 @@ class InFlight:
         self._count = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._tasks: set[asyncio.Task[None]] = set()  # kept referenced while they run
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run `work` in the background, counted like a listener (App Home redraws)."""
+        self._count += 1
+        self._idle.clear()
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._count -= 1
+        if not self._count:
+            self._idle.set()
 
     def track(self, listener: Listener) -> Listener:
         @functools.wraps(listener)  # bolt reads the wrapped signature to inject arguments
@@ -77,6 +94,8 @@ class Kit:
     roles: Roles
     cards: CardPublisher
     inflight: InFlight = field(default_factory=InFlight)
+    # Redraws the App Homes of a workspace when something they show changed.
+    homes: HomeRedraws = field(default=cast("HomeRedraws", None))
     # The Web API client's connection pool, when build_app made it (closed by close_app).
     http: aiohttp.ClientSession | None = None
 

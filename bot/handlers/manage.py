@@ -24,7 +24,7 @@ from bot.blocks.requests import requests_view
 from bot.domain.records import PurchaseRequestRecord
 from bot.handlers.context import Click, Submission, named, on_click, on_submit
 from bot.handlers.errors import field_errors
-from bot.handlers.home_publish import decider, publish_home, republish_homes
+from bot.handlers.home_publish import decider, publish_home
 from bot.handlers.kit import Kit, Track
 from bot.handlers.notify import confirm, report
 from bot.service.context import Actor
@@ -35,8 +35,9 @@ Json = dict[str, Any]
 
 
 async def changed(kit: Kit, client: AsyncWebClient, workspace_id: str) -> None:
-    """Something the App Home shows changed: redraw it for those who opened it."""
-    await republish_homes(kit.services, kit.roles, client, workspace_id)
+    """Something the App Home shows changed: redraw it for those who opened it (in the
+    background: the change does not wait)."""
+    kit.homes.changed(workspace_id)
 
 
 # --- move --------------------------------------------------------------------------------
