@@ -23,11 +23,10 @@ from bot.blocks.payloads import AssignMeta
 from bot.domain.assignment import Assignment
 from bot.domain.records import NumberRecord
 from bot.handlers.context import Submission, named, on_submit
-from bot.handlers.errors import field_errors
+from bot.handlers.errors import check_errors
 from bot.handlers.kit import Kit, Track
 from bot.handlers.notify import confirm, dm, report
 from bot.service.context import Actor
-from bot.service.errors import NumbersBotError
 
 Json = dict[str, Any]
 
@@ -104,10 +103,10 @@ async def on_assign(sub: Submission[AssignMeta]) -> None:
     try:
         target = target_of(kind, user)
         await numbers.check_assign(actor, meta.number, target, channel_id=meta.channel_id)
-    except NumbersBotError as exc:
+    except Exception as exc:
         await sub.ack(
             response_action="errors",
-            errors=field_errors(exc, FIELD_BLOCKS, BlockId.ASSIGN_TARGET),
+            errors=check_errors(exc, FIELD_BLOCKS, BlockId.ASSIGN_TARGET),
         )
         return
     await sub.ack()

@@ -30,7 +30,7 @@ from bot.blocks.e911 import (
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.payloads import E911Meta
 from bot.handlers.context import Click, Submission, named, on_click, on_submit
-from bot.handlers.errors import field_errors, user_message
+from bot.handlers.errors import check_errors, user_message
 from bot.handlers.kit import Kit, Track
 from bot.handlers.notify import confirm, report
 from bot.service.context import Actor
@@ -72,8 +72,8 @@ async def _save(sub: Submission[E911Meta], fields: dict[str, Any], default_block
     e911 = kit.services.e911
     try:
         await e911.check_address(actor, meta.number, fields, channel_id=meta.channel_id)
-    except NumbersBotError as exc:
-        errors = field_errors(exc, FIELD_BLOCKS, default_block)
+    except Exception as exc:
+        errors = check_errors(exc, FIELD_BLOCKS, default_block)
         await sub.ack(response_action="errors", errors=errors)
         return
     await sub.ack(response_action="update", view=working_modal(meta.number))

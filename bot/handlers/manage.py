@@ -23,12 +23,12 @@ from bot.blocks.release import release_prompt, released_message
 from bot.blocks.requests import requests_view
 from bot.domain.records import PurchaseRequestRecord
 from bot.handlers.context import Click, Submission, named, on_click, on_submit
-from bot.handlers.errors import field_errors
+from bot.handlers.errors import check_errors
 from bot.handlers.home_publish import decider, publish_home
 from bot.handlers.kit import Kit, Track
 from bot.handlers.notify import confirm, report
 from bot.service.context import Actor
-from bot.service.errors import Conflict, NumbersBotError, StaleRequest
+from bot.service.errors import Conflict, StaleRequest
 from bot.service.purchases import PurchaseService
 
 Json = dict[str, Any]
@@ -86,8 +86,8 @@ async def on_move_submit(sub: Submission[MoveMeta]) -> None:
     try:
         source = await kit.services.accounts.for_channel(actor, ref.channel_id)
         await numbers.check_move(actor, ref.number, str(target), channel_id=ref.channel_id)
-    except NumbersBotError as exc:
-        await ack(response_action="errors", errors=field_errors(exc, {}, block))
+    except Exception as exc:
+        await ack(response_action="errors", errors=check_errors(exc, {}, block))
         return
     await ack()
     try:
