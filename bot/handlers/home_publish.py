@@ -88,6 +88,9 @@ class HomeRedraws:
             base_url=client.base_url,
             session=client.session,
             timeout=client.timeout,
+            ssl=client.ssl,
+            proxy=client.proxy,
+            headers=client.headers,
             retry_handlers=[
                 h for h in client.retry_handlers if not isinstance(h, _RATE_LIMIT_HANDLERS)
             ],
