@@ -27,7 +27,8 @@ from bot.config import Settings
 from bot.handlers import register_all
 from bot.handlers.cards import CardPublisher
 from bot.handlers.errors import on_error
-from bot.handlers.kit import KIT_KEY, Kit
+from bot.handlers.home_publish import HomeRedraws
+from bot.handlers.kit import KIT_KEY, InFlight, Kit
 from bot.handlers.roles import Roles
 from bot.handlers.teams import only_installed_team
 from bot.mirror_job import MirrorJob
@@ -75,11 +76,15 @@ def build_app(
         http = aiohttp.ClientSession()
         client = web_client(settings, http)
     roles = roles or Roles(settings, client)
+    inflight = InFlight()
+    homes = HomeRedraws(runtime.services, roles, client, spawn=inflight.spawn)
     kit = Kit(
         services=runtime.services,
         settings=settings,
         roles=roles,
-        cards=CardPublisher(runtime.services, client, roles, settings),
+        cards=CardPublisher(runtime.services, client, roles, settings, homes),
+        inflight=inflight,
+        homes=homes,
         http=http,
     )
     app = AsyncApp(

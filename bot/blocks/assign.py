@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.blocks.accounts import account_context
 from bot.blocks.buy import TARGET_LABELS
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.number_list import assigned_text
@@ -30,8 +31,9 @@ FIELD_BLOCKS: dict[str, str] = {
 }
 
 
-def assign_modal(number: NumberRecord, meta: AssignMeta) -> View:
-    """The target select of `Buy Numbers` and a person picker, set to what it rings now."""
+def assign_modal(number: NumberRecord, meta: AssignMeta, account: str | None = None) -> View:
+    """The target select of `Buy Numbers` and a person picker, set to what it rings now;
+    `account` names the account it acts on."""
     options = {kind: Option(value=kind.value, label=text) for kind, text in TARGET_LABELS.items()}
     current = number.assignment
     now = f"*{escape(number.display)}* rings {assigned_text(number)} now."
@@ -44,6 +46,7 @@ def assign_modal(number: NumberRecord, meta: AssignMeta) -> View:
         private_metadata=meta.dump(),
         blocks=[
             SectionBlock(text=MarkdownTextObject(text=now)),
+            *([account_context(account)] if account else []),
             InputBlock(
                 block_id=BlockId.ASSIGN_TARGET,
                 label="Assign to",

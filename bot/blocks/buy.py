@@ -25,6 +25,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.blocks.accounts import account_context
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.payloads import BuyMeta
 from bot.blocks.text import MAX_CHECKBOX_OPTIONS, escape
@@ -69,6 +70,7 @@ class BuyForm:
     results: Results | None = None
     spares: tuple[NumberRecord, ...] | None = None  # after `Add from Spare Numbers`
     currency: str = "USD"
+    account_name: str | None = None  # the account it buys for (`meta.account_id`)
 
 
 def _option(label: str, value: str) -> Option:
@@ -263,7 +265,8 @@ def _spare_blocks(spares: Sequence[NumberRecord]) -> list[Block]:
 
 
 def buy_modal(form: BuyForm) -> View:
-    blocks = _target_blocks(form) + _search_blocks(form)
+    blocks: list[Block] = [account_context(form.account_name)] if form.account_name else []
+    blocks += _target_blocks(form) + _search_blocks(form)
     if form.results is not None:
         blocks += _results_blocks(form.results, form.currency)
     if form.spares is not None:

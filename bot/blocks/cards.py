@@ -200,7 +200,7 @@ def billing_card(
         buttons = [_button("Retry", ActionId.CARD_RETRY, request, "primary")]
     bought = request.items_with(ItemOutcome.BOUGHT)
     if offer_e911 and bought:
-        pick = MenuPick(op="e911", number=bought[0].number).dump()
+        pick = MenuPick(op="e911", number=bought[0].number, account_id=request.account_id).dump()
         buttons.append(ButtonElement(text="e911", action_id=ActionId.CARD_E911, value=pick))
     n = len(request.items)
     text = f"Purchase of {n} numbers: {request.state.value.replace('_', ' ')}"

@@ -29,12 +29,20 @@ class CardRef(_Drawn):
     request_id: str = Field(min_length=1, max_length=64)
 
 
+class HomeRef(_Payload):
+    """An App Home button: the account the Home shows, which the button acts on."""
+
+    account_id: str | None = Field(default=None, max_length=64)
+
+
 class BuyMeta(_Payload):
     """The `Buy Numbers` modal: where it was opened from, to post the billing card there."""
 
     channel_id: str | None = Field(default=None, max_length=32)
     # The command's response_url: the only way to answer in a channel the bot is not in.
     response_url: str | None = Field(default=None, max_length=500)
+    # The account it was drawn for: it acts there, whatever the channel is bound to now.
+    account_id: str | None = Field(default=None, max_length=64)
 
 
 class RejectMeta(_Payload):
@@ -46,6 +54,15 @@ class NumberRef(_Payload):
 
     number: str = Field(pattern=r"^\+[1-9][0-9]{6,14}$")
     channel_id: str | None = Field(default=None, max_length=32)
+    # The account it was drawn for: it acts there, whatever the channel is bound to now.
+    account_id: str | None = Field(default=None, max_length=64)
+
+
+class MoveMeta(NumberRef):
+    """The `Move number` modal: the number, where it was opened from, and that place's
+    `response_url` (the only way to answer in a channel the bot is not in)."""
+
+    response_url: str | None = Field(default=None, max_length=500)
 
 
 class ReleaseRef(NumberRef):
@@ -78,6 +95,7 @@ class MenuPick(_Payload):
 
     op: MenuOp
     number: str = Field(pattern=E164)
+    account_id: str | None = Field(default=None, max_length=64)  # the list's account
 
 
 class ListRef(_Payload):
@@ -91,6 +109,8 @@ class ListRef(_Payload):
     after: str | None = Field(default=None, pattern=E164)
     before: str | None = Field(default=None, pattern=E164)
     page: int = Field(default=1, ge=1, le=1_000_000)
+    # The account it was drawn for: it acts there, whatever the channel is bound to now.
+    account_id: str | None = Field(default=None, max_length=64)
 
 
 class AddressFields(_Payload):
@@ -110,6 +130,8 @@ class E911Meta(_Payload):
     number: str = Field(pattern=E164)
     channel_id: str | None = Field(default=None, max_length=32)
     response_url: str | None = Field(default=None, max_length=500)
+    # The account it was drawn for: it acts there, whatever the channel is bound to now.
+    account_id: str | None = Field(default=None, max_length=64)
     candidates: tuple[AddressFields, ...] = ()
 
 
@@ -117,3 +139,5 @@ class AssignMeta(_Payload):
     number: str = Field(pattern=E164)
     channel_id: str | None = Field(default=None, max_length=32)
     response_url: str | None = Field(default=None, max_length=500)
+    # The account it was drawn for: it acts there, whatever the channel is bound to now.
+    account_id: str | None = Field(default=None, max_length=64)

@@ -14,6 +14,7 @@ the names. ``driver.py`` is the other half: the person clicking in the Slack cli
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import itertools
 import json
@@ -81,6 +82,9 @@ class Workspace:
     bot_user_id: str
     bot_id: str
     bot_token: str
+    # Set: an organization-wide (Enterprise Grid) install. Its token belongs to the
+    # organization, not to a team, and interaction payloads may name no team.
+    enterprise_id: str | None = None
 
 
 @dataclass
@@ -567,8 +571,11 @@ class FakeSlack:
         bot_id: str = "B0BOT",
         bot_token: str = "xoxb-test",
         clock: Callable[[], float] = time.time,
+        enterprise_id: str | None = None,
     ) -> None:
-        self.workspace = Workspace(team_id, team_domain, app_id, bot_user_id, bot_id, bot_token)
+        self.workspace = Workspace(
+            team_id, team_domain, app_id, bot_user_id, bot_id, bot_token, enterprise_id
+        )
         self.state = SlackState()
         self.tokens = {bot_token}
         self._clock = clock
@@ -578,6 +585,8 @@ class FakeSlack:
         self._response_urls: dict[str, _ResponseUrl] = {}
         self._failures: list[_Failure] = []
         self._changed = asyncio.Event()
+        # Views whose submission awaits the app's answer (see `submitting`).
+        self._submitting: dict[str, asyncio.Event] = {}
         self._runner: web.AppRunner | None = None
         self._base_url = ""
         # The Slack methods this stand-in answers. Anything else: unknown_method.
@@ -772,6 +781,23 @@ class FakeSlack:
         self._pop_view(user_id, view)
         return "closed"
 
+    @contextlib.contextmanager
+    def submitting(self, view_id: str) -> Iterator[None]:
+        """While a view's submission awaits the app's answer.
+
+        Slack applies that answer (a `response_action: update`, say) before a
+        `views.update` the app makes after answering; here the driver applies it once
+        the HTTP exchange is over, so such a call waits for it, as it would in order.
+        """
+        done = asyncio.Event()
+        self._submitting[view_id] = done
+        try:
+            yield
+        finally:
+            done.set()
+            if self._submitting.get(view_id) is done:
+                del self._submitting[view_id]
+
     def clear_errors(self, view: View) -> None:
         view.errors = {}
         self._notify()
@@ -800,6 +826,9 @@ class FakeSlack:
                 raise SlackError("not_authed")
             if token not in self.tokens:
                 raise SlackError("invalid_auth")
+            pending = self._submitting.get(str(args.get("view_id") or ""))
+            if pending is not None and method == "views.update":
+                await pending.wait()
             handler = self._methods.get(method)
             if handler is None:
                 raise SlackError("unknown_method", detail=f"{method} is not in the stand-in")
@@ -982,10 +1011,11 @@ class FakeSlack:
             "url": f"https://{ws.team_domain}.slack.com/",
             "team": ws.team_domain,
             "user": self.state.users[ws.bot_user_id].name,
-            "team_id": ws.team_id,
+            "team_id": None if ws.enterprise_id else ws.team_id,
             "user_id": ws.bot_user_id,
             "bot_id": ws.bot_id,
-            "is_enterprise_install": False,
+            "enterprise_id": ws.enterprise_id,
+            "is_enterprise_install": ws.enterprise_id is not None,
         }
 
     def _chat_post_message(self, args: Json) -> Json:

@@ -136,6 +136,12 @@ class PurchaseRequestRecord:
     def numbers(self) -> tuple[str, ...]:
         return tuple(i.number for i in self.items)
 
+    def may_decide(self, user_id: str, *, allow_self_approval: bool) -> bool:
+        """Four eyes, the one place of the rule: neither the person who asked for the
+        purchase nor the one who accepted its billing change approves or rejects it,
+        unless `approvals.allow_self_approval`. (Being an approver is checked apart.)"""
+        return allow_self_approval or user_id not in (self.requester_id, self.accepted_by)
+
     def items_with(self, outcome: ItemOutcome) -> tuple[PurchaseItemRecord, ...]:
         return tuple(i for i in self.items if i.outcome is outcome)
 

@@ -155,7 +155,13 @@ async def run_admin(
     if isinstance(parsed, Move) and parsed.account is None:
         trigger = str(command.get("trigger_id") or "")
         await open_move_modal(
-            client, kit, actor, trigger_id=trigger, number=parsed.number, channel_id=channel_id
+            client,
+            kit,
+            actor,
+            trigger_id=trigger,
+            number=parsed.number,
+            channel_id=channel_id,
+            response_url=command.get("response_url"),
         )
         return
     if isinstance(parsed, Release):

@@ -22,7 +22,7 @@ from bot.blocks.buy import spares_added_modal as done_modal
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.payloads import BuyMeta
 from bot.blocks.text import count, escape, target_text
-from bot.domain.assignment import MAX_PER_ACCOUNT, Assignment, AssignmentKind
+from bot.domain.assignment import Assignment, AssignmentKind, is_limited
 from bot.domain.phone import Kind, SearchQuery, parse_query
 from bot.handlers.context import Click, Submission, named, on_click, on_submit
 from bot.handlers.errors import UNEXPECTED, field_errors
@@ -108,7 +108,7 @@ async def _redraw(client: AsyncWebClient, view: Json, modal: View | Json) -> Non
 
 async def _target_notice(kit: Kit, actor: Actor, form: BuyForm) -> str | None:
     """Why the chosen target cannot take a number (the faxbox has one), or None."""
-    if form.target not in MAX_PER_ACCOUNT:
+    if not is_limited(form.target):  # a person has no limit (and no id to build one from)
         return None
     return await kit.services.purchases.target_room(
         actor, Assignment(form.target), channel_id=form.meta.channel_id
@@ -139,9 +139,14 @@ async def open_buy_modal(
     query: str | None = None,
     target: Assignment | None = None,
 ) -> None:
-    """Open the modal first, then run the search the command asked for, if any."""
+    """Open the modal first, then run the search the command asked for, if any.
+
+    The modal names the account it buys for (the channel's, or the one the App Home
+    shows) and carries it, so everything done in it acts on that account."""
+    account = await kit.services.accounts.for_channel(actor, channel_id)
     form = BuyForm(
-        meta=BuyMeta(channel_id=channel_id, response_url=response_url),
+        meta=BuyMeta(channel_id=channel_id, response_url=response_url, account_id=account.id),
+        account_name=account.name,
         target=target.kind if target else AssignmentKind.MAIN,
         user_id=target.user_id if target else None,
         kind=kind or Kind.LOCAL,
@@ -161,14 +166,15 @@ async def open_buy_modal(
 # --- listeners --------------------------------------------------------------------------
 
 
-def _form(click: Click[BuyMeta]) -> BuyForm:
+async def _form(click: Click[BuyMeta]) -> BuyForm:
     form, _, _ = read_form(click.view, click.payload)
-    return replace(form, currency=click.kit.settings.plan.currency)
+    account = await click.kit.services.accounts.for_channel(click.actor, click.channel_id)
+    return replace(form, currency=click.kit.settings.plan.currency, account_name=account.name)
 
 
 async def on_kind(click: Click[BuyMeta]) -> None:
     """`Local` / `Toll-free`: swap the area code input for the prefix select."""
-    form = _form(click)
+    form = await _form(click)
     form = replace(form, target_notice=await _target_notice(click.kit, click.actor, form))
     await _redraw(click.client, click.view, buy_modal(form))
 
@@ -187,7 +193,7 @@ async def _redraw_after(
     click: Click[BuyMeta], step: Callable[[Kit, Actor, BuyForm], Awaitable[BuyForm]]
 ) -> None:
     """Run `step` on the form of the modal clicked in, and redraw the modal in place."""
-    form = _form(click)
+    form = await _form(click)
     form = replace(form, target_notice=await _target_notice(click.kit, click.actor, form))
     await _redraw(click.client, click.view, buy_modal(await step(click.kit, click.actor, form)))
 
@@ -216,8 +222,8 @@ async def on_show_spares(click: Click[BuyMeta]) -> None:
 async def on_add_spares(click: Click[BuyMeta]) -> None:
     """`Add selected numbers`: assign the ticked spares to the target; nothing is bought."""
     kit, actor, client, view = click.kit, click.actor, click.client, click.view
-    form, _, picked = read_form(view, click.payload)
-    form = replace(form, currency=kit.settings.plan.currency)
+    _, _, picked = read_form(view, click.payload)
+    form = await _form(click)
     try:
         target = target_of(form)
         added = await kit.services.numbers.add_spares(

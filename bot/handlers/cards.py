@@ -33,7 +33,7 @@ from bot.config import Settings
 from bot.domain.assignment import AssignmentKind
 from bot.domain.records import PurchaseRequestRecord
 from bot.domain.states import FINAL_REQUEST_STATES, ItemOutcome, RequestState
-from bot.handlers.home_publish import republish_homes
+from bot.handlers.home_publish import HomeRedraws
 from bot.handlers.roles import Roles
 from bot.service.container import Services
 
@@ -95,12 +95,18 @@ async def post_response(
 
 class CardPublisher:
     def __init__(
-        self, services: Services, client: AsyncWebClient, roles: Roles, settings: Settings
+        self,
+        services: Services,
+        client: AsyncWebClient,
+        roles: Roles,
+        settings: Settings,
+        homes: HomeRedraws,
     ) -> None:
         self.services = services
         self.client = client
         self.roles = roles
         self.settings = settings
+        self.homes = homes
         self._account_names: dict[str, str] = {}
 
     async def account_name(self, request: PurchaseRequestRecord) -> str:
@@ -249,7 +255,7 @@ class CardPublisher:
                 await self._update(channel, ts, text, blocks)
         if homes and request.state is not RequestState.PROVISIONING:  # its end redraws again
             # The App Home counts open requests and shows those waiting for approvers.
-            await republish_homes(self.services, self.roles, self.client, request.workspace_id)
+            self.homes.changed(request.workspace_id)
 
     async def _update(self, channel: str, ts: str, text: str, blocks: Sequence[Block]) -> None:
         try:
@@ -305,7 +311,7 @@ class CardPublisher:
             given = given_text(record)
             if given and record.target.user_id:
                 await self._tell_user(record.target.user_id, given)
-        await republish_homes(self.services, self.roles, self.client, record.workspace_id)
+        self.homes.changed(record.workspace_id)
 
     async def _tell_user(self, user: str, text: str) -> None:
         try:

@@ -69,6 +69,7 @@ async def open_move(click: MenuClick) -> None:
         trigger_id=click.trigger_id,
         number=click.payload.number,
         channel_id=click.channel_id,
+        response_url=click.response_url,
     )
 
 

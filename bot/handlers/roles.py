@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from slack_sdk.errors import SlackApiError
@@ -40,6 +41,15 @@ class _TtlCache(Generic[V]):
         return value
 
 
+@dataclass(frozen=True, slots=True)
+class _Profile:
+    """What `users.info` says about a person that roles depend on."""
+
+    is_admin: bool  # an admin or owner of their own workspace
+    team_id: str
+    enterprise_id: str | None
+
+
 class Roles:
     def __init__(
         self,
@@ -52,7 +62,7 @@ class Roles:
         self.settings = settings
         self.client = client
         self._groups: _TtlCache[frozenset[str]] = _TtlCache(ttl, clock)
-        self._owners: _TtlCache[bool] = _TtlCache(ttl, clock)
+        self._profiles: _TtlCache[_Profile] = _TtlCache(ttl, clock)
 
     async def actor(
         self,
@@ -61,8 +71,17 @@ class Roles:
         channel_id: str | None = None,
         *,
         team_id: str | None = None,
+        org_id: str | None = None,
     ) -> Actor:
-        """`workspace_id` is the installation's team, `team_id` the person's own."""
+        """`workspace_id` is the installation's team, `team_id` the person's own.
+
+        An event (the App Home opened) and a republish name no team: `users.info` says
+        it, so a person of another workspace never gets roles from their own admin
+        rights. `org_id` is an organization-wide install's organization: any workspace
+        of it is at home.
+        """
+        if team_id is None:
+            team_id = await self._home_team(user_id, workspace_id, org_id)
         if team_id is not None and team_id != workspace_id:
             # Slack Connect: their own workspace's admins are not ours. No lookups.
             return Actor(user_id, workspace_id, channel_id=channel_id, team_id=team_id)
@@ -99,13 +118,34 @@ class Roles:
         return self._groups.put(group_id, frozenset(response.get("users") or []))
 
     async def _workspace_admin(self, user_id: str) -> bool:
-        cached = self._owners.get(user_id)
+        profile = await self._profile(user_id)
+        return profile is not None and profile.is_admin
+
+    async def _home_team(self, user_id: str, workspace_id: str, org_id: str | None) -> str | None:
+        """The person's own team; None when Slack cannot say (then nothing is refused)."""
+        profile = await self._profile(user_id)
+        if profile is None or not profile.team_id:
+            return None
+        if org_id is not None and profile.enterprise_id == org_id:
+            return workspace_id  # another workspace of the same organization
+        return profile.team_id
+
+    async def _profile(self, user_id: str) -> _Profile | None:
+        cached = self._profiles.get(user_id)
         if cached is not None:
             return cached
         try:
             response = await self.client.users_info(user=user_id)
         except SlackApiError as exc:
             log.warning("users.info %s failed: %s", user_id, exc.response.get("error"))
-            return False
+            return None
         user = response.get("user") or {}
-        return self._owners.put(user_id, bool(user.get("is_admin") or user.get("is_owner")))
+        grid = user.get("enterprise_user") or {}
+        return self._profiles.put(
+            user_id,
+            _Profile(
+                is_admin=bool(user.get("is_admin") or user.get("is_owner")),
+                team_id=str(user.get("team_id") or ""),
+                enterprise_id=str(grid.get("enterprise_id") or "") or None,
+            ),
+        )

@@ -145,18 +145,7 @@ async def apply_changes(
     field: str = "number",
 ) -> list[NumberRecord]:
     """Run one command over numbers of the channel's account, in one write transaction."""
-    actor.require_admin(command.doing)
-    wanted = list(dict.fromkeys(parse_number(n, field) for n in numbers))
-    account = await accounts.for_channel(actor, channel_id)
-    async with deps.uow(write=False) as uow:
-        planned: list[_Planned | NumberRecord] = []
-        for e164 in wanted:
-            record = await owned_number(uow, account, e164, command.states)
-            if command.settled(record):
-                planned.append(record)
-                continue
-            await command.check(uow, account, record)
-            planned.append(_Planned(record, command))
+    account, planned = await _plan(deps, accounts, actor, numbers, command, channel_id, field)
     if not any(isinstance(plan, _Planned) for plan in planned):
         # All as wanted already (a repeated click): no write transaction, no queueing.
         return [plan for plan in planned if isinstance(plan, NumberRecord)]
@@ -178,6 +167,48 @@ async def apply_changes(
             await _undo(deps.carrier, command, account, record)
         raise
     return result
+
+
+async def check_changes(
+    deps: Deps,
+    accounts: AccountService,
+    actor: Actor,
+    numbers: Sequence[str],
+    command: NumberChange,
+    *,
+    channel_id: str | None = None,
+    field: str = "number",
+) -> None:
+    """Steps 1 and 2 only: raise what `apply_changes` would refuse now, change nothing.
+
+    A modal submission asks this before it answers Slack (a read, so a busy database
+    or a slow carrier cannot delay the answer), then applies the change after.
+    """
+    await _plan(deps, accounts, actor, numbers, command, channel_id, field)
+
+
+async def _plan(
+    deps: Deps,
+    accounts: AccountService,
+    actor: Actor,
+    numbers: Sequence[str],
+    command: NumberChange,
+    channel_id: str | None,
+    field: str,
+) -> tuple[AccountInfo, list[_Planned | NumberRecord]]:
+    actor.require_admin(command.doing)
+    wanted = list(dict.fromkeys(parse_number(n, field) for n in numbers))
+    account = await accounts.for_channel(actor, channel_id)
+    async with deps.uow(write=False) as uow:
+        planned: list[_Planned | NumberRecord] = []
+        for e164 in wanted:
+            record = await owned_number(uow, account, e164, command.states)
+            if command.settled(record):
+                planned.append(record)
+                continue
+            await command.check(uow, account, record)
+            planned.append(_Planned(record, command))
+    return account, planned
 
 
 async def _write(
