@@ -6,6 +6,7 @@ search parsing there stays as it is.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,9 @@ from bot.handlers.manage import changed, confirm_release, history_reply, open_mo
 from bot.service.context import Actor
 
 ADMIN_VERBS = frozenset({"account", "accounts", "move", "release", "restore", "history"})
-_SHOWN = 40  # how much of a wrong word is quoted back
+_SHOWN = 40  # how much of a wrong word is quoted back; no number is longer
+# The characters a number is typed with (`+1 (415) 555-2671`, `415.555.2671`).
+_NUMBERISH = re.compile(r"[0-9()+.\-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +93,17 @@ def _number(words: list[str], verb: str) -> str:
 
 
 def _number_then_rest(words: list[str], verb: str, rest: str) -> tuple[str, str]:
-    """`(415) 555-2671 Branch Office` → the number, and the rest (which may hold spaces)."""
+    """`(415) 555-2671 Branch Office` → the number, and the rest (which may hold spaces).
+
+    Only the first few words can hold the number (it is at most `_SHOWN` characters of
+    digits and separators), so at most a few cuts are tried: the parse stays linear in the
+    text, however many words follow.
+    """
+    typed = -1  # characters of the words so far, joined by spaces
     for cut in range(1, len(words)):
+        typed += len(words[cut - 1]) + 1
+        if typed > _SHOWN or not _NUMBERISH.fullmatch(words[cut - 1]):
+            break  # no longer run of words can be a number
         try:
             number = parse_number(" ".join(words[:cut]))
         except InvalidInput:

@@ -23,6 +23,10 @@ COMMAND = "/numbers"
 KIND_WORDS = {"local": Kind.LOCAL, "tollfree": Kind.TOLLFREE, "toll-free": Kind.TOLLFREE}
 REQUEST_FILTERS = ("mine", "pending", "all")
 MAX_QUANTITY = 50
+# No command is longer: the longest real ones (`account create` with a 64-character name,
+# `assign NUMBER @person` as Slack sends a mention) are under 200 characters. A longer text
+# is refused before it is split or parsed, so its length costs nothing.
+MAX_COMMAND_TEXT = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,20 +88,21 @@ def _buy(args: list[str]) -> Buy:
     """`buy [local|tollfree] [AREA-CODE|PREFIX] [for] [TARGET]`."""
     kind: Kind | None = None
     target: Assignment | None = None
-    rest = list(args)
-    if rest and rest[0].lower() in KIND_WORDS:
-        kind = KIND_WORDS[rest.pop(0).lower()]
-    words: list[str] = []
-    while rest and _is_query_word(rest[0]):
-        words.append(rest.pop(0))
-    query = " ".join(words) or None
+    at = 0  # an index, not list.pop(0): each pop(0) moves every word after it
+    if args and args[0].lower() in KIND_WORDS:
+        kind = KIND_WORDS[args[0].lower()]
+        at = 1
+    start = at
+    while at < len(args) and _is_query_word(args[at]):
+        at += 1
+    query = " ".join(args[start:at]) or None
+    rest = args[at:]
     if rest and rest[0].lower() == "for":
-        rest.pop(0)
-        if not rest:
+        if len(rest) == 1:
             raise _Usage("Say who to buy for: main, conference, faxbox or @user.")
-        target = Assignment.parse(rest.pop(0))
+        target, rest = Assignment.parse(rest[1]), rest[2:]
     elif len(rest) == 1:
-        target = Assignment.parse(rest.pop(0))  # `buy @user`, `buy 415 conference`
+        target, rest = Assignment.parse(rest[0]), []  # `buy @user`, `buy 415 conference`
     if rest:
         raise _Usage(f"I did not understand “{' '.join(rest)}” after `buy`.")
     if query is not None:
@@ -137,7 +142,15 @@ def _search(args: list[str]) -> Search:
 
 
 def parse_command(text: str) -> Command:
-    """The command in `/numbers TEXT`; what cannot be understood becomes Help(problem)."""
+    """The command in `/numbers TEXT`; what cannot be understood becomes Help(problem).
+
+    Linear in the text and bounded: a text over MAX_COMMAND_TEXT is refused at once.
+    """
+    if len(text) > MAX_COMMAND_TEXT:
+        return Help(
+            f"That is {len(text):,} characters long; no /numbers command is longer than "
+            f"{MAX_COMMAND_TEXT}. Type the command again, or `/numbers help` to see them all."
+        )
     words = text.split()
     if not words or words[0].lower() == "help":
         return Help()
