@@ -17,6 +17,7 @@ from bot.blocks.buy import TARGET_LABELS
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.number_list import assigned_text
 from bot.blocks.payloads import AssignMeta
+from bot.blocks.picked import choice, slack_user
 from bot.blocks.text import escape, mention, target_text
 from bot.domain.assignment import Assignment, AssignmentKind
 from bot.domain.errors import InvalidInput
@@ -97,9 +98,9 @@ def target_of(kind: str | None, user_id: str | None) -> Assignment:
     """The modal's choice as an assignment; `InvalidInput` names the field to fix."""
     if not kind:
         raise InvalidInput("target", "Choose what the number should ring.")
-    chosen = AssignmentKind(kind)
+    chosen = choice(AssignmentKind, kind, "target", "what the number should ring")
     if chosen is not AssignmentKind.USER:
         return Assignment(chosen)
     if not user_id:
         raise InvalidInput("user", "Choose the person the number should ring.")
-    return Assignment.user(user_id)
+    return Assignment.user(slack_user(user_id))

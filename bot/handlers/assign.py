@@ -27,6 +27,7 @@ from bot.handlers.errors import field_errors
 from bot.handlers.home_publish import republish_homes
 from bot.handlers.kit import Kit, Track
 from bot.handlers.notify import confirm, dm
+from bot.handlers.slack_people import require_person
 from bot.service.context import Actor
 from bot.service.errors import NumbersBotError
 
@@ -34,6 +35,7 @@ Json = dict[str, Any]
 
 
 async def assign(
+    client: AsyncWebClient,
     kit: Kit,
     actor: Actor,
     number: str,
@@ -41,8 +43,13 @@ async def assign(
     *,
     channel_id: str | None,
 ) -> tuple[NumberRecord, NumberRecord]:
-    """The number before and after: the DM goes out only when the assignment changed."""
+    """The number before and after: the DM goes out only when the assignment changed.
+
+    A person is checked with Slack first: an id Slack does not know is never stored."""
     before = await kit.services.numbers.get(actor, number, channel_id=channel_id)
+    if target.user_id is not None:
+        actor.require_admin("assign numbers")  # no lookups for people who may not assign
+        await require_person(client, target.user_id)
     after = await kit.services.numbers.assign(actor, number, target, channel_id=channel_id)
     return before, after
 
@@ -95,7 +102,9 @@ async def on_assign(sub: Submission[AssignMeta]) -> None:
     kind, user = _picked(sub.values)
     try:
         target = target_of(kind, user)
-        before, after = await assign(kit, actor, meta.number, target, channel_id=meta.channel_id)
+        before, after = await assign(
+            sub.client, kit, actor, meta.number, target, channel_id=meta.channel_id
+        )
     except NumbersBotError as exc:
         await sub.ack(
             response_action="errors",

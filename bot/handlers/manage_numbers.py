@@ -68,7 +68,7 @@ async def run_manage(
             return
         if isinstance(parsed, AssignNumber):
             before, after = await assigning.assign(
-                kit, actor, parsed.number, parsed.target, channel_id=channel_id
+                client, kit, actor, parsed.number, parsed.target, channel_id=channel_id
             )
             text = assigned_message(after, actor.user_id)
             await respond(text=text, response_type="ephemeral")
