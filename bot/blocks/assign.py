@@ -21,6 +21,7 @@ from bot.blocks.picked import choice, slack_user
 from bot.blocks.text import escape, mention, target_text
 from bot.domain.assignment import Assignment, AssignmentKind
 from bot.domain.errors import InvalidInput
+from bot.domain.phone import format_national
 from bot.domain.records import NumberRecord
 
 TITLE = "Assign"
@@ -70,6 +71,15 @@ def assign_modal(number: NumberRecord, meta: AssignMeta) -> View:
     )
 
 
+def aging_refusal(number: NumberRecord) -> str:
+    """An aging number rings nothing and takes no assignment until it is restored."""
+    until = f", restorable until {number.aging_until:%Y-%m-%d}" if number.aging_until else ""
+    return (
+        f"{number.display} is aging (released{until}): restore it first, with `Restore` in "
+        f"its menu or `/numbers restore {format_national(number.e164)}`, then assign it."
+    )
+
+
 def assigned_message(number: NumberRecord, actor_id: str) -> str:
     assert number.assignment is not None
     target = target_text(number.assignment.label, number.assignment.user_id)
@@ -92,6 +102,31 @@ def assignee_dm(number: NumberRecord, actor_id: str) -> str:
         f"{mention(actor_id)} assigned the number *{escape(number.display)}* to you: "
         "calls to it now ring you."
     )
+
+
+def already_spare_message(number: NumberRecord) -> str:
+    return (
+        f"{escape(number.display)} is already a spare number: it rings nothing, so there is "
+        "nothing to unassign. Assign it with `Assign` in its menu or `/numbers assign`."
+    )
+
+
+def former_dm(before: NumberRecord, after: NumberRecord, actor_id: str, how: str) -> str:
+    """To the person a number was taken from: who did what, and that it no longer rings them.
+
+    `how`: `unassigned`, `reassigned`, `moved` or `released`.
+    """
+    number = f"*{escape(before.display)}*"
+    if how == "reassigned" and after.assignment is not None:
+        target = target_text(after.assignment.label, after.assignment.user_id)
+        done = f"assigned the number {number} to {target}"
+    elif how == "unassigned":
+        done = f"unassigned the number {number} from you"
+    elif how == "released":
+        done = f"released the number {number}"
+    else:
+        done = f"moved the number {number} to another account"
+    return f"{mention(actor_id)} {done}: calls to it no longer ring you."
 
 
 def target_of(kind: str | None, user_id: str | None) -> Assignment:

@@ -64,7 +64,7 @@ class RequestsRef(_Drawn):
     which: str | None = Field(default=None, pattern=r"^(mine|pending|all)$")
 
 
-MenuOp = Literal["assign", "unassign", "e911", "move", "release"]
+MenuOp = Literal["assign", "unassign", "e911", "move", "release", "restore", "history"]
 
 
 class MenuPick(_Payload):

@@ -22,6 +22,7 @@ from bot.blocks.accounts import (
 from bot.blocks.release import restored_message
 from bot.domain.errors import InvalidInput
 from bot.domain.phone import parse_number
+from bot.handlers.assign import tell_former
 from bot.handlers.kit import Kit
 from bot.handlers.manage import changed, confirm_release, history_reply, open_move_modal
 from bot.service.context import Actor
@@ -187,6 +188,7 @@ async def run_admin(
     elif isinstance(parsed, Move):
         source = await services.accounts.for_channel(actor, channel_id)
         assert parsed.account is not None
+        before = await services.numbers.get(actor, parsed.number, channel_id=channel_id)
         moved = await services.numbers.move(
             actor, parsed.number, parsed.account, channel_id=channel_id
         )
@@ -199,5 +201,7 @@ async def run_admin(
     else:
         text, blocks = await history_reply(kit, actor, parsed.number)
     await respond(text=text, blocks=blocks, response_type="ephemeral")
+    if isinstance(parsed, Move):
+        await tell_former(client, actor, before, moved, "moved")
     if isinstance(parsed, AccountCreate | AccountUse | Move | Restore):
         await changed(kit, client, actor.workspace_id)

@@ -12,9 +12,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.assign import (
     FIELD_BLOCKS,
+    aging_refusal,
+    already_spare_message,
     assign_modal,
     assigned_message,
     assignee_dm,
+    former_dm,
     target_of,
     unassigned_message,
 )
@@ -22,6 +25,7 @@ from bot.blocks.ids import BlockId, CallbackId
 from bot.blocks.payloads import AssignMeta
 from bot.domain.assignment import Assignment
 from bot.domain.records import NumberRecord
+from bot.domain.states import NumberState
 from bot.handlers.context import Submission, named, on_submit
 from bot.handlers.errors import field_errors
 from bot.handlers.home_publish import republish_homes
@@ -29,7 +33,7 @@ from bot.handlers.kit import Kit, Track
 from bot.handlers.notify import confirm, dm
 from bot.handlers.slack_people import require_person
 from bot.service.context import Actor
-from bot.service.errors import NumbersBotError
+from bot.service.errors import Conflict, NumbersBotError
 
 Json = dict[str, Any]
 
@@ -62,13 +66,33 @@ async def after_assign(
     user = after.assignment.user_id if after.assignment else None
     if user and user != actor.user_id and before.assignment != after.assignment:
         await dm(client, user, assignee_dm(after, actor.user_id))
+    await tell_former(client, actor, before, after, "reassigned")
     await republish_homes(kit.services, kit.roles, client, actor.workspace_id)
+
+
+async def tell_former(
+    client: AsyncWebClient, actor: Actor, before: NumberRecord, after: NumberRecord, how: str
+) -> None:
+    """A DM to the person the number rang before, when it no longer rings them (and they
+    did not do it themselves): `how` is `unassigned`, `reassigned`, `moved`, `released`."""
+    former = before.assignment.user_id if before.assignment else None
+    still = (
+        after.state is NumberState.IN_SERVICE
+        and after.assignment is not None
+        and after.assignment.user_id == former
+    )
+    if former and former != actor.user_id and not still:
+        await dm(client, former, former_dm(before, after, actor.user_id, how))
 
 
 async def unassign(
     client: AsyncWebClient, kit: Kit, actor: Actor, number: str, *, channel_id: str | None
 ) -> tuple[NumberRecord, str]:
+    before = await kit.services.numbers.get(actor, number, channel_id=channel_id)
     after = await kit.services.numbers.unassign(actor, number, channel_id=channel_id)
+    if before.assignment is None and after.assignment is None:
+        return after, already_spare_message(after)  # nothing changed, nobody to tell
+    await tell_former(client, actor, before, after, "unassigned")
     await republish_homes(kit.services, kit.roles, client, actor.workspace_id)
     return after, unassigned_message(after)
 
@@ -85,6 +109,8 @@ async def open_assign_modal(
 ) -> None:
     actor.require_admin("assign numbers")
     record = await kit.services.numbers.get(actor, number, channel_id=channel_id)
+    if record.state is NumberState.AGING:  # a list drawn before it was released
+        raise Conflict(aging_refusal(record))
     meta = AssignMeta(number=record.e164, channel_id=channel_id, response_url=response_url)
     await client.views_open(trigger_id=trigger_id, view=assign_modal(record, meta))
 

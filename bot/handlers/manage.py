@@ -22,6 +22,8 @@ from bot.blocks.payloads import HistoryRef, NumberRef, RequestsRef
 from bot.blocks.release import release_prompt, released_message
 from bot.blocks.requests import requests_view
 from bot.domain.records import PurchaseRequestRecord
+from bot.domain.states import NumberState
+from bot.handlers.assign import tell_former
 from bot.handlers.context import Click, Submission, named, on_click, on_submit
 from bot.handlers.errors import field_errors
 from bot.handlers.home_publish import decider, publish_home, republish_homes
@@ -78,6 +80,7 @@ async def on_move_submit(sub: Submission[NumberRef]) -> None:
         return
     try:
         source = await kit.services.accounts.for_channel(actor, ref.channel_id)
+        before = await kit.services.numbers.get(actor, ref.number, channel_id=ref.channel_id)
         moved = await kit.services.numbers.move(
             actor, ref.number, str(target), channel_id=ref.channel_id
         )
@@ -92,6 +95,7 @@ async def on_move_submit(sub: Submission[NumberRef]) -> None:
         )
     else:
         await client.chat_postMessage(channel=actor.user_id, text=text, blocks=_dicts(blocks))
+    await tell_former(client, actor, before, moved, "moved")
     await changed(kit, client, actor.workspace_id)
 
 
@@ -116,9 +120,12 @@ async def on_release(click: Click[NumberRef]) -> None:
     """`Release`, after the confirm dialog: the number goes aging; the message says so."""
     kit, actor, ref = click.kit, click.actor, click.payload
     account = await kit.services.accounts.for_channel(actor, ref.channel_id)
+    before = await kit.services.numbers.get(actor, ref.number, channel_id=ref.channel_id)
     released = await kit.services.numbers.release(actor, ref.number, channel_id=ref.channel_id)
     text, blocks = released_message(released, account.name)
     await click.respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=True)
+    if before.state is NumberState.IN_SERVICE:  # a repeated click releases nothing new
+        await tell_former(click.client, actor, before, released, "released")
     await changed(kit, click.client, actor.workspace_id)
 
 
