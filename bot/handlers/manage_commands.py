@@ -92,7 +92,7 @@ def target_word(word: str) -> Assignment:
             raise no_such_person(word) from None
         raise InvalidInput(
             "target",
-            f"“{shown(word)}” is not a target: assign to main, conference, faxbox or @user.",
+            f"“{shown(word)}” is not a target: say main, conference, faxbox or @user.",
         ) from None
 
 
