@@ -247,6 +247,11 @@ async def test_aging_rows_offer_restore_and_assign_is_refused_in_words(
     ]
     assert row_menu == ["Restore", "History"]
     before = len(bot.ephemeral_texts(ADMIN))
+    await bot.driver.menu(ADMIN, format_national(number), "History", channel=CHANNEL)
+    await bot.until(lambda s: len(bot.ephemeral_texts(ADMIN)) > before)
+    await bot.settle()
+    assert bot.ephemeral_texts(ADMIN)[-1].startswith("History of")
+    before = len(bot.ephemeral_texts(ADMIN))
     await bot.driver.menu(ADMIN, format_national(number), "Restore", channel=CHANNEL)
     await bot.until(lambda s: len(bot.ephemeral_texts(ADMIN)) > before)
     await bot.settle()
