@@ -216,9 +216,9 @@ def _results_blocks(results: Results, currency: str) -> list[Block]:
     if not results.offers:
         text = f"No numbers found for {escape(results.label)}. Try another area code."
         return [SectionBlock(text=MarkdownTextObject(text=text))]
-    summary = f"*{len(offered)}* numbers for sale for {escape(results.label)}"
+    summary = f"{_bold_count(len(offered))} for sale for {escape(results.label)}"
     if spares:
-        summary += f", and *{len(spares)}* of your spare numbers (free)"
+        summary += f", and {_bold_count(len(spares), 'spare number')} of yours (free)"
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=summary + "."))]
     prefix = f"{BlockId.BUY_RESULTS}.{results.key}"
     if spares:
@@ -238,6 +238,11 @@ def _results_blocks(results: Results, currency: str) -> list[Block]:
     return blocks
 
 
+def _bold_count(n: int, noun: str = "number") -> str:
+    """`*1* number`, `*2* numbers`."""
+    return f"*{n}* {noun}" if n == 1 else f"*{n}* {noun}s"
+
+
 def _spare_blocks(spares: Sequence[NumberRecord]) -> list[Block]:
     if not spares:
         text = "The account has no spare numbers that match. Search to buy new ones."
@@ -245,7 +250,8 @@ def _spare_blocks(spares: Sequence[NumberRecord]) -> list[Block]:
     blocks: list[Block] = [
         SectionBlock(
             text=MarkdownTextObject(
-                text=f"*{len(spares)}* spare numbers: assigning them costs nothing."
+                text=f"{_bold_count(len(spares), 'spare number')}: assigning "
+                f"{'it' if len(spares) == 1 else 'them'} costs nothing."
             )
         )
     ]

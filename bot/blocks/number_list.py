@@ -29,6 +29,8 @@ MENU: tuple[tuple[str, MenuOp], ...] = (
     ("Move", "move"),
     ("Release", "release"),
 )
+# An aging number (released, restorable for a while) can only be brought back or looked into.
+AGING_MENU: tuple[tuple[str, MenuOp], ...] = (("Restore", "restore"), ("History", "history"))
 TYPED_MAX = 60  # how much of what someone typed is echoed back
 
 
@@ -63,7 +65,7 @@ def menu(number: NumberRecord) -> OverflowMenuElement:
         action_id=ActionId.NUMBER_MENU,
         options=[
             Option(label=label, value=pick.model_copy(update={"op": op}).dump())
-            for label, op in MENU
+            for label, op in (AGING_MENU if number.state is NumberState.AGING else MENU)
         ],
     )
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.domain.errors import InvalidInput
 from bot.domain.phone import Kind
+from bot.domain.records import AssignmentFilter
 
 E164 = r"^\+1[0-9]{10}$"
 
@@ -87,7 +89,7 @@ class RequestsRef(_Drawn):
     which: str | None = Field(default=None, pattern=r"^(mine|pending|all)$")
 
 
-MenuOp = Literal["assign", "unassign", "e911", "move", "release"]
+MenuOp = Literal["assign", "unassign", "e911", "move", "release", "restore", "history"]
 
 
 class MenuPick(_Payload):
@@ -111,6 +113,16 @@ class ListRef(_Payload):
     page: int = Field(default=1, ge=1, le=1_000_000)
     # The account it was drawn for: it acts there, whatever the channel is bound to now.
     account_id: str | None = Field(default=None, max_length=64)
+
+    @field_validator("assignment")
+    @classmethod
+    def _known_filter(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                AssignmentFilter.parse(value)
+            except InvalidInput as exc:
+                raise ValueError(exc.message) from None  # pydantic's way: BadPayload, in words
+        return value
 
 
 class AddressFields(_Payload):

@@ -11,6 +11,7 @@ from typing import Any
 from bot.domain.assignment import Assignment, AssignmentKind
 from bot.domain.billing import Quote
 from bot.domain.e911 import E911Address
+from bot.domain.errors import InvalidInput
 from bot.domain.phone import Kind, display
 from bot.domain.states import ItemOutcome, NumberState, RequestState
 
@@ -174,8 +175,13 @@ class AssignmentFilter:
         if key == "users":
             return cls(AssignmentKind.USER)
         if key.startswith("user:"):
-            return cls(AssignmentKind.USER, key.removeprefix("user:"))
-        return cls(AssignmentKind(key))
+            return cls(AssignmentKind.USER, Assignment.parse(key).user_id)
+        try:
+            return cls(AssignmentKind(key))
+        except ValueError:
+            raise InvalidInput(
+                "filter", f"“{key}” is not a list filter: spare, users, main, conference, faxbox."
+            ) from None
 
     @property
     def key(self) -> str:

@@ -21,12 +21,14 @@ from bot.blocks.buy import BuyForm, Results, buy_modal, opening_modal, with_targ
 from bot.blocks.buy import spares_added_modal as done_modal
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.payloads import BuyMeta
+from bot.blocks.picked import choice, slack_user
 from bot.blocks.text import count, escape, target_text
 from bot.domain.assignment import Assignment, AssignmentKind, is_limited
 from bot.domain.phone import Kind, SearchQuery, parse_query
 from bot.handlers.context import Click, Submission, named, on_click, on_submit
 from bot.handlers.errors import UNEXPECTED, field_errors
 from bot.handlers.kit import Kit, Track
+from bot.handlers.slack_people import require_person
 from bot.service.context import Actor
 from bot.service.errors import InvalidInput, NumbersBotError
 
@@ -60,9 +62,9 @@ def read_form(view: Json, meta: BuyMeta) -> tuple[BuyForm, list[str], list[str]]
     prefix = (_value(values, BlockId.BUY_PREFIX, "selected_option") or {}).get("value")
     form = BuyForm(
         meta=meta,
-        target=AssignmentKind(target or AssignmentKind.MAIN),
+        target=choice(AssignmentKind, target or AssignmentKind.MAIN, "target", "who to buy for"),
         user_id=_value(values, BlockId.BUY_USER, "selected_user"),
-        kind=Kind(kind or Kind.LOCAL),
+        kind=choice(Kind, kind or Kind.LOCAL, "target", "Local or Toll-free"),
         area_code=str(_value(values, BlockId.BUY_AREA_CODE, "value") or ""),
         prefix=prefix,
     )
@@ -74,7 +76,7 @@ def target_of(form: BuyForm) -> Assignment:
         return Assignment(form.target)
     if not form.user_id:
         raise InvalidInput("user", "Choose the person to buy the numbers for.")
-    return Assignment.user(form.user_id)
+    return Assignment.user(slack_user(form.user_id))
 
 
 def _query_text(form: BuyForm) -> str:
@@ -226,6 +228,9 @@ async def on_add_spares(click: Click[BuyMeta]) -> None:
     form = await _form(click)
     try:
         target = target_of(form)
+        if target.user_id is not None:
+            actor.require_admin("assign spare numbers")
+            await require_person(client, target.user_id)
         added = await kit.services.numbers.add_spares(
             actor, picked, target, channel_id=form.meta.channel_id
         )
@@ -253,7 +258,11 @@ async def _give_back(kit: Kit, key: str) -> None:
 async def on_buy(sub: Submission[BuyMeta]) -> None:
     """`Buy Numbers`: quote and hold the ticked numbers, then post the billing card."""
     kit, ack, view = sub.kit, sub.ack, sub.view
-    form, results, spares = read_form(view, sub.meta)
+    try:
+        form, results, spares = read_form(view, sub.meta)
+    except InvalidInput as exc:  # an option we never drew
+        await ack(response_action="errors", errors={BlockId.BUY_TARGET: exc.message})
+        return
     # A repeated delivery of the same submission must not quote (and post) twice.
     key = f"{view['id']}:{view.get('hash')}"
     if not await kit.services.deliveries.first_time(key):
@@ -274,6 +283,9 @@ async def on_buy(sub: Submission[BuyMeta]) -> None:
     }
     try:
         target = target_of(form)
+        if target.user_id is not None:
+            sub.actor.require_admin("buy numbers")
+            await require_person(sub.client, target.user_id)
         numbers = results + spares
         if not numbers:
             text = _query_text(form).strip()

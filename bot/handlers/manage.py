@@ -22,6 +22,8 @@ from bot.blocks.payloads import HistoryRef, MoveMeta, ReleaseRef, RequestsRef
 from bot.blocks.release import release_prompt, released_message
 from bot.blocks.requests import requests_view
 from bot.domain.records import Drawn, PurchaseRequestRecord
+from bot.domain.states import NumberState
+from bot.handlers.assign import tell_former
 from bot.handlers.context import Click, Submission, named, on_click, on_submit
 from bot.handlers.errors import check_errors
 from bot.handlers.home_publish import decider, publish_home
@@ -85,6 +87,7 @@ async def on_move_submit(sub: Submission[MoveMeta]) -> None:
     numbers = kit.services.numbers
     try:
         source = await kit.services.accounts.for_channel(actor, ref.channel_id)
+        before = await numbers.get(actor, ref.number, channel_id=ref.channel_id)
         await numbers.check_move(actor, ref.number, str(target), channel_id=ref.channel_id)
     except Exception as exc:
         await ack(response_action="errors", errors=check_errors(exc, {}, block))
@@ -97,6 +100,7 @@ async def on_move_submit(sub: Submission[MoveMeta]) -> None:
         return
     text, blocks = moved_message(moved, source.name, str(target))
     await confirm(client, actor.user_id, text, ref.response_url, blocks=blocks)
+    await tell_former(client, actor, before, moved, "moved")
     await changed(kit, client, actor.workspace_id)
 
 
@@ -125,11 +129,14 @@ async def on_release(click: Click[ReleaseRef]) -> None:
     kit, actor, ref = click.kit, click.actor, click.payload
     account = await kit.services.accounts.for_channel(actor, ref.channel_id)
     drawn = Drawn(version=ref.version, seen=ref.seen)
+    before = await kit.services.numbers.get(actor, ref.number, channel_id=ref.channel_id)
     released = await kit.services.numbers.release(
         actor, ref.number, channel_id=ref.channel_id, drawn=drawn
     )
     text, blocks = released_message(released, account.name)
     await click.respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=True)
+    if before.state is NumberState.IN_SERVICE:  # a repeated click releases nothing new
+        await tell_former(click.client, actor, before, released, "released")
     await changed(kit, click.client, actor.workspace_id)
 
 

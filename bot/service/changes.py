@@ -24,17 +24,18 @@ from datetime import datetime
 
 from bot.backends.carrier import Carrier, CarrierFailure, NumberConflict
 from bot.domain.errors import Conflict, NotFound
-from bot.domain.phone import parse_number
+from bot.domain.phone import format_national, parse_number
 from bot.domain.records import AccountInfo, AuditEvent, NumberRecord
 from bot.domain.states import NumberState
 from bot.service.accounts import AccountService
 from bot.service.context import Actor, Deps
-from bot.service.errors import AgingEnded, ChangedMeanwhile, LastEmergencyMain
+from bot.service.errors import AgingEnded, ChangedMeanwhile, LastEmergencyMain, OnOtherAccount
 from bot.service.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 IN_SERVICE = (NumberState.IN_SERVICE,)
+_OWNED = (NumberState.IN_SERVICE, NumberState.AGING)
 
 
 def carrier_account(account: AccountInfo) -> str:
@@ -61,12 +62,14 @@ async def owned_number(
         and record.state is NumberState.RETURNING
     ):
         raise AgingEnded(record)
-    if (
-        record is None
-        or record.account_id != account.id
-        or record.state not in (NumberState.IN_SERVICE, NumberState.AGING)
-    ):
-        raise NotFound(f"{e164} is not a number of the account {account.name}.")
+    if record is None or record.account_id != account.id or record.state not in _OWNED:
+        shown = format_national(e164)
+        owner = record.account_id if record and record.state in _OWNED else None
+        other = await uow.accounts.get(owner) if owner else None
+        # Named only within the workspace: another workspace's accounts are not ours to name.
+        if other is not None and other.workspace_id == account.workspace_id:
+            raise OnOtherAccount(shown, account.name, other.name)
+        raise NotFound(f"{shown} is not a number of the account {account.name}.")
     if states is not None and record.state not in states:
         raise Conflict(f"{record.display} is {record.state.value.replace('_', ' ')}.")
     return record
