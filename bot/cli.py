@@ -8,22 +8,28 @@ import importlib
 import logging
 import sys
 
-from bot.config import Settings
+from bot.config import Settings, SettingsError
 
 
 def _serve(settings: Settings) -> int:
     if not settings.has_slack_credentials:
         print(
             "numbers-bot: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for "
-            "Socket Mode) are needed to connect to Slack; `numbers-bot console` runs offline.",
+            "Socket Mode, or SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and NUMBERS_BOT_STATE_SECRET "
+            "for workspace installs) are needed to connect to Slack; `numbers-bot console` "
+            "runs offline.",
             file=sys.stderr,
         )
         return 2
     from bot.server import serve
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(settings))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(settings))
+    except SettingsError as exc:  # found while starting (e.g. tokens no key decrypts)
+        print(f"numbers-bot: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

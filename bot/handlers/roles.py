@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
+from bot.handlers.slack_clients import SlackClients
 from bot.service.context import Actor
 
 log = logging.getLogger(__name__)
@@ -48,9 +49,12 @@ class Roles:
         *,
         ttl: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
+        clients: SlackClients | None = None,
     ) -> None:
         self.settings = settings
         self.client = client
+        # With workspace installs, each workspace's lookups go out with its own token.
+        self.clients = clients or SlackClients(client)
         self._groups: _TtlCache[frozenset[str]] = _TtlCache(ttl, clock)
         self._owners: _TtlCache[bool] = _TtlCache(ttl, clock)
 
@@ -67,45 +71,50 @@ class Roles:
             # Slack Connect: their own workspace's admins are not ours. No lookups.
             return Actor(user_id, workspace_id, channel_id=channel_id, team_id=team_id)
         if self.settings.admins:
-            is_admin = user_id in await self._members(self.settings.admins)
+            is_admin = user_id in await self._members(self.settings.admins, workspace_id)
         else:
-            is_admin = await self._workspace_admin(user_id)
-        is_approver = user_id in await self._members(self.settings.approvers)
+            is_admin = await self._workspace_admin(user_id, workspace_id)
+        is_approver = user_id in await self._members(self.settings.approvers, workspace_id)
         return Actor(user_id, workspace_id, is_admin, is_approver, channel_id, team_id)
 
-    async def approvers(self) -> list[str]:
+    async def approvers(self, workspace_id: str) -> list[str]:
         """Every approver's user id (groups expanded), in a stable order."""
-        return sorted(await self._members(self.settings.approvers))
+        return sorted(await self._members(self.settings.approvers, workspace_id))
 
-    async def _members(self, ids: Iterable[str]) -> frozenset[str]:
+    async def _members(self, ids: Iterable[str], workspace_id: str) -> frozenset[str]:
         users: set[str] = set()
         for item in ids:
             if item.startswith("S"):
-                users |= await self._group(item)
+                users |= await self._group(item, workspace_id)
             else:
                 users.add(item)
         return frozenset(users)
 
-    async def _group(self, group_id: str) -> frozenset[str]:
-        cached = self._groups.get(group_id)
+    async def _group(self, group_id: str, workspace_id: str) -> frozenset[str]:
+        # Keyed by workspace too: each workspace's answer comes with its own token.
+        key = f"{workspace_id}/{group_id}"
+        cached = self._groups.get(key)
         if cached is not None:
             return cached
+        client = await self.clients.of(workspace_id)
         try:
-            response = await self.client.usergroups_users_list(usergroup=group_id)
+            response = await client.usergroups_users_list(usergroup=group_id)
         except SlackApiError as exc:
             # Fail closed: a group we cannot read grants nothing (and is not cached).
             log.warning("cannot expand user group %s: %s", group_id, exc.response.get("error"))
             return frozenset()
-        return self._groups.put(group_id, frozenset(response.get("users") or []))
+        return self._groups.put(key, frozenset(response.get("users") or []))
 
-    async def _workspace_admin(self, user_id: str) -> bool:
-        cached = self._owners.get(user_id)
+    async def _workspace_admin(self, user_id: str, workspace_id: str) -> bool:
+        key = f"{workspace_id}/{user_id}"
+        cached = self._owners.get(key)
         if cached is not None:
             return cached
+        client = await self.clients.of(workspace_id)
         try:
-            response = await self.client.users_info(user=user_id)
+            response = await client.users_info(user=user_id)
         except SlackApiError as exc:
             log.warning("users.info %s failed: %s", user_id, exc.response.get("error"))
             return False
         user = response.get("user") or {}
-        return self._owners.put(user_id, bool(user.get("is_admin") or user.get("is_owner")))
+        return self._owners.put(key, bool(user.get("is_admin") or user.get("is_owner")))
