@@ -29,13 +29,13 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.install import failure_page, success_page
+from bot.blocks.install import NOT_INSTALLED, failure_page, success_page
 from bot.bootstrap import Installs, Runtime
 from bot.config import Settings
 from bot.handlers import register_all
 from bot.handlers.cards import CardPublisher
 from bot.handlers.errors import on_error
-from bot.handlers.kit import KIT_KEY, Kit
+from bot.handlers.kit import KIT_KEY, InFlight, Kit
 from bot.handlers.roles import Roles
 from bot.handlers.slack_clients import SlackClients
 from bot.handlers.teams import only_installed_team
@@ -113,6 +113,8 @@ def build_app(
         request_verification_enabled=not settings.slack_app_token,
         # Workspace installs: each request is authorized with its workspace's bot token.
         oauth_flow=oauth_flow(settings, installs, client) if installs else None,
+        # Said to a person of a workspace whose install is gone (uninstalled, revoked).
+        user_facing_authorize_error_message=NOT_INSTALLED,
     )
 
     async def inject(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:
@@ -125,7 +127,7 @@ def build_app(
     app.error(on_error)
     register_all(app, kit.inflight)
     if installs is not None:
-        _forget_revoked_tokens(app, installs, clients)
+        _forget_revoked_tokens(app, installs, clients, kit.inflight)
     _KITS[app] = kit
     if runtime.mirror_units is not None:
         _MIRRORS[app] = MirrorJob(
@@ -181,7 +183,9 @@ def oauth_flow(settings: Settings, installs: Installs, client: AsyncWebClient) -
     )
 
 
-def _forget_revoked_tokens(app: AsyncApp, installs: Installs, clients: SlackClients) -> None:
+def _forget_revoked_tokens(
+    app: AsyncApp, installs: Installs, clients: SlackClients, inflight: InFlight
+) -> None:
     """`app_uninstalled` and `tokens_revoked`: the workspace's tokens are deleted at once."""
     revoked = AsyncTokenRevocationListeners(installs.installations)
 
@@ -193,8 +197,8 @@ def _forget_revoked_tokens(app: AsyncApp, installs: Installs, clients: SlackClie
         await revoked.handle_tokens_revoked_events(event, context)
         clients.forget(context.team_id or "")
 
-    app.event("app_uninstalled")(uninstalled)
-    app.event("tokens_revoked")(tokens_revoked)
+    app.event("app_uninstalled")(inflight.track(uninstalled))
+    app.event("tokens_revoked")(inflight.track(tokens_revoked))
 
 
 def mirror_for(app: AsyncApp) -> MirrorJob | None:
