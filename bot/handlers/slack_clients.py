@@ -11,21 +11,14 @@ while (another replica may see the app uninstalled).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.install import NOT_INSTALLED
-from bot.service.errors import NumbersBotError
-
-
-class NotInstalled(NumbersBotError):
-    """The workspace has no install (never installed, or uninstalled since)."""
-
-    def __init__(self) -> None:
-        super().__init__(NOT_INSTALLED)
+log = logging.getLogger(__name__)
 
 
 class SlackClients:
@@ -43,13 +36,18 @@ class SlackClients:
         self._tokens: dict[str, tuple[float, str]] = {}
 
     async def of(self, workspace_id: str) -> AsyncWebClient:
-        """The client speaking for `workspace_id`; raises `NotInstalled` when none can."""
+        """The client speaking for `workspace_id`.
+
+        A workspace without an install (uninstalled since) gets a client without a
+        token: Slack answers it `not_authed`, which every caller already treats like
+        Slack being out of reach (logged; a card nobody can see cancels its request).
+        One workspace gone never stops the worker's pass for the others.
+        """
         if self.installs is None:
             return self.base
-        token = await self._token(workspace_id)
         base = self.base
         return AsyncWebClient(
-            token=token,
+            token=await self._token(workspace_id),
             base_url=base.base_url,
             timeout=base.timeout,
             session=base.session,
@@ -57,7 +55,7 @@ class SlackClients:
             logger=base.logger,
         )
 
-    async def _token(self, workspace_id: str) -> str:
+    async def _token(self, workspace_id: str) -> str | None:
         cached = self._tokens.get(workspace_id)
         if cached is not None and cached[0] > self.clock():
             return cached[1]
@@ -65,7 +63,8 @@ class SlackClients:
         bot = await self.installs.async_find_bot(enterprise_id=None, team_id=workspace_id)
         if bot is None or not bot.bot_token:
             self._tokens.pop(workspace_id, None)
-            raise NotInstalled()
+            log.warning("workspace %s has no install: nothing is sent to it", workspace_id)
+            return None
         self._tokens[workspace_id] = (self.clock() + self.ttl, str(bot.bot_token))
         return str(bot.bot_token)
 

@@ -302,7 +302,8 @@ async def test_uninstall_and_revoked_tokens_delete_the_workspace_tokens(
     await installs.install(ALPHA, ALICE)
     await installs.install(BETA, BRUNO)
     bot, slack = installs.bot, installs.slack
-    await bot.open_buy(ALICE, channel=C_ALPHA)  # Alpha is served
+    await _buy(bot, ALICE, C_ALPHA, "415", 1)  # Alpha is served
+    await _buy(bot, BRUNO, C_BETA, "212", 1)
 
     slack.uninstall(ALPHA)
     result = await bot.driver.post_signed(
@@ -311,6 +312,16 @@ async def test_uninstall_and_revoked_tokens_delete_the_workspace_tokens(
     assert result.status == 200
     await bot.settle()
     assert [team for team, _ in await installs.sealed_rows()] == [BETA]
+
+    # The worker's pass still tells Beta its numbers are active; Alpha is just skipped.
+    bot.clock.advance(minutes=2)
+    before = len(slack.state.calls)
+    tick = await bot.worker.run_once()
+    assert len(tick.activated) == 2
+    assert "all of them are active now" in text_of(bot.card(C_BETA))
+    sent = [c for c in slack.state.calls[before:] if c.method != "response_url"]
+    assert {c.token for c in sent if c.ok} == {installs.token_of(BETA)}
+    assert {c.error for c in sent if not c.ok} <= {"not_authed"}
 
     result = await bot.driver.post_signed(
         _event(BETA, {"type": "tokens_revoked", "tokens": {"bot": ["U0BOTBETA"]}}),
