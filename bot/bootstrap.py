@@ -100,7 +100,14 @@ async def start(settings: Settings, *, clock: Clock = utc_now, migrate: bool = T
         units = mirror_units(UnitOfWorkFactory(session_factory(engine)))
     deps = Deps(uow=uow, carrier=services_carrier, settings=settings, clock=clock)
     simulated = carrier if isinstance(carrier, SimCarrier) else None
-    installs = await open_installs(settings, engine, clock) if settings.installs_enabled else None
+    installs = None
+    if settings.installs_enabled:
+        try:
+            installs = await open_installs(settings, engine, clock)
+        except SettingsError:
+            await guard.close()
+            await engine.dispose()
+            raise
     return Runtime(settings, engine, Services.build(deps), simulated, guard, units, installs)
 
 

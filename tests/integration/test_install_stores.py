@@ -28,7 +28,8 @@ USER_TOKEN = "xoxp-T0ALPHA-plain-user-token"
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'installs.db'}")
+    # The test database the other tiers use (SQLite here, or the one make_settings picks).
+    engine = create_engine(make_settings(tmp_path).database_url)
     await upgrade(engine)
     yield engine
     await engine.dispose()
