@@ -581,7 +581,8 @@ class _Failure:
 
 
 class FakeSlack:
-    """Slack's Web API, response URLs and client-side state for one workspace."""
+    """Slack's Web API, response URLs and client-side state; one workspace unless more are
+    added (`add_workspace`) and the app installed in them (`authorize`, `oauth.v2.access`)."""
 
     def __init__(
         self,
