@@ -15,7 +15,9 @@ def _serve(settings: Settings) -> int:
     if not settings.has_slack_credentials:
         print(
             "numbers-bot: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for "
-            "Socket Mode) are needed to connect to Slack; `numbers-bot console` runs offline.",
+            "Socket Mode, or SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and NUMBERS_BOT_STATE_SECRET "
+            "for workspace installs) are needed to connect to Slack; `numbers-bot console` "
+            "runs offline.",
             file=sys.stderr,
         )
         return 2
@@ -25,7 +27,7 @@ def _serve(settings: Settings) -> int:
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve(settings))
-    except SettingsError as exc:
+    except SettingsError as exc:  # found while starting (e.g. tokens no key decrypts)
         print(f"numbers-bot: {exc}", file=sys.stderr)
         return 2
     return 0

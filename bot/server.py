@@ -37,6 +37,18 @@ def web_app(app: AsyncApp, health: HealthCheck | None = None) -> web.Application
     application = web.Application()
     application.router.add_post(EVENTS_PATH, events)
     application.router.add_get("/health", health_route)
+    if (flow := app.oauth_flow) is not None:
+        # Workspace installs (OAuth): the install page, and Slack's redirect back to us.
+        async def install(request: web.Request) -> web.Response:
+            bolt_request = await to_bolt_request(request)
+            return await to_aiohttp_response(await flow.handle_installation(bolt_request))
+
+        async def oauth_redirect(request: web.Request) -> web.Response:
+            bolt_request = await to_bolt_request(request)
+            return await to_aiohttp_response(await flow.handle_callback(bolt_request))
+
+        application.router.add_get(flow.install_path, install)
+        application.router.add_get(flow.redirect_uri_path, oauth_redirect)
     return application
 
 

@@ -19,6 +19,7 @@ from bot.blocks.home import home_view
 from bot.blocks.refusals import outsider_home
 from bot.blocks.requests import MayDecide
 from bot.handlers.roles import Roles
+from bot.handlers.slack_clients import SlackClients
 from bot.service.container import Services
 from bot.service.context import EXTERNAL, Actor
 
@@ -78,11 +79,14 @@ class HomeRedraws:
         roles: Roles,
         client: AsyncWebClient,
         *,
+        clients: SlackClients | None = None,
         spawn: Callable[[Coroutine[Any, Any, None]], object] | None = None,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.services = services
         self.roles = roles
+        # With workspace installs, each workspace's Homes go out with its own token.
+        self.clients = clients
         self.client = AsyncWebClient(
             token=client.token,
             base_url=client.base_url,
@@ -156,7 +160,8 @@ class HomeRedraws:
                     actor = await self.roles.actor(user_id, workspace_id)
                     if actor.is_external:
                         return  # their Home already says there is nothing for them here
-                    await publish_home(self.services, self.client, actor, remember=False)
+                    client = await self._client_of(workspace_id)
+                    await publish_home(self.services, client, actor, remember=False)
                 return
             except SlackApiError as exc:
                 if exc.response.get("error") != "ratelimited":
@@ -169,6 +174,23 @@ class HomeRedraws:
                 log.exception("cannot republish the App Home of %s", user_id)
                 return
         log.warning("views.publish for %s still rate limited; the next change redraws it", user_id)
+
+    async def _client_of(self, workspace_id: str) -> AsyncWebClient:
+        """This client (no rate-limit retry of its own) with the workspace's token."""
+        if self.clients is None or self.clients.installs is None:
+            return self.client
+        token = (await self.clients.of(workspace_id)).token
+        base = self.client
+        return AsyncWebClient(
+            token=token,
+            base_url=base.base_url,
+            session=base.session,
+            timeout=base.timeout,
+            ssl=base.ssl,
+            proxy=base.proxy,
+            headers=base.headers,
+            retry_handlers=base.retry_handlers,
+        )
 
     def _pause(self, workspace_id: str, seconds: float) -> None:
         """Every redraw of the workspace waits `seconds` (one pause, however many hit it)."""

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
+from bot.handlers.slack_clients import SlackClients
 from bot.service.context import Actor
 
 log = logging.getLogger(__name__)
@@ -58,9 +59,12 @@ class Roles:
         *,
         ttl: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
+        clients: SlackClients | None = None,
     ) -> None:
         self.settings = settings
         self.client = client
+        # With workspace installs, each workspace's lookups go out with its own token.
+        self.clients = clients or SlackClients(client)
         self._groups: _TtlCache[frozenset[str]] = _TtlCache(ttl, clock)
         self._profiles: _TtlCache[_Profile] = _TtlCache(ttl, clock)
 
@@ -86,63 +90,68 @@ class Roles:
             # Slack Connect: their own workspace's admins are not ours. No lookups.
             return Actor(user_id, workspace_id, channel_id=channel_id, team_id=team_id)
         if self.settings.admins:
-            is_admin = user_id in await self._members(self.settings.admins)
+            is_admin = user_id in await self._members(self.settings.admins, workspace_id)
         else:
-            is_admin = await self._workspace_admin(user_id)
-        is_approver = user_id in await self._members(self.settings.approvers)
+            is_admin = await self._workspace_admin(user_id, workspace_id)
+        is_approver = user_id in await self._members(self.settings.approvers, workspace_id)
         return Actor(user_id, workspace_id, is_admin, is_approver, channel_id, team_id)
 
-    async def approvers(self) -> list[str]:
+    async def approvers(self, workspace_id: str) -> list[str]:
         """Every approver's user id (groups expanded), in a stable order."""
-        return sorted(await self._members(self.settings.approvers))
+        return sorted(await self._members(self.settings.approvers, workspace_id))
 
-    async def _members(self, ids: Iterable[str]) -> frozenset[str]:
+    async def _members(self, ids: Iterable[str], workspace_id: str) -> frozenset[str]:
         users: set[str] = set()
         for item in ids:
             if item.startswith("S"):
-                users |= await self._group(item)
+                users |= await self._group(item, workspace_id)
             else:
                 users.add(item)
         return frozenset(users)
 
-    async def _group(self, group_id: str) -> frozenset[str]:
-        cached = self._groups.get(group_id)
+    async def _group(self, group_id: str, workspace_id: str) -> frozenset[str]:
+        # Keyed by workspace too: each workspace's answer comes with its own token.
+        key = f"{workspace_id}/{group_id}"
+        cached = self._groups.get(key)
         if cached is not None:
             return cached
+        client = await self.clients.of(workspace_id)
         try:
-            response = await self.client.usergroups_users_list(usergroup=group_id)
+            response = await client.usergroups_users_list(usergroup=group_id)
         except SlackApiError as exc:
             # Fail closed: a group we cannot read grants nothing (and is not cached).
             log.warning("cannot expand user group %s: %s", group_id, exc.response.get("error"))
             return frozenset()
-        return self._groups.put(group_id, frozenset(response.get("users") or []))
+        return self._groups.put(key, frozenset(response.get("users") or []))
 
-    async def _workspace_admin(self, user_id: str) -> bool:
-        profile = await self._profile(user_id)
+    async def _workspace_admin(self, user_id: str, workspace_id: str) -> bool:
+        profile = await self._profile(user_id, workspace_id)
         return profile is not None and profile.is_admin
 
     async def _home_team(self, user_id: str, workspace_id: str, org_id: str | None) -> str | None:
         """The person's own team; None when Slack cannot say (then nothing is refused)."""
-        profile = await self._profile(user_id)
+        profile = await self._profile(user_id, workspace_id)
         if profile is None or not profile.team_id:
             return None
         if org_id is not None and profile.enterprise_id == org_id:
             return workspace_id  # another workspace of the same organization
         return profile.team_id
 
-    async def _profile(self, user_id: str) -> _Profile | None:
-        cached = self._profiles.get(user_id)
+    async def _profile(self, user_id: str, workspace_id: str) -> _Profile | None:
+        key = f"{workspace_id}/{user_id}"
+        cached = self._profiles.get(key)
         if cached is not None:
             return cached
+        client = await self.clients.of(workspace_id)
         try:
-            response = await self.client.users_info(user=user_id)
+            response = await client.users_info(user=user_id)
         except SlackApiError as exc:
             log.warning("users.info %s failed: %s", user_id, exc.response.get("error"))
             return None
         user = response.get("user") or {}
         grid = user.get("enterprise_user") or {}
         return self._profiles.put(
-            user_id,
+            key,
             _Profile(
                 is_admin=bool(user.get("is_admin") or user.get("is_owner")),
                 team_id=str(user.get("team_id") or ""),

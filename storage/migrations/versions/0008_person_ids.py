@@ -5,7 +5,7 @@ need not be a Slack id's length (a UUID is 36 characters). PostgreSQL enforces
 a VARCHAR's length where SQLite does not, so a longer id failed only there.
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-02 10:00:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
