@@ -239,6 +239,9 @@ class CarrierQuote:
     quote: Quote
     activated: tuple[str, ...] = ()
     refused: tuple[tuple[str, str], ...] = ()
+    # The carrier priced the change itself (Kazoo's 402 invoices). When False the
+    # service prices it from the bot's own plan.
+    priced: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,8 +275,18 @@ class Carrier(Protocol):
     name: str
 
     # --- stock -----------------------------------------------------------------------
-    async def search(self, query: SearchQuery, *, quantity: int, offset: int = 0) -> SearchPage:
-        """Numbers offered for an area code, NPA-NXX or toll-free prefix, a page at a time."""
+    async def search(
+        self,
+        query: SearchQuery,
+        *,
+        quantity: int,
+        offset: int = 0,
+        account_id: str | None = None,
+    ) -> SearchPage:
+        """Numbers offered for an area code, NPA-NXX or toll-free prefix, a page at a time.
+
+        `account_id` is the account that will buy (its own reserved stock shows too).
+        """
         ...
 
     async def reserve(self, e164: str, *, account_id: str) -> None:

@@ -128,9 +128,18 @@ class GuardedCarrier:
 
     # --- stock -----------------------------------------------------------------------
 
-    async def search(self, query: SearchQuery, *, quantity: int, offset: int = 0) -> SearchPage:
+    async def search(
+        self,
+        query: SearchQuery,
+        *,
+        quantity: int,
+        offset: int = 0,
+        account_id: str | None = None,
+    ) -> SearchPage:
         self._enter("search")
-        return await self.inner.search(query, quantity=quantity, offset=offset)
+        return await self.inner.search(
+            query, quantity=quantity, offset=offset, account_id=account_id
+        )
 
     async def reserve(self, e164: str, *, account_id: str) -> None:
         self._enter("reserve")

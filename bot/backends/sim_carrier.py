@@ -143,7 +143,14 @@ class SimCarrier:
     def _taken(self, e164: str) -> bool:
         return e164 in self._numbers
 
-    async def search(self, query: SearchQuery, *, quantity: int, offset: int = 0) -> SearchPage:
+    async def search(
+        self,
+        query: SearchQuery,
+        *,
+        quantity: int,
+        offset: int = 0,
+        account_id: str | None = None,
+    ) -> SearchPage:
         stock = await self.stock.search(query)
         free = [n for n in stock if not self._taken(n)]
         page = free[offset : offset + quantity]

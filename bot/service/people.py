@@ -52,8 +52,17 @@ class PeopleCarrier:
 
     # --- stock -----------------------------------------------------------------------
 
-    async def search(self, query: SearchQuery, *, quantity: int, offset: int = 0) -> SearchPage:
-        return await self.inner.search(query, quantity=quantity, offset=offset)
+    async def search(
+        self,
+        query: SearchQuery,
+        *,
+        quantity: int,
+        offset: int = 0,
+        account_id: str | None = None,
+    ) -> SearchPage:
+        return await self.inner.search(
+            query, quantity=quantity, offset=offset, account_id=account_id
+        )
 
     async def reserve(self, e164: str, *, account_id: str) -> None:
         await self.inner.reserve(e164, account_id=account_id)
