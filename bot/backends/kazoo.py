@@ -193,8 +193,8 @@ class KazooCarrier:
         # already in service on the account is free.
         self._orders: OrderedDict[str, OrderResult] = OrderedDict()
         self._order_locks = KeyedLocks()
-        # Number -> the state a search showed: `discovery` numbers live only in
-        # Kazoo's search cache and cannot be reserved there (B1).
+        # Number -> the state a search showed (`reserved`: held for the account
+        # by one above it, which it may activate).
         self._found: OrderedDict[str, str] = OrderedDict()
         # (account, number) a free dry run activated: given back with the hold.
         self._dry_activated: set[tuple[str, str]] = set()
@@ -315,8 +315,6 @@ class KazooCarrier:
         reserves; it activates directly. Such a number is held in the bot's database
         only, and the activation discovers it (knm_numbers.erl:284-292).
         """
-        if self._found.get(e164) == "discovery":
-            return
         status = await self.number_status(e164, account_id=account_id)
         if status.account_id == account_id and status.state is CarrierNumberState.RESERVED:
             return
@@ -642,6 +640,8 @@ class KazooCarrier:
         }
         if address.extended_address:
             e911["extended_address"] = address.extended_address
+        # Kazoo saves the number wherever it is below the key's account (H2).
+        await self._check_owner(e164, account_id)
         try:
             response = await self._client.request(
                 "PATCH", self._number(account_id, e164), data={"e911": e911}
@@ -687,6 +687,7 @@ class KazooCarrier:
         return E911Fault(self._client.scrub(f"Kazoo's e911 provider failed: {_reason(response)}"))
 
     async def remove_e911(self, e164: str, *, account_id: str) -> None:
+        await self._check_owner(e164, account_id)
         doc = await self._read_number(e164, account_id)
         if "e911" not in doc:
             return

@@ -204,7 +204,7 @@ async def test_changes_made_in_smartpbx_appear_after_the_next_sync_audited_once(
     # Behind the bot's back: A1 released, A2 moved to Acme East, A4 routed to main,
     # A3 unrouted, B1 gains e911, and a new number bought on Acme West.
     standin.model.leave_callflows(CHILD_A, A1)
-    standin.model.release(CHILD_A, A1)
+    standin.model.release(A1, ROOT)
     standin.model.leave_callflows(CHILD_A, A2)
     standin.change_number(A2, assigned_to=CHILD_B, used_by="")
     route(standin, CHILD_A, "main", A4)
@@ -254,7 +254,7 @@ async def test_an_account_emptied_at_kazoo_is_emptied_in_the_mirror(
     await sync(carrier, uows).run()
     for e164 in (A1, A2, A3, A4, A5):
         kazoo_numbers.model.leave_callflows(CHILD_A, e164)
-        kazoo_numbers.model.release(CHILD_A, e164)
+        kazoo_numbers.model.release(e164, ROOT)
     report = await sync(carrier, uows).run()
     assert report.gone == 5
     assert {e: s for e, s in (await state(uows)).items() if s[0] == "in_service"} == {
@@ -315,7 +315,7 @@ async def test_a_page_out_of_order_marks_nothing_gone(
     kazoo_numbers: KazooStandIn, carrier: KazooCarrier, uows: UnitOfWorkFactory
 ) -> None:
     await sync(carrier, uows).run()
-    kazoo_numbers.model.release(CHILD_A, A4)
+    kazoo_numbers.model.release(A4, ROOT)
 
     class Repeating(Watched):
         """Every later page starts again with the account's first number: out of order."""
