@@ -10,6 +10,7 @@ default) and the flows of tests/e2e read the same.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,8 @@ class KazooHarness(Harness):
 async def kazoo() -> AsyncIterator[KazooStandIn]:
     async with running() as standin:
         standin.model.accounts[CHILD_A].name = "Main"
+        # The reused flows read the bot's own plan on the card: a plan pricing only numbers.
+        standin.model.user_rate = Decimal("0")
         for account in (CHILD_A, CHILD_B):
             for extension, name in enumerate(("bob", "carol", "dave"), start=1002):
                 user_id = f"{account}-user-{name}"

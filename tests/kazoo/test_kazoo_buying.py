@@ -144,7 +144,9 @@ async def test_each_refused_number_carries_kazoos_reason_and_the_code_decides_re
         message="invalid state transition",
         cause="from port_out to in_service",
     )
-    standin.fail_number(numbers[2], code=403, error="forbidden", message="requestor is unauthorized")
+    standin.fail_number(
+        numbers[2], code=403, error="forbidden", message="requestor is unauthorized"
+    )
 
     result = await carrier.order(numbers, account_id=CHILD_A, idempotency_key="req-r")
 
