@@ -363,7 +363,8 @@ class Carrier(Protocol):
         ...
 
     async def accounts(self) -> Sequence[CarrierAccount]:
-        """The sub-accounts the bot may offer for channels and moves."""
+        """The accounts the bot may offer for channels and moves (Kazoo: its own
+        account first, then the sub-accounts)."""
         ...
 
     async def close(self) -> None:

@@ -931,9 +931,21 @@ class KazooCarrier:
         return OwnedPage(numbers, nxt if isinstance(nxt, str) and nxt != start_key else None)
 
     async def accounts(self) -> Sequence[CarrierAccount]:
+        """`KAZOO_ACCOUNT_ID`'s own account first (the workspace's default), then its
+        direct sub-accounts (`/children`, 4.3:applications/crossbar/src/modules/
+        cb_accounts.erl:764-794), each named as Kazoo names it."""
+        response = await self._client.request(
+            "GET", f"/v2/accounts/{kazoo_id(self.root_account_id)}"
+        )
+        if not response.ok:
+            raise self._fail(response)
+        doc = response.data if isinstance(response.data, dict) else {}
+        root = CarrierAccount(self.root_account_id, str(doc.get("name") or self.root_account_id))
         rows = await self._list(f"/v2/accounts/{self.root_account_id}/children")
-        return [
-            CarrierAccount(str(r["id"]), str(r.get("name") or r["id"])) for r in rows if "id" in r
+        return [root] + [
+            CarrierAccount(str(r["id"]), str(r.get("name") or r["id"]))
+            for r in rows
+            if "id" in r and r["id"] != self.root_account_id
         ]
 
 

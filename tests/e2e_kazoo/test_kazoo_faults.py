@@ -13,7 +13,7 @@ from bot.domain.states import NumberState, RequestState
 from tests.conftest import ADMIN
 from tests.e2e.conftest import CHANNEL, Harness, e164_of, result_labels, says, text_of
 from tests.e2e_kazoo.conftest import callflow_numbers, quick_kazoo
-from tests.kazoo_standin import CHILD_A, KazooStandIn
+from tests.kazoo_standin import ROOT, KazooStandIn
 
 ACTIVATE = "/collection/activate"
 
@@ -47,12 +47,12 @@ def assert_sound(kazoo: KazooStandIn, bought: list[str]) -> None:
     charged = Counter(e164 for _, e164, _ in kazoo.model.charges)
     assert {n: charged[n] for n in bought} == {n: 1 for n in bought}
     assert all(count == 1 for count in charged.values()), charged
-    for name, numbers in callflow_numbers(kazoo, CHILD_A).items():
+    for name, numbers in callflow_numbers(kazoo, ROOT).items():
         for number in numbers:
             if number.startswith("+"):
                 owner = kazoo.model.numbers[number]
-                assert owner.assigned_to == CHILD_A and owner.state == "in_service", name
-    assert callflow_numbers(kazoo, CHILD_A)["MainCallflow"]
+                assert owner.assigned_to == ROOT and owner.state == "in_service", name
+    assert callflow_numbers(kazoo, ROOT)["MainCallflow"]
 
 
 async def owned(bot: Harness) -> list[str]:

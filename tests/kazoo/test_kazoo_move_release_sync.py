@@ -124,6 +124,7 @@ async def test_sub_accounts_come_from_children_across_pages(
     accounts = await carrier.accounts()
 
     assert accounts == [
+        CarrierAccount(ROOT, "Reseller"),
         CarrierAccount(CHILD_A, "Acme West"),
         CarrierAccount(CHILD_B, "Acme East"),
         CarrierAccount(child_c, "Acme North"),

@@ -89,7 +89,7 @@ async def test_start_up_sync_mirrors_kazoos_accounts_and_numbers(world: World) -
 
     actor = world.actor()
     names = sorted(a.name for a in await world.runtime.services.accounts.list_accounts(actor))
-    assert names == ["Acme East", "Acme West"]
+    assert names == ["Acme East", "Acme West", "Reseller"]
     await world.runtime.services.accounts.use(actor, "C1", "Acme West")
     west = await world.runtime.services.numbers.get(actor, WEST, channel_id="C1")
     assert west.state is NumberState.IN_SERVICE

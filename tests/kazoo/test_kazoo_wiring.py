@@ -71,7 +71,7 @@ async def test_start_guards_the_kazoo_carrier_and_closes_its_session(
     assert isinstance(services_carrier, PeopleCarrier)
     assert services_carrier.inner is runtime.guard
     assert runtime.mirror_units is not None
-    assert [a.id for a in await runtime.guard.accounts()] == sorted(
+    assert [a.id for a in await runtime.guard.accounts()] == [ROOT] + sorted(
         a for a in standin.model.accounts if a != ROOT
     )
     session = runtime.backend._client._session
