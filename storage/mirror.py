@@ -60,6 +60,7 @@ class MirrorRepo:
             )
         )
         if found is not None:
+            await self._follow_name(workspace_id, found, name)
             return found, False
         clipped = name.strip()[:64] or external_id[:64]
         same_name = (
@@ -97,6 +98,22 @@ class MirrorRepo:
         await self.s.flush()
         return account_id, True
 
+    async def _follow_name(self, workspace_id: str, account_id: str, name: str) -> None:
+        """Kazoo's name, as Kazoo has it, once renamed there (unless another account has it)."""
+        clipped = name.strip()[:64]
+        if not clipped:
+            return
+        taken = await self.s.scalar(
+            select(m.Account.id).where(
+                m.Account.workspace_id == workspace_id,
+                m.Account.name == clipped,
+            )
+        )
+        if taken is None:
+            await self.s.execute(
+                update(m.Account).where(m.Account.id == account_id).values(name=clipped)
+            )
+
     async def link_default(
         self, workspace_id: str, external_id: str, name: str, now: datetime
     ) -> tuple[str, bool]:
@@ -117,6 +134,7 @@ class MirrorRepo:
         created = False
         if linked is not None:
             account_id = linked
+            await self._follow_name(workspace_id, linked, name)
         elif default_id is not None and await self.s.scalar(
             select(m.Account.id).where(m.Account.id == default_id, m.Account.external_id.is_(None))
         ):
