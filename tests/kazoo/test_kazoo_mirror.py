@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.backends.carrier import CarrierUser, OwnedPage
 from bot.backends.guard import in_write_unit_of_work

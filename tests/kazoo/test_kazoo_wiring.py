@@ -71,9 +71,10 @@ async def test_start_guards_the_kazoo_carrier_and_closes_its_session(
     assert isinstance(services_carrier, PeopleCarrier)
     assert services_carrier.inner is runtime.guard
     assert runtime.mirror_units is not None
-    assert [a.id for a in await runtime.guard.accounts()] == [ROOT] + sorted(
-        a for a in standin.model.accounts if a != ROOT
-    )
+    assert [a.id for a in await runtime.guard.accounts()] == [
+        ROOT,
+        *sorted(a for a in standin.model.accounts if a != ROOT),
+    ]
     session = runtime.backend._client._session
     assert session is not None and not session.closed
     await runtime.close()
