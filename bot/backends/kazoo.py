@@ -315,7 +315,7 @@ class KazooCarrier:
         reserves; it activates directly. Such a number is held in the bot's database
         only, and the activation discovers it (knm_numbers.erl:284-292).
         """
-        status = await self.number_status(e164, account_id=account_id)
+        status, module = await self._status(e164, account_id)
         if status.account_id == account_id and status.state is CarrierNumberState.RESERVED:
             return
         if status.account_id not in (None, account_id) or status.state in _TAKEN_STATES:
@@ -323,8 +323,11 @@ class KazooCarrier:
             # reseller's tree (M1, 4.3:core/kazoo_number_manager/src/knm_number_states.erl:
             # 124-129): the bot never takes one.
             raise self._elsewhere(e164, status)
-        if status.state is not CarrierNumberState.AVAILABLE:
-            return  # not in the numbers database (or re-buyable aging): nothing to hold there
+        if status.state is not CarrierNumberState.AVAILABLE or module == "local":
+            # Not in the numbers database (or re-buyable aging): nothing to hold there.
+            # A `knm_local` number is deleted when its reservation is released
+            # (4.3:core/kazoo_number_manager/src/knm_numbers.erl:951-970): never held.
+            return
         response = await self._client.request("PUT", self._number(account_id, e164, "/reserve"))
         if response.ok:
             return
@@ -564,7 +567,7 @@ class KazooCarrier:
         except (TypeError, ValueError):
             code = 500
         retryable = code >= 500 and name not in _CONFLICT_ERRORS
-        return self._client.scrub(f"Kazoo refused it: {words}"), retryable
+        return self._client.scrub(words), retryable
 
     async def reconcile(self, numbers: Sequence[str], *, account_id: str) -> OrderResult:
         """Settle unknown outcomes by asking Kazoo who has each number.
@@ -598,7 +601,11 @@ class KazooCarrier:
         return OrderResult("reconcile", tuple(results[n] for n in numbers))
 
     async def number_status(self, e164: str, *, account_id: str) -> NumberStatus:
-        """The number's state from its document, and its owner from `identify`.
+        return (await self._status(e164, account_id))[0]
+
+    async def _status(self, e164: str, account_id: str) -> tuple[NumberStatus, str]:
+        """The number's state from its document, and its owner from `identify`; and
+        its carrier module (`_read_only.carrier_module`, "" when unknown).
 
         Per-number endpoints are not scoped to the account in the path: Kazoo
         answers for any number below the API key's account, and the document
@@ -607,24 +614,27 @@ class KazooCarrier:
         """
         response = await self._client.request("GET", self._number(account_id, e164))
         if response.status == 404:
-            return NumberStatus(e164, CarrierNumberState.UNKNOWN)
+            return NumberStatus(e164, CarrierNumberState.UNKNOWN), ""
         if response.status == 403:
             # Outside the key's tree: someone else's, whatever its state.
             owner = await self._owner(e164, account_id)
-            return NumberStatus(e164, CarrierNumberState.UNKNOWN, account_id=owner or "")
+            return NumberStatus(e164, CarrierNumberState.UNKNOWN, account_id=owner), ""
         if not response.ok:
             raise self._fail(response, e164)
         doc = response.data if isinstance(response.data, dict) else {}
         features = _field(doc, "features")
         state = _state(_field(doc, "state"))
         owner = await self._owner(e164, account_id) if state in _TAKEN_STATES else None
-        return NumberStatus(
+        read_only = doc.get("_read_only") if isinstance(doc.get("_read_only"), dict) else {}
+        assert isinstance(read_only, dict)
+        status = NumberStatus(
             e164,
             state,
             account_id=owner,
             used_by=str(_field(doc, "used_by") or ""),
             features=frozenset(features) if isinstance(features, list) else frozenset(),
         )
+        return status, str(read_only.get("carrier_module") or "")
 
     # --- e911 --------------------------------------------------------------------------
 
@@ -873,7 +883,7 @@ class KazooCarrier:
                 number=e164,
                 carrier_message="not in service on the account",
             )
-        raise NumberConflict(
+        raise NotFoundAtCarrier(
             "Kazoo shows the number on another account now; the bot left it alone.",
             number=e164,
             carrier_message="in service on another account",

@@ -1006,12 +1006,11 @@ class PurchaseService:
             detail = None
             try:
                 await self.deps.carrier.release(number, account_id=carrier_account(account))
-            except NotFoundAtCarrier:
-                pass  # the carrier has it back already
             except NumberConflict as exc:
-                # Another account has it now (moved behind the bot's back): it is not
-                # released there; the account no longer has it, and the sync catches up.
-                detail = f"not released: {exc.carrier_message or exc.reason}"
+                # The carrier has it back already, or another account has it now (moved
+                # behind the bot's back): nothing is released there; the account no
+                # longer has it, and the sync catches up.
+                detail = f"not released at the carrier: {exc.carrier_message or exc.reason}"
                 self.deps.due.mark(number)
             except CarrierFailure:
                 log.warning(

@@ -104,7 +104,7 @@ async def test_a_500_on_one_number_of_five_fails_only_that_number(
         OrderOutcome.BOUGHT,
         OrderOutcome.BOUGHT,
     ]
-    assert outcomes[numbers[2]].reason == "Kazoo refused it: fault by carrier"
+    assert outcomes[numbers[2]].reason == "fault by carrier"
     assert outcomes[numbers[2]].retryable
     assert sorted(n for _, n, _ in standin.model.charges) == sorted(
         n for n in numbers if n != numbers[2]
@@ -155,9 +155,7 @@ async def test_each_refused_number_carries_kazoos_reason_and_the_code_decides_re
         "Kazoo no longer has it from the search (not_found); search again.",
         False,
     )
-    assert by[numbers[1]].reason == (
-        "Kazoo refused it: invalid state transition (from port_out to in_service)"
-    )
+    assert by[numbers[1]].reason == ("invalid state transition (from port_out to in_service)")
     assert not by[numbers[1]].retryable
     assert "requestor is unauthorized" in by[numbers[2]].reason and not by[numbers[2]].retryable
     assert by[numbers[3]].outcome is OrderOutcome.BOUGHT
@@ -203,7 +201,7 @@ async def test_a_free_dry_run_reports_what_kazoo_refused(
     priced = await carrier.quote(numbers, account_id=CHILD_A)
 
     assert priced.activated == (numbers[0],)
-    assert priced.refused == ((numbers[1], "Kazoo refused it: not allowed"),)
+    assert priced.refused == ((numbers[1], "not allowed"),)
 
 
 async def test_a_dry_run_kazoo_fails_as_a_whole_raises(
@@ -235,3 +233,21 @@ async def test_concurrent_repeats_of_one_order_activate_once(
     ]
     assert len(accepted) == 1
     assert len(carrier._order_locks) == 0  # no lock kept once the orders are done
+
+
+async def test_a_43_billing_refusal_naming_no_number_is_never_taken_as_bought(
+    carrier: KazooCarrier, standin: KazooStandIn
+) -> None:
+    """4.3 has no `402 not_enough_credit` on activation (M8): the refusal is probably a
+    success with no result. Nothing is recorded bought; asking again settles nothing."""
+    standin.model.credit = Decimal("1.00")
+    standin.model.credit_refusal = "4.3"
+    numbers = await offered(carrier, quantity=2)
+
+    first = await carrier.order(numbers, account_id=CHILD_A, idempotency_key="req-m8")
+    again = await carrier.order(numbers, account_id=CHILD_A, idempotency_key="req-m8")
+
+    assert first.numbers(OrderOutcome.UNKNOWN) == numbers
+    assert again.numbers(OrderOutcome.BOUGHT) == []
+    assert standin.model.charges == []
+    assert not set(numbers) & set(standin.model.numbers)

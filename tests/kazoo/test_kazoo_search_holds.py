@@ -16,11 +16,11 @@ from tests.kazoo.helpers import bought, offered
 from tests.kazoo_standin import CHILD_A, CHILD_B, KazooStandIn, Number
 
 
-def local_pool(standin: KazooStandIn, count: int = 2) -> list[str]:
-    """Numbers in Kazoo's numbers database, `available` (knm_local)."""
+def local_pool(standin: KazooStandIn, count: int = 2, module: str = "knm_inventory") -> list[str]:
+    """Numbers in Kazoo's numbers database, `available` (an inventory pool)."""
     numbers = [f"+1415555{i:04d}" for i in range(count)]
     for e164 in numbers:
-        standin.model.numbers[e164] = Number(e164, state="available", module="knm_local")
+        standin.model.numbers[e164] = Number(e164, state="available", module=module)
     return numbers
 
 
@@ -154,6 +154,18 @@ async def test_releasing_a_hold_gives_the_number_back(
 
     assert standin.model.numbers[number].assigned_to is None
     assert len(standin.calls("DELETE")) == 1
+
+
+async def test_a_knm_local_number_is_never_reserved_since_releasing_would_delete_it(
+    carrier: KazooCarrier, standin: KazooStandIn
+) -> None:
+    [number, _] = local_pool(standin, module="knm_local")
+
+    await carrier.reserve(number, account_id=CHILD_A)
+    await carrier.release_reservation(number, account_id=CHILD_A)
+
+    assert standin.calls("PUT", "/reserve") == []
+    assert standin.model.numbers[number].state == "available"
 
 
 async def test_releasing_a_hold_never_frees_another_accounts_reservation(

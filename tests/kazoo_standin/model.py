@@ -224,6 +224,9 @@ class KazooModel:
         # The search cache: query id -> [(number, state)] (knm_search's ETS table).
         self.discovery: dict[str, list[tuple[str, str]]] = {}
         self.credit: Decimal | None = None  # None: the account never runs out
+        # How a refusal for credit looks: "legacy" 402 `not_enough_credit` (before 4.3),
+        # "4.3" a success naming no number (M8, unverified).
+        self.credit_refusal = "legacy"
         self.stock_per_prefix = 40
         # (account, item) per accepted charge: a number billed twice shows twice.
         self.charges: list[tuple[str, str, str]] = []
@@ -268,8 +271,9 @@ class KazooModel:
         An offset-0 search resets the query's cache (`reset_search`, :134-137, 232-245)
         and fills it from the carriers: upstream numbers as `discovery` (only in the
         cache, never in the numbers database), the local pool's `available` ones
-        (carriers/knm_local.erl:52-92). Later offsets page through that cache; an
-        unknown query id (a new token: cb_phone_numbers_v2.erl:617-626) has none.
+        (carriers/knm_local.erl:52-92, knm_inventory.erl:74-112). Later offsets page
+        through that cache; an unknown query id (a new token:
+        cb_phone_numbers_v2.erl:617-626) has none.
         Answers `(number, state)`, sorted by number (`qlc:keysort`).
         """
         if offset == 0:
@@ -282,7 +286,7 @@ class KazooModel:
                     found[e164] = "available"
             for number in self.numbers.values():
                 if (
-                    number.module == "knm_local"
+                    number.module in ("knm_local", "knm_inventory")
                     and number.state == "available"
                     and number.e164.startswith("+1" + prefix)
                 ):
