@@ -251,9 +251,17 @@ class E911Fault:
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class E911Charges:
+    """The change costs money (Kazoo's 402 dry run): nothing was saved. Sent again
+    with `accept_charges` once the person accepts `quote`."""
+
+    quote: Quote
+
+
 # What provisioning an address can end in. `E911Valid.address` carries the
 # provider's result (status, coordinates, ZIP+4).
-CarrierE911Outcome = E911Valid | E911Candidates | E911Invalid | E911Fault
+CarrierE911Outcome = E911Valid | E911Candidates | E911Invalid | E911Fault | E911Charges
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,9 +332,17 @@ class Carrier(Protocol):
 
     # --- e911 ------------------------------------------------------------------------
     async def provision_e911(
-        self, e164: str, address: E911Address, *, account_id: str
+        self,
+        e164: str,
+        address: E911Address,
+        *,
+        account_id: str,
+        accept_charges: bool = False,
     ) -> CarrierE911Outcome:
-        """Validate and provision an emergency address on the number in one call."""
+        """Validate and provision an emergency address on the number in one call.
+
+        Without `accept_charges` a change that costs money is not made: `E911Charges`.
+        """
         ...
 
     async def remove_e911(self, e164: str, *, account_id: str) -> None: ...

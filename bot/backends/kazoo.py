@@ -23,6 +23,7 @@ from bot.backends.carrier import (
     CarrierNumberState,
     CarrierQuote,
     CarrierUser,
+    E911Charges,
     E911Fault,
     NotEnoughCredit,
     NotFoundAtCarrier,
@@ -639,7 +640,12 @@ class KazooCarrier:
     # --- e911 --------------------------------------------------------------------------
 
     async def provision_e911(
-        self, e164: str, address: E911Address, *, account_id: str
+        self,
+        e164: str,
+        address: E911Address,
+        *,
+        account_id: str,
+        accept_charges: bool = False,
     ) -> CarrierE911Outcome:
         e911: dict[str, Any] = {
             "street_address": address.street_address,
@@ -654,10 +660,21 @@ class KazooCarrier:
         await self._check_owner(e164, account_id)
         try:
             response = await self._client.request(
-                "PATCH", self._number(account_id, e164), data={"e911": e911}
+                "PATCH",
+                self._number(account_id, e164),
+                data={"e911": e911},
+                accept_charges=accept_charges,
             )
         except OutcomeUnknown as exc:
             return E911Fault(exc.reason)
+        if response.status == 402 and not accept_charges and not _not_enough_credit(response):
+            # Every number write is a dry run first; the plan prices e911 (H4c,
+            # 4.3:applications/crossbar/src/modules_v2/cb_phone_numbers_v2.erl:408-420,
+            # kz_services_quantities.erl:479-518): a quote the person accepts.
+            try:
+                return E911Charges(parse_quote(response.data, currency=self._currency))
+            except QuoteShapeError as exc:
+                return E911Fault(f"Kazoo's charges could not be read: {exc}")
         if response.ok:
             doc = response.data if isinstance(response.data, dict) else {}
             stored = doc.get("e911") if isinstance(doc.get("e911"), dict) else {}
@@ -703,7 +720,10 @@ class KazooCarrier:
             return
         body = {k: v for k, v in doc.items() if k not in ("e911", "_read_only", "id")}
         # POST replaces the document: the one way to drop a field Kazoo merges on PATCH.
-        response = await self._client.request("POST", self._number(account_id, e164), data=body)
+        # Removing e911 only lowers what the plan counts, so its dry run is accepted.
+        response = await self._client.request(
+            "POST", self._number(account_id, e164), data=body, accept_charges=True
+        )
         if not response.ok:
             raise self._fail(response, e164)
 

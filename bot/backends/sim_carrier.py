@@ -320,7 +320,12 @@ class SimCarrier:
     # --- e911 ----------------------------------------------------------------------
 
     async def provision_e911(
-        self, e164: str, address: E911Address, *, account_id: str
+        self,
+        e164: str,
+        address: E911Address,
+        *,
+        account_id: str,
+        accept_charges: bool = False,
     ) -> CarrierE911Outcome:
         self._owned(e164, account_id)
         if self._faults.e911:

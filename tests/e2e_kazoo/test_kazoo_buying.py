@@ -14,7 +14,7 @@ from bot.domain.phone import format_national
 from bot.domain.states import NumberState, RequestState
 from tests.conftest import ADMIN
 from tests.e2e.conftest import CHANNEL, Harness, text_of
-from tests.e2e.manage_helpers import own
+from tests.e2e.manage_helpers import ADDRESS, own
 from tests.e2e.manage_steps import say, shown
 from tests.e2e_kazoo.conftest import callflow_numbers
 from tests.e2e_kazoo.test_kazoo_faults import accept, kazoo_of, quote, request_state
@@ -128,3 +128,33 @@ async def test_kazoo_account_names_are_used_as_kazoo_has_them_and_never_mention(
 
     bound = await say(bot, "account use Acme (East), Inc.")
     assert "now works on the account Acme (East), Inc." in shown(bound)
+
+
+async def test_kazoos_charges_for_e911_are_shown_and_accepted_before_saving(
+    direct_bot: Harness,
+) -> None:
+    bot, kazoo = direct_bot, kazoo_of(direct_bot)
+    kazoo.model.e911_rate = Decimal("2.5")
+    [number] = await own(bot, 1)
+    before = len(bot.state.calls_to("views.open"))
+    await bot.driver.slash(ADMIN, CHANNEL, text=f"e911 {format_national(number)}")
+    await bot.until(lambda s: len(s.calls_to("views.open")) > before)
+    for label, value in ADDRESS.items():
+        await bot.driver.fill(ADMIN, label, value)
+
+    result = await bot.driver.submit(ADMIN)
+
+    assert result.outcome == "updated", (result.errors, result.problem)
+    modal = bot.modal()
+    assert modal.title == "Accept e911 charges"
+    shown_text = text_of(modal)
+    assert "Emergency (e911): 1 × $2.50 = $2.50/mo" in shown_text
+    assert "e911" not in kazoo.model.numbers[number].features
+
+    result = await bot.driver.submit(ADMIN)
+
+    assert result.outcome == "closed", (result.errors, result.problem)
+    await bot.until(lambda s: any("emergency enabled" in t for t in bot.ephemeral_texts(ADMIN)))
+    assert "e911" in kazoo.model.numbers[number].features
+    record = await bot.runtime.services.numbers.get(bot.actor(), number)
+    assert record.emergency_enabled

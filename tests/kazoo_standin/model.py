@@ -215,6 +215,8 @@ class KazooModel:
         self.user_rate = Decimal("5.0")
         # Whether the plan prices a reserved number (then reserve answers 402, H4c).
         self.reserve_priced = False
+        # The plan's monthly rate for e911 on a number (0: not priced, no 402).
+        self.e911_rate = Decimal("0")
         self.activation_charge = Decimal("0.5")
         self.quote_shape = "invoices"  # or "legacy"
         # knm_config: `released_state` (default available) and `should_age` (default false).
@@ -448,7 +450,9 @@ class KazooModel:
 
     # --- billing ---------------------------------------------------------------------
 
-    def invoices(self, account_id: str, added: dict[str, int], activation: Decimal) -> Any:
+    def invoices(
+        self, account_id: str, added: dict[str, int], activation: Decimal, e911_added: int = 0
+    ) -> Any:
         """The 402's invoices as 4.3 writes them (core/kazoo_services/src/
         kz_services_invoice.erl:172-186, kz_services_item.erl:395-413): every item of the
         plan with its quantity and total after the change, `changes` only on the items
@@ -473,6 +477,24 @@ class KazooModel:
             }
             if added.get(item):
                 row["changes"] = {"type": "modified", "difference": {"quantity": added[item]}}
+            items.append(row)
+        if self.e911_rate:
+            with_e911 = sum(
+                1
+                for n in self.numbers.values()
+                if n.assigned_to == account_id and "e911" in n.features
+            )
+            row = {
+                "category": "number_services",
+                "item": "e911",
+                "name": "E911 Service",
+                "quantity": with_e911 + e911_added,
+                "billable": with_e911 + e911_added,
+                "rate": float(self.e911_rate),
+                "total": float(self.e911_rate * (with_e911 + e911_added)),
+            }
+            if e911_added:
+                row["changes"] = {"type": "modified", "difference": {"quantity": e911_added}}
             items.append(row)
         items.append(
             {

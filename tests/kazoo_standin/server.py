@@ -584,9 +584,28 @@ class KazooStandIn:
         number.updated = self.model.tick()
         return self._envelope(request, number.document())
 
+    def _e911_charges(
+        self, request: web.Request, number: Number, data: dict[str, Any], accept: bool
+    ) -> web.Response | None:
+        """A number write is a dry run first (cb_phone_numbers_v2.erl:408-420): adding the
+        `e911` feature raises `number_services.e911` (kz_services_quantities.erl:479-518),
+        so a plan that prices it answers 402 (H4c)."""
+        if accept or not self.model.e911_rate or "e911" not in data or "e911" in number.features:
+            return None
+        account = number.assigned_to or request.match_info["account"]
+        return self._error(
+            request,
+            402,
+            "accept charges",
+            self.model.invoices(account, {}, Decimal("0"), e911_added=1),
+        )
+
     async def _patch_number(self, request: web.Request) -> web.Response:
         number = self.model.fetch(request.match_info["number"], self._token_account(request))
-        data, _ = self._body(request, "phone_numbers")
+        data, accept = self._body(request, "phone_numbers")
+        priced = self._e911_charges(request, number, data, accept)
+        if priced is not None:
+            return priced
         merged = {
             **number.public,
             **{k: v for k, v in data.items() if k not in ("id", "state", "_read_only")},
