@@ -323,7 +323,7 @@ class KazooCarrier:
             # Kazoo would hand over a number in service (or held) elsewhere in the
             # reseller's tree (M1, 4.3:core/kazoo_number_manager/src/knm_number_states.erl:
             # 124-129): the bot never takes one.
-            raise self._elsewhere(e164, status)
+            raise self._elsewhere(e164, status, account_id)
         if status.state is not CarrierNumberState.AVAILABLE or module == "local":
             # Not in the numbers database (or re-buyable aging): nothing to hold there.
             # A `knm_local` number is deleted when its reservation is released
@@ -343,9 +343,10 @@ class KazooCarrier:
                 return
         raise self._fail(response, e164)
 
-    def _elsewhere(self, e164: str, status: NumberStatus) -> NumberConflict:
+    def _elsewhere(self, e164: str, status: NumberStatus, account_id: str) -> NumberConflict:
         state = status.state.value.replace("_", " ")
-        said = f"{state} on another account" if status.account_id else state
+        whose = "this" if status.account_id == account_id else "another"
+        said = f"{state} on {whose} account" if status.account_id else state
         return NumberConflict(f"Kazoo shows the number {said}.", number=e164, carrier_message=said)
 
     async def release_reservation(self, e164: str, *, account_id: str) -> None:
