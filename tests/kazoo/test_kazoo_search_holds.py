@@ -193,3 +193,16 @@ async def test_releasing_a_hold_never_deletes_a_number_bought_meanwhile(
 
     assert standin.model.numbers[number].state == "in_service"
     assert standin.calls("DELETE") == []
+
+
+async def test_a_slow_search_is_waited_for_beyond_the_client_timeout(
+    quick: KazooCarrier, standin: KazooStandIn
+) -> None:
+    """An offset-0 search waits for each carrier module in turn (M7): it gets a longer
+    timeout than the client's own (one second for `quick`)."""
+    standin.slow_next("GET", "/phone_numbers", 1.5)
+
+    page = await quick.search(SearchQuery(Kind.LOCAL, "415"), quantity=2, account_id=CHILD_A)
+
+    assert len(page.offers) == 2
+    assert standin.slow == []

@@ -84,6 +84,7 @@ class KazooStandIn:
         self.tokens: dict[str, str] = {}
         self.faults: list[Fault] = []
         self.hangs: list[Hang] = []
+        self.slow: list[tuple[str, str, float]] = []
         self.failing_numbers: dict[str, Any] = {}
         self.seen: list[Seen] = []
         self.schema_errors: list[tuple[str, Any]] = []
@@ -118,6 +119,11 @@ class KazooStandIn:
 
     def hang_next(self, method: str, path: str, *, apply: bool) -> None:
         self.hangs.append(Hang(method, path, apply))
+
+    def slow_next(self, method: str, path: str, seconds: float) -> None:
+        """Answer the next matching request only after `seconds` (a slow search:
+        Kazoo waits up to `number_search_timeout_ms` per carrier, knm_search.erl:50-52)."""
+        self.slow.append((method, path, seconds))
 
     def expire_tokens(self) -> None:
         self.tokens.clear()
@@ -225,6 +231,10 @@ class KazooStandIn:
             if problems:
                 self.schema_errors.append((request.path, problems))
                 return self._error(request, 400, "invalid request body", problems)
+        slow = next((w for w in self.slow if w[0] == request.method and w[1] in request.path), None)
+        if slow is not None:
+            self.slow.remove(slow)
+            await asyncio.sleep(slow[2])
         hang = next(
             (
                 h
