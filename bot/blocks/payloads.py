@@ -111,6 +111,8 @@ class E911Meta(_Payload):
     channel_id: str | None = Field(default=None, max_length=32)
     response_url: str | None = Field(default=None, max_length=500)
     candidates: tuple[AddressFields, ...] = ()
+    # The address waiting for the person to accept the carrier's charges for it.
+    pending: AddressFields | None = None
 
 
 class AssignMeta(_Payload):

@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks.e911 import (
     FIELD_BLOCKS,
     as_fields,
+    charges_modal,
     choose_modal,
     done_modal,
     e911_modal,
@@ -25,7 +26,7 @@ from bot.blocks.e911 import (
     saved_text,
 )
 from bot.blocks.ids import ActionId, BlockId, CallbackId
-from bot.blocks.payloads import E911Meta
+from bot.blocks.payloads import AddressFields, E911Meta
 from bot.handlers.context import Click, Submission, named, on_click, on_submit
 from bot.handlers.errors import field_errors, user_message
 from bot.handlers.home_publish import republish_homes
@@ -55,8 +56,15 @@ async def open_e911_modal(
     await client.views_open(trigger_id=trigger_id, view=e911_modal(record, meta))
 
 
-async def _save(sub: Submission[E911Meta], fields: dict[str, Any], default_block: str) -> None:
-    """Save an address; answer the submission with field errors, candidates, or close."""
+async def _save(
+    sub: Submission[E911Meta],
+    fields: dict[str, Any],
+    default_block: str,
+    *,
+    accept_charges: bool = False,
+) -> None:
+    """Save an address; answer the submission with field errors, candidates, the
+    carrier's charges to accept, or close."""
     kit, actor, meta, ack, view = sub.kit, sub.actor, sub.meta, sub.ack, sub.view
     key = f"{view['id']}:{view.get('hash')}"
     if not await kit.services.deliveries.first_time(key):
@@ -64,7 +72,11 @@ async def _save(sub: Submission[E911Meta], fields: dict[str, Any], default_block
         return
     try:
         result = await kit.services.e911.set_address(
-            actor, meta.number, fields, channel_id=meta.channel_id
+            actor,
+            meta.number,
+            fields,
+            channel_id=meta.channel_id,
+            accept_charges=accept_charges,
         )
     except NumbersBotError as exc:
         await kit.services.deliveries.forget(key)
@@ -74,6 +86,16 @@ async def _save(sub: Submission[E911Meta], fields: dict[str, Any], default_block
         # Any other failure gives the claim back too, so the person's retry is not dropped.
         await kit.services.deliveries.forget(key)
         raise
+    if result.charges is not None:
+        await kit.services.deliveries.forget(key)
+        pending = AddressFields.model_validate(
+            {k: fields.get(k) for k in AddressFields.model_fields}
+        )
+        priced = meta.model_copy(update={"pending": pending, "candidates": ()})
+        await ack(
+            response_action="update", view=charges_modal(result.number, priced, result.charges)
+        )
+        return
     if not result.saved:
         await kit.services.deliveries.forget(key)
         caller = fields.get("caller_name")
@@ -106,6 +128,15 @@ async def on_choose(sub: Submission[E911Meta]) -> None:
     await _save(sub, candidates[int(picked)].model_dump(), BlockId.E911_CHOICE)
 
 
+async def on_accept_charges(sub: Submission[E911Meta]) -> None:
+    """`Accept e911 charges`: save the address the charges were shown for."""
+    pending = sub.meta.pending
+    if pending is None:
+        await sub.ack()
+        return
+    await _save(sub, pending.model_dump(), BlockId.E911_STREET, accept_charges=True)
+
+
 async def on_remove(click: Click[E911Meta]) -> None:
     """`Remove e911` (after Slack's confirm dialog); a refusal is shown on the modal."""
     kit, actor, meta, client = click.kit, click.actor, click.payload, click.client
@@ -133,5 +164,7 @@ async def _update(client: AsyncWebClient, view: Json, modal: Any) -> None:
 def register(app: AsyncApp, track: Track) -> None:
     app.view(CallbackId.E911)(track(on_submit(E911Meta, on_save, channel=named)))
     app.view(CallbackId.E911_CHOOSE)(track(on_submit(E911Meta, on_choose, channel=named)))
+    accept = on_submit(E911Meta, on_accept_charges, channel=named)
+    app.view(CallbackId.E911_CHARGES)(track(accept))
     remove = on_click(E911Meta, on_remove, channel=named, in_view=True)
     app.action(ActionId.E911_REMOVE)(track(remove))
