@@ -57,15 +57,14 @@ from bot.backends.kazoo_callflows import (
 )
 from bot.backends.kazoo_client import Backoff, KazooClient, KazooResponse, number_path
 from bot.backends.kazoo_quote import QuoteShapeError, parse_quote
+from bot.backends.orders import OrderMemory
 from bot.domain.assignment import AssignmentKind
 from bot.domain.billing import Quote
 from bot.domain.e911 import E911Address, E911Candidates, E911Invalid, E911Status, E911Valid
 from bot.domain.phone import SearchQuery, format_national
-from bot.keyed_locks import KeyedLocks
 
 log = logging.getLogger(__name__)
 
-REMEMBERED_ORDERS = 10_000
 # What searches showed (number -> Kazoo's state), the newest last.
 REMEMBERED_OFFERS = 10_000
 # Kazoo's `maximum_search_quantity` (4.3:core/kazoo_number_manager/src/knm_search.erl:49).
@@ -195,11 +194,9 @@ class KazooCarrier:
         self._client = client
         self.root_account_id = root_account_id
         self._currency = currency
-        # Orders by idempotency key, the newest last. After a restart (or once
-        # a key is dropped) Kazoo itself keeps the promise: activating a number
-        # already in service on the account is free.
-        self._orders: OrderedDict[str, OrderResult] = OrderedDict()
-        self._order_locks = KeyedLocks()
+        # After a restart (or once a key is dropped) Kazoo itself keeps the promise:
+        # activating a number already in service on the account is free.
+        self._orders = OrderMemory(self._activate, self.reconcile)
         # Number -> the state a search showed (`reserved`: held for the account
         # by one above it, which it may activate).
         self._found: OrderedDict[str, str] = OrderedDict()
@@ -461,35 +458,7 @@ class KazooCarrier:
     async def order(
         self, numbers: Sequence[str], *, account_id: str, idempotency_key: str
     ) -> OrderResult:
-        # One order per key at a time: a concurrent repeat waits and gets the result.
-        async with self._order_locks.hold(idempotency_key):
-            return await self._order(numbers, account_id, idempotency_key)
-
-    async def _order(
-        self, numbers: Sequence[str], account_id: str, idempotency_key: str
-    ) -> OrderResult:
-        previous = self._orders.get(idempotency_key)
-        if previous is not None:
-            unknown = previous.numbers(OrderOutcome.UNKNOWN)
-            if not unknown:
-                return previous
-            settled = await self.reconcile(unknown, account_id=account_id)
-            merged = {**previous.by_number(), **settled.by_number()}
-            # Numbers Kazoo did not take are sent again: its answer then decides.
-            retry = [
-                r.e164 for r in settled.results if r.outcome is OrderOutcome.FAILED and r.retryable
-            ]
-            if retry:
-                again = await self._activate(retry, account_id, idempotency_key)
-                merged.update(again.by_number())
-            result = OrderResult(idempotency_key, tuple(merged[n] for n in previous.by_number()))
-        else:
-            result = await self._activate(list(numbers), account_id, idempotency_key)
-        self._orders[idempotency_key] = result
-        self._orders.move_to_end(idempotency_key)
-        while len(self._orders) > REMEMBERED_ORDERS:
-            self._orders.popitem(last=False)
-        return result
+        return await self._orders.order(numbers, account_id, idempotency_key)
 
     async def _activate(self, numbers: Sequence[str], account_id: str, key: str) -> OrderResult:
         send, refused = await self._screen(numbers, account_id)

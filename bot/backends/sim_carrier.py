@@ -16,7 +16,6 @@ The choices are written down in docs/decisions/carrier-contract.md.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -42,13 +41,12 @@ from bot.backends.carrier import (
     SearchPage,
 )
 from bot.backends.carrier_sim import CarrierError, SimulatedCarrier
+from bot.backends.orders import OrderMemory
 from bot.domain.assignment import Assignment, AssignmentKind, has_room, is_limited
 from bot.domain.billing import ServicePlan, quote_purchase
 from bot.domain.e911 import E911Address, E911Valid
 from bot.domain.phone import Kind, SearchQuery, kind_of
-from bot.keyed_locks import KeyedLocks
 
-REMEMBERED_ORDERS = 10_000
 # What a routed number's `used_by` says, as on Kazoo, so a mirror reads both alike.
 ROUTED_BY = "callflow"
 _OWNED = CarrierNumberState.IN_SERVICE
@@ -101,8 +99,7 @@ class SimCarrier:
         self.sales: list[Sale] = []
         # Numbers given back, newest last, with the account that gave them back.
         self.released: list[tuple[str, str]] = []
-        self._orders: OrderedDict[str, OrderResult] = OrderedDict()
-        self._order_locks = KeyedLocks()
+        self._orders = OrderMemory(self._sell, self._settle)
         self._faults = _Faults()
 
     # --- faults --------------------------------------------------------------------
@@ -223,35 +220,17 @@ class SimCarrier:
     async def order(
         self, numbers: Sequence[str], *, account_id: str, idempotency_key: str
     ) -> OrderResult:
-        # One order per key at a time: a concurrent repeat waits and gets the result.
-        async with self._order_locks.hold(idempotency_key):
-            return await self._order(numbers, account_id, idempotency_key)
+        return await self._orders.order(numbers, account_id, idempotency_key)
 
-    async def _order(self, numbers: Sequence[str], account_id: str, key: str) -> OrderResult:
-        previous = self._orders.get(key)
-        if previous is not None:
-            unknown = previous.numbers(OrderOutcome.UNKNOWN)
-            if not unknown:
-                return previous
-            # Settle what got no answer, and send again only what was not bought.
-            merged = dict(previous.by_number())
-            retry = []
-            for e164 in unknown:
-                status = await self.number_status(e164, account_id=account_id)
-                if status.owned_by(account_id):
-                    merged[e164] = NumberOrderResult(e164, OrderOutcome.BOUGHT)
-                else:
-                    retry.append(e164)
-            if retry:
-                merged.update((await self._sell(retry, account_id, key)).by_number())
-            result = OrderResult(key, tuple(merged[n] for n in previous.by_number()))
-        else:
-            result = await self._sell(list(numbers), account_id, key)
-        self._orders[key] = result
-        self._orders.move_to_end(key)
-        while len(self._orders) > REMEMBERED_ORDERS:
-            self._orders.popitem(last=False)
-        return result
+    async def _settle(self, numbers: Sequence[str], *, account_id: str) -> OrderResult:
+        """Numbers that got no answer: bought if the account owns them, else sent again."""
+        results = []
+        for e164 in numbers:
+            status = await self.number_status(e164, account_id=account_id)
+            bought = status.owned_by(account_id)
+            outcome = OrderOutcome.BOUGHT if bought else OrderOutcome.FAILED
+            results.append(NumberOrderResult(e164, outcome, retryable=not bought))
+        return OrderResult("settle", tuple(results))
 
     async def _sell(self, numbers: Sequence[str], account_id: str, key: str) -> OrderResult:
         timeout, self._faults.order_timeout = self._faults.order_timeout, None

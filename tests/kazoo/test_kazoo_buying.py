@@ -232,7 +232,7 @@ async def test_concurrent_repeats_of_one_order_activate_once(
         c for c in standin.calls("PUT", "collection/activate") if c.body.get("accept_charges")
     ]
     assert len(accepted) == 1
-    assert len(carrier._order_locks) == 0  # no lock kept once the orders are done
+    assert len(carrier._orders._locks) == 0  # no lock kept once the orders are done
 
 
 async def test_a_43_billing_refusal_naming_no_number_is_never_taken_as_bought(

@@ -52,7 +52,7 @@ async def test_concurrent_repeats_of_one_order_sell_once() -> None:
 
     assert all(r.numbers(OrderOutcome.BOUGHT) == numbers for r in results)
     assert [carrier.times_sold(n) for n in numbers] == [1, 1]
-    assert len(carrier._order_locks) == 0  # no lock kept once the orders are done
+    assert len(carrier._orders._locks) == 0  # no lock kept once the orders are done
 
 
 async def test_two_accounts_racing_for_one_number_sell_it_once() -> None:
