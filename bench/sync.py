@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.backends.carrier import Carrier
 from bot.backends.kazoo import KazooCarrier
 from bot.domain.mirror import SyncReport
 from bot.service.mirror import MirrorSync
@@ -109,7 +110,7 @@ async def _sync_once(url: str, db: Path, options: Options, *, traced: bool) -> R
     await upgrade(engine)
     carrier = KazooCarrier.connect(url, API_KEY, ROOT, timeout=60)
     sync = MirrorSync(
-        carrier,
+        Carrier(carrier, phone_system=carrier, inventory=carrier),
         mirror_units(UnitOfWorkFactory(session_factory(engine))),
         workspace_id=WORKSPACE,
         root_account_id=ROOT,

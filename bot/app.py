@@ -137,7 +137,7 @@ def build_app(
     _KITS[app] = kit
     if runtime.mirror_units is not None:
         _MIRRORS[app] = MirrorJob(
-            runtime.guard,
+            runtime.services.deps.carrier,
             runtime.mirror_units,
             settings,
             client,

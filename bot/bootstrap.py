@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -10,15 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.backends.carrier import Carrier
 from bot.backends.carrier_sim import SimulatedCarrier
-from bot.backends.guard import GuardedCarrier
+from bot.backends.guard import CarrierGuard
 from bot.backends.kazoo import KazooCarrier
 from bot.backends.sim_carrier import SimCarrier
 from bot.config import Settings, SettingsError, token_keys
-from bot.handlers.slack_people import slack_directory
+from bot.handlers.slack_people import SlackDirectory
+from bot.health import Pingable
 from bot.service import ports
 from bot.service.container import Services
 from bot.service.context import Clock, Deps, utc_now
-from bot.service.people import PeopleCarrier
 from storage.db import create_engine, session_factory
 from storage.installs import (
     SqlInstallationStore,
@@ -46,37 +46,54 @@ class Runtime:
     services: Services
     # The simulated carrier, for fault drills (tests, the console); None for a real one.
     carrier: SimCarrier | None
-    # What the services call: the carrier wrapped in the write-transaction guard.
-    guard: GuardedCarrier
-    # The kazoo backend's mirror units (`storage.mirror.mirror_units`); None when embedded.
+    # Checks every carrier call the services make: none inside a write transaction.
+    guard: CarrierGuard
+    # The inventory sync's units (`storage.mirror.mirror_units`); None when the database
+    # is the system of record.
     mirror_units: Any = None
     # Workspace installs (OAuth); None with one bot token.
     installs: Installs | None = None
-
-    @property
-    def backend(self) -> Carrier:
-        """The carrier itself (what `/health` pings and the mirror reads e911 from)."""
-        return self.guard.inner
+    # What `/health` asks whether the carrier answers; None for one in this process.
+    backend: Pingable | None = None
 
     async def close(self) -> None:
-        await self.guard.close()
+        await self.services.deps.carrier.close()
         await self.engine.dispose()
 
 
-def build_carrier(settings: Settings) -> Carrier:
-    """The one place that chooses the carrier from the settings."""
+@dataclass(frozen=True, slots=True)
+class BuiltCarrier:
+    """The carrier's capabilities, and what start-up needs of the carrier itself."""
+
+    carrier: Carrier
+    # The simulated carrier (told what the database owns; fault drills), else None.
+    simulated: SimCarrier | None = None
+    # A carrier out of process, asked by `/health` whether it answers.
+    ping: Pingable | None = None
+
+
+def build_carrier(settings: Settings) -> BuiltCarrier:
+    """The one place that chooses the carrier, and each capability it brings, from the
+    settings. The directory of people is added in `start` (it needs Slack)."""
+    if settings.backend == "embedded":
+        # Simulated: sells, holds and rings numbers; the database is the system of record.
+        sim = SimCarrier(SimulatedCarrier(settings.carrier), settings.plan)
+        return BuiltCarrier(Carrier(sim, holds=sim, phone_system=sim), simulated=sim)
     if settings.backend == "kazoo":
         # Settings validation guarantees all three with the kazoo backend; the carrier
         # opens one aiohttp session on first use, closed by `Runtime.close`.
         if not (settings.kazoo_url and settings.kazoo_api_key and settings.kazoo_account_id):
             raise SettingsError("KAZOO_URL: required with NUMBERS_BOT_BACKEND=kazoo")
-        return KazooCarrier.connect(
+        kazoo = KazooCarrier.connect(
             settings.kazoo_url,
             settings.kazoo_api_key,
             settings.kazoo_account_id,
             timeout=settings.kazoo_timeout_seconds,
         )
-    return SimCarrier(SimulatedCarrier(settings.carrier), settings.plan)
+        # Kazoo is the system of record (its inventory is synced), with a phone system.
+        capabilities = Carrier(kazoo, holds=kazoo, phone_system=kazoo, inventory=kazoo)
+        return BuiltCarrier(capabilities, ping=kazoo)
+    raise SettingsError(f"NUMBERS_BOT_BACKEND: unknown backend {settings.backend!r}")
 
 
 async def start(settings: Settings, *, clock: Clock = utc_now, migrate: bool = True) -> Runtime:
@@ -84,34 +101,37 @@ async def start(settings: Settings, *, clock: Clock = utc_now, migrate: bool = T
     engine = create_engine(settings.database_url)
     if migrate:
         await upgrade(engine)
-    carrier = build_carrier(settings)
+    built = build_carrier(settings)
     # mypy checks here that storage's unit of work fits the services' ports.
     uow: ports.UnitOfWorkFactory = UnitOfWorkFactory(session_factory(engine))
-    if isinstance(carrier, SimCarrier):
+    if built.simulated is not None:
         # The simulated carrier keeps its side in memory: the bot's database, the system
         # of record, tells it again on every start what the accounts own and route.
-        await adopt(carrier, uow)
+        await adopt(built.simulated, uow)
     # Every carrier call made while a write transaction is open fails (a cheap check).
-    guard = GuardedCarrier(carrier, record_calls=False)
-    services_carrier: Carrier = guard
+    guard = CarrierGuard(record_calls=False)
+    carrier = built.carrier.guarded(guard)
     units = None
-    if isinstance(carrier, KazooCarrier):
-        # Kazoo rings its own users: a Slack user is routed to the Kazoo user with
-        # their email. Lookups are rare (an assignment), so no pooled session.
-        slack = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
-        services_carrier = PeopleCarrier(guard, slack_directory(slack, guard))
+    if carrier.inventory is not None:
         units = mirror_units(UnitOfWorkFactory(session_factory(engine)))
-    deps = Deps(uow=uow, carrier=services_carrier, settings=settings, clock=clock)
-    simulated = carrier if isinstance(carrier, SimCarrier) else None
+    if carrier.phone_system is not None and carrier.inventory is not None:
+        # A carrier that is the system of record rings its own users (Kazoo): a Slack
+        # user is routed to the carrier user with their email. Lookups are rare (an
+        # assignment), so no pooled session.
+        slack = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+        carrier = replace(carrier, directory=SlackDirectory(slack, carrier.phone_system))
+    deps = Deps(uow=uow, carrier=carrier, settings=settings, clock=clock)
     installs = None
     if settings.installs_enabled:
         try:
             installs = await open_installs(settings, engine, clock)
         except SettingsError:
-            await guard.close()
+            await carrier.close()
             await engine.dispose()
             raise
-    return Runtime(settings, engine, Services.build(deps), simulated, guard, units, installs)
+    return Runtime(
+        settings, engine, Services.build(deps), built.simulated, guard, units, installs, built.ping
+    )
 
 
 async def open_installs(settings: Settings, engine: AsyncEngine, clock: Clock) -> Installs:

@@ -1,8 +1,8 @@
 """What `GET /health` says: whether the backend answers, as JSON, without secrets.
 
 The embedded backend lives in this process, so it always answers. A carrier
-that can be asked (`ping()`, as `KazooCarrier` has) is asked with a short
-timeout: a load balancer's health check must not hang on a slow cluster.
+out of process (`Pingable`, as `KazooCarrier` is; chosen in `bot/bootstrap.py`) is
+asked with a short timeout: a load balancer's health check must not hang on a slow cluster.
 """
 
 from __future__ import annotations
@@ -28,12 +28,11 @@ class Pingable(Protocol):
 
 
 async def backend_health(
-    carrier: object | None, *, within: float = HEALTH_TIMEOUT_SECONDS
+    carrier: Pingable | None, *, within: float = HEALTH_TIMEOUT_SECONDS
 ) -> dict[str, Any]:
     """`{"ok": bool, "backend": name, "detail": words}`; never an exception, never a secret."""
-    if not isinstance(carrier, Pingable):
-        name = getattr(carrier, "name", None) or "embedded"
-        return {"ok": True, "backend": str(name), "detail": "in process"}
+    if carrier is None:
+        return {"ok": True, "backend": "embedded", "detail": "in process"}
     try:
         await asyncio.wait_for(carrier.ping(), within)
     except TimeoutError:
@@ -52,7 +51,9 @@ async def backend_health(
     return {"ok": False, "backend": carrier.name, "detail": f"{carrier.name} {detail}"}
 
 
-def health_check(carrier: object | None, *, timeout: float = HEALTH_TIMEOUT_SECONDS) -> HealthCheck:
+def health_check(
+    carrier: Pingable | None, *, timeout: float = HEALTH_TIMEOUT_SECONDS
+) -> HealthCheck:
     """The check `web_app(..., health=...)` runs on each `GET /health`."""
 
     async def check() -> dict[str, Any]:
@@ -62,14 +63,14 @@ def health_check(carrier: object | None, *, timeout: float = HEALTH_TIMEOUT_SECO
 
 
 async def credentials_refused(
-    carrier: object | None, *, within: float = STARTUP_CHECK_SECONDS
+    carrier: Pingable | None, *, within: float = STARTUP_CHECK_SECONDS
 ) -> str | None:
     """At start-up: the one line saying the carrier refused the bot's credentials, else None.
 
     Only a refused key stops start-up (it will not fix itself); a carrier that is down
     or slow does not: the sync retries, and `/health` says so meanwhile.
     """
-    if not isinstance(carrier, Pingable):
+    if carrier is None:
         return None
     try:
         await asyncio.wait_for(carrier.ping(), within)

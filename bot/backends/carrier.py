@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 from bot.domain.assignment import Assignment, AssignmentKind
 from bot.domain.billing import Quote
@@ -273,16 +273,21 @@ class ReleaseResult:
     unrouted_from: tuple[RouteTarget, ...] = field(default=())
 
 
-# --------------------------------------------------------------------------- the interface
+# --------------------------------------------------------------------------- capabilities
+#
+# A carrier is the capabilities it brings (`Carrier` below): every carrier sells
+# numbers; holding them, ringing them, listing an account's inventory and naming
+# people are optional. The service asks for a capability (`deps.holds is None`),
+# never which carrier it is. What a new carrier implements:
+# docs/decisions/carrier-contract.md.
 
 
 @runtime_checkable
-class Carrier(Protocol):
-    """What the service layer needs from outside its database. No unit of work here."""
+class NumberSupplier(Protocol):
+    """Every carrier: sells numbers, says who has one, takes it back, and its e911."""
 
     name: str
 
-    # --- stock -----------------------------------------------------------------------
     async def search(
         self,
         query: SearchQuery,
@@ -297,19 +302,6 @@ class Carrier(Protocol):
         """
         ...
 
-    async def reserve(self, e164: str, *, account_id: str) -> None:
-        """Hold a number for the account. Raises `NumberConflict` if it is taken.
-
-        The carrier may keep no expiry: the bot's database keeps the hold's end
-        and calls `release_reservation` when it passes.
-        """
-        ...
-
-    async def release_reservation(self, e164: str, *, account_id: str) -> None:
-        """Give a held number back. A number no longer held is not an error."""
-        ...
-
-    # --- buying ----------------------------------------------------------------------
     async def quote(self, numbers: Sequence[str], *, account_id: str) -> CarrierQuote:
         """The carrier's own price for buying these numbers (see `CarrierQuote`)."""
         ...
@@ -319,7 +311,8 @@ class Carrier(Protocol):
     ) -> OrderResult:
         """Buy numbers, with an outcome per number.
 
-        Repeating an order with the same key never buys or bills twice.
+        Repeating an order with the same key never buys or bills twice
+        (`bot.backends.orders.OrderMemory` keeps that promise for any carrier).
         Raises `NotEnoughCredit` when the account cannot pay (nothing bought).
         A number whose outcome is UNKNOWN must be reconciled with
         `number_status` before it is recorded as bought or failed.
@@ -330,7 +323,6 @@ class Carrier(Protocol):
         """What the carrier says about a number now; reconciles unknown outcomes."""
         ...
 
-    # --- e911 ------------------------------------------------------------------------
     async def provision_e911(
         self,
         e164: str,
@@ -347,7 +339,44 @@ class Carrier(Protocol):
 
     async def remove_e911(self, e164: str, *, account_id: str) -> None: ...
 
-    # --- routing ---------------------------------------------------------------------
+    async def release(self, e164: str, *, account_id: str) -> ReleaseResult:
+        """Take the number out of every route, then give it back to the carrier."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections; the carrier is not used afterwards."""
+        ...
+
+
+@runtime_checkable
+class Holds(Protocol):
+    """Optional: the carrier holds a number for an account while a purchase is decided.
+
+    Without it the bot's own hold (in its database) is the only one, and a number may
+    be sold to someone else before the order: the order then says so.
+    """
+
+    async def reserve(self, e164: str, *, account_id: str) -> None:
+        """Hold a number for the account. Raises `NumberConflict` if it is taken.
+
+        The carrier may keep no expiry: the bot's database keeps the hold's end
+        and calls `release_reservation` when it passes.
+        """
+        ...
+
+    async def release_reservation(self, e164: str, *, account_id: str) -> None:
+        """Give a held number back. A number no longer held is not an error."""
+        ...
+
+
+@runtime_checkable
+class PhoneSystem(Protocol):
+    """Optional: numbers ring somewhere at the carrier (Kazoo's callflows and accounts).
+
+    Without it an assignment is the bot's record alone, and numbers stay on the
+    account that bought them.
+    """
+
     async def route(self, e164: str, target: RouteTarget, *, account_id: str) -> None:
         """Make the number ring `target`, taking it out of any other route first."""
         ...
@@ -357,32 +386,86 @@ class Carrier(Protocol):
         ...
 
     async def routes(self, *, account_id: str) -> Mapping[str, RouteTarget]:
-        """Where each routed number of the account rings, for the mirror sync."""
+        """Where each routed number of the account rings, for the inventory sync."""
         ...
 
     async def users(self, *, account_id: str) -> Sequence[CarrierUser]: ...
-
-    # --- moving and releasing --------------------------------------------------------
-    async def move(self, e164: str, *, from_account_id: str, to_account_id: str) -> None:
-        """Move an owned number to another account (out of the old account's routes)."""
-        ...
-
-    async def release(self, e164: str, *, account_id: str) -> ReleaseResult:
-        """Take the number out of every route, then give it back to the carrier."""
-        ...
-
-    # --- the mirror ------------------------------------------------------------------
-    async def list_numbers(
-        self, *, account_id: str, start_key: str | None = None, page_size: int = 500
-    ) -> OwnedPage:
-        """The account's numbers, a page at a time, for the full sync."""
-        ...
 
     async def accounts(self) -> Sequence[CarrierAccount]:
         """The accounts the bot may offer for channels and moves (Kazoo: its own
         account first, then the sub-accounts)."""
         ...
 
-    async def close(self) -> None:
-        """Release connections; the carrier is not used afterwards."""
+    async def move(self, e164: str, *, from_account_id: str, to_account_id: str) -> None:
+        """Move an owned number to another account (out of the old account's routes)."""
         ...
+
+
+@runtime_checkable
+class InventorySource(Protocol):
+    """Optional: the carrier is the system of record and the database its copy.
+
+    With it the inventory sync (`bot/service/inventory_sync.py`) reads each
+    account's numbers from here; without it the database is the record.
+    """
+
+    async def list_numbers(
+        self, *, account_id: str, start_key: str | None = None, page_size: int = 500
+    ) -> OwnedPage:
+        """The account's numbers, a page at a time, for the full sync."""
+        ...
+
+    async def e911_of(self, e164: str, *, account_id: str) -> E911Address | None:
+        """The emergency address stored on the number, or None."""
+        ...
+
+
+@runtime_checkable
+class Directory(Protocol):
+    """Optional: the carrier rings people as users of its own (Kazoo's users).
+
+    Without it a person's route names the bot's person id as it is.
+    """
+
+    async def carrier_user(self, person_id: str, *, account_id: str) -> str:
+        """The carrier user's id for a person; `InvalidInput` on the `target` field
+        when there is none, so the person is told what to fix."""
+        ...
+
+
+_Part = TypeVar("_Part")
+
+
+class Guard(Protocol):
+    """Wraps one capability so each call is checked (`bot.backends.guard.CarrierGuard`)."""
+
+    def wrap(self, part: _Part) -> _Part: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Carrier:
+    """The capabilities one carrier brings; `bot/bootstrap.py` chooses each once."""
+
+    supplier: NumberSupplier
+    holds: Holds | None = None
+    phone_system: PhoneSystem | None = None
+    inventory: InventorySource | None = None
+    directory: Directory | None = None
+
+    @property
+    def name(self) -> str:
+        return self.supplier.name
+
+    def guarded(self, guard: Guard) -> Carrier:
+        """The same capabilities, each call going through `guard`. The directory is
+        not wrapped: it calls the guarded phone system itself."""
+        return Carrier(
+            guard.wrap(self.supplier),
+            None if self.holds is None else guard.wrap(self.holds),
+            None if self.phone_system is None else guard.wrap(self.phone_system),
+            None if self.inventory is None else guard.wrap(self.inventory),
+            self.directory,
+        )
+
+    async def close(self) -> None:
+        await self.supplier.close()

@@ -3,8 +3,9 @@
 Issue 7, item 1: carrier calls run outside any write transaction, so a slow
 carrier never holds the database's write lock. The storage unit of work marks
 the stretch in which a write transaction is open (`write_unit_of_work_opened`
-on entering, `write_unit_of_work_closed` on leaving); `GuardedCarrier` wraps
-any `Carrier`, records every call and refuses one made inside that stretch.
+on entering, `write_unit_of_work_closed` on leaving); `CarrierGuard` wraps
+each capability of any carrier, records every call and refuses one made inside
+that stretch.
 
 The mark is a context variable, so it follows one task's await chain and not
 its neighbours': another request's open transaction does not flag this one.
@@ -19,27 +20,11 @@ import it without a cycle (storage/uow.py marks its write units of work with it)
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+import functools
+import inspect
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from bot.backends.carrier import (
-        Carrier,
-        CarrierAccount,
-        CarrierE911Outcome,
-        CarrierQuote,
-        CarrierUser,
-        NumberStatus,
-        OrderResult,
-        OwnedPage,
-        ReleaseResult,
-        RouteTarget,
-        SearchPage,
-    )
-    from bot.domain.e911 import E911Address
-    from bot.domain.phone import SearchQuery
+from typing import Any, TypeVar, cast
 
 
 class WriteScope:
@@ -96,17 +81,20 @@ class CarrierCall:
     inside_write: bool
 
 
-class GuardedCarrier:
-    """Wraps a `Carrier`: records each call, and refuses one made inside a write.
+_Part = TypeVar("_Part")
 
-    `calls` lists every call; `violations` those made inside a write unit of
-    work, kept even when `strict` is off or the error was swallowed, so a test
-    can assert `violations == []` at the end.
+
+class CarrierGuard:
+    """Records each carrier call, and refuses one made inside a write.
+
+    `wrap` puts any capability of a carrier behind it (`Carrier.guarded` wraps them
+    all), so one wrapper serves every carrier and every method. `calls` lists every
+    call; `violations` those made inside a write unit of work, kept even when
+    `strict` is off or the error was swallowed, so a test can assert
+    `violations == []` at the end.
     """
 
-    def __init__(self, inner: Carrier, *, strict: bool = True, record_calls: bool = True) -> None:
-        self.inner = inner
-        self.name = inner.name
+    def __init__(self, *, strict: bool = True, record_calls: bool = True) -> None:
         self.strict = strict
         # A long-running bot keeps no log of calls (it would grow for ever); violations
         # are kept either way, and each one also raises when `strict`.
@@ -114,7 +102,7 @@ class GuardedCarrier:
         self.calls: list[CarrierCall] = []
         self.violations: list[CarrierCall] = []
 
-    def _enter(self, method: str) -> None:
+    def enter(self, method: str) -> None:
         call = CarrierCall(method, in_write_unit_of_work())
         if self.record_calls:
             self.calls.append(call)
@@ -126,123 +114,34 @@ class GuardedCarrier:
                     "call the carrier before opening it or after committing."
                 )
 
-    # --- stock -----------------------------------------------------------------------
-
-    async def search(
-        self,
-        query: SearchQuery,
-        *,
-        quantity: int,
-        offset: int = 0,
-        account_id: str | None = None,
-    ) -> SearchPage:
-        self._enter("search")
-        return await self.inner.search(
-            query, quantity=quantity, offset=offset, account_id=account_id
-        )
-
-    async def reserve(self, e164: str, *, account_id: str) -> None:
-        self._enter("reserve")
-        await self.inner.reserve(e164, account_id=account_id)
-
-    async def release_reservation(self, e164: str, *, account_id: str) -> None:
-        self._enter("release_reservation")
-        await self.inner.release_reservation(e164, account_id=account_id)
-
-    # --- buying ----------------------------------------------------------------------
-
-    async def quote(self, numbers: Sequence[str], *, account_id: str) -> CarrierQuote:
-        self._enter("quote")
-        return await self.inner.quote(numbers, account_id=account_id)
-
-    async def order(
-        self, numbers: Sequence[str], *, account_id: str, idempotency_key: str
-    ) -> OrderResult:
-        self._enter("order")
-        return await self.inner.order(
-            numbers, account_id=account_id, idempotency_key=idempotency_key
-        )
-
-    async def number_status(self, e164: str, *, account_id: str) -> NumberStatus:
-        self._enter("number_status")
-        return await self.inner.number_status(e164, account_id=account_id)
-
-    # --- e911 ------------------------------------------------------------------------
-
-    async def provision_e911(
-        self,
-        e164: str,
-        address: E911Address,
-        *,
-        account_id: str,
-        accept_charges: bool = False,
-    ) -> CarrierE911Outcome:
-        self._enter("provision_e911")
-        return await self.inner.provision_e911(
-            e164, address, account_id=account_id, accept_charges=accept_charges
-        )
-
-    async def remove_e911(self, e164: str, *, account_id: str) -> None:
-        self._enter("remove_e911")
-        await self.inner.remove_e911(e164, account_id=account_id)
-
-    # --- routing ---------------------------------------------------------------------
-
-    async def route(self, e164: str, target: RouteTarget, *, account_id: str) -> None:
-        self._enter("route")
-        await self.inner.route(e164, target, account_id=account_id)
-
-    async def unroute(self, e164: str, *, account_id: str) -> None:
-        self._enter("unroute")
-        await self.inner.unroute(e164, account_id=account_id)
-
-    async def routes(self, *, account_id: str) -> Mapping[str, RouteTarget]:
-        self._enter("routes")
-        return await self.inner.routes(account_id=account_id)
-
-    async def users(self, *, account_id: str) -> Sequence[CarrierUser]:
-        self._enter("users")
-        return await self.inner.users(account_id=account_id)
-
-    # --- moving and releasing --------------------------------------------------------
-
-    async def move(self, e164: str, *, from_account_id: str, to_account_id: str) -> None:
-        self._enter("move")
-        await self.inner.move(e164, from_account_id=from_account_id, to_account_id=to_account_id)
-
-    async def release(self, e164: str, *, account_id: str) -> ReleaseResult:
-        self._enter("release")
-        return await self.inner.release(e164, account_id=account_id)
-
-    # --- the mirror ------------------------------------------------------------------
-
-    async def list_numbers(
-        self, *, account_id: str, start_key: str | None = None, page_size: int = 500
-    ) -> OwnedPage:
-        self._enter("list_numbers")
-        return await self.inner.list_numbers(
-            account_id=account_id, start_key=start_key, page_size=page_size
-        )
-
-    async def accounts(self) -> Sequence[CarrierAccount]:
-        self._enter("accounts")
-        return await self.inner.accounts()
-
-    async def e911_of(self, e164: str, *, account_id: str) -> E911Address | None:
-        """The stored address, for the mirror (outside the protocol: Kazoo has it, the
-        simulated carrier does not and answers None)."""
-        self._enter("e911_of")
-        reader = getattr(self.inner, "e911_of", None)
-        if reader is None:
-            return None
-        address: E911Address | None = await reader(e164, account_id=account_id)
-        return address
-
-    async def close(self) -> None:
-        self._enter("close")
-        await self.inner.close()
+    def wrap(self, part: _Part) -> _Part:
+        """`part` with every coroutine method checked on the way in."""
+        return cast(_Part, _Guarded(part, self))
 
 
-if TYPE_CHECKING:
-    # mypy checks here that the wrapper keeps the Carrier protocol.
-    _conforms: type[Carrier] = GuardedCarrier
+class _Guarded:
+    """Forwards everything to `inner`; its coroutine methods enter the guard first.
+
+    No slots: a test may put a stand-in method on the wrapper itself.
+    """
+
+    def __init__(self, inner: object, guard: CarrierGuard) -> None:
+        self._inner = inner
+        self._guard = guard
+
+    @property
+    def inner(self) -> object:
+        return self._inner
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._inner, name)
+        if not inspect.iscoroutinefunction(found):
+            return found
+        guard = self._guard
+
+        @functools.wraps(found)
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            guard.enter(name)
+            return await found(*args, **kwargs)
+
+        return call

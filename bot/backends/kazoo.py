@@ -18,7 +18,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from bot.backends.carrier import (
-    Carrier,
     CarrierAccount,
     CarrierE911Outcome,
     CarrierFault,
@@ -27,16 +26,20 @@ from bot.backends.carrier import (
     CarrierUser,
     E911Charges,
     E911Fault,
+    Holds,
+    InventorySource,
     NotEnoughCredit,
     NotFoundAtCarrier,
     NumberConflict,
     NumberOrderResult,
     NumberStatus,
+    NumberSupplier,
     Offer,
     OrderOutcome,
     OrderResult,
     OutcomeUnknown,
     OwnedPage,
+    PhoneSystem,
     ReleaseResult,
     RouteTarget,
     SearchPage,
@@ -1155,5 +1158,8 @@ def _decimal_or_none(value: Any) -> Decimal | None:
 
 
 if TYPE_CHECKING:
-    # mypy checks here that KazooCarrier keeps the Carrier protocol.
-    _conforms: type[Carrier] = KazooCarrier
+    # mypy checks here that KazooCarrier keeps the capabilities bootstrap uses it for.
+    _supplier: type[NumberSupplier] = KazooCarrier
+    _holds: type[Holds] = KazooCarrier
+    _phone_system: type[PhoneSystem] = KazooCarrier
+    _inventory: type[InventorySource] = KazooCarrier

@@ -21,21 +21,23 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.backends.carrier import (
-    Carrier,
     CarrierAccount,
     CarrierE911Outcome,
     CarrierNumberState,
     CarrierQuote,
     CarrierUser,
     E911Fault,
+    Holds,
     NotFoundAtCarrier,
     NumberConflict,
     NumberOrderResult,
     NumberStatus,
+    NumberSupplier,
     Offer,
     OrderOutcome,
     OrderResult,
     OwnedPage,
+    PhoneSystem,
     ReleaseResult,
     RouteTarget,
     SearchPage,
@@ -404,5 +406,7 @@ class SimCarrier:
 
 
 if TYPE_CHECKING:
-    # mypy checks here that SimCarrier keeps the Carrier protocol.
-    _conforms: type[Carrier] = SimCarrier
+    # mypy checks here that SimCarrier keeps the capabilities bootstrap uses it for.
+    _supplier: type[NumberSupplier] = SimCarrier
+    _holds: type[Holds] = SimCarrier
+    _phone_system: type[PhoneSystem] = SimCarrier

@@ -1,4 +1,4 @@
-"""Slack users and Kazoo users, matched by email address (Slack's side of `PeopleCarrier`).
+"""Slack users and Kazoo users, matched by email address (the `Directory` of Kazoo).
 
 Slack shows emails only with the `users:read.email` scope (manifest.yml). A
 Slack user with no Kazoo user gets a clear answer naming what to fix, never a
@@ -13,10 +13,9 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.backends.carrier import Carrier, CarrierUser
+from bot.backends.carrier import CarrierUser, PhoneSystem
 from bot.domain.errors import InvalidInput
 from bot.service.mirror import SlackUserFor
-from bot.service.people import CarrierUserFor
 
 FIELD = "target"
 _NO_ANSWER = "Slack did not say who that person is. Try again in a moment."
@@ -94,7 +93,7 @@ def match_by_email(users: list[CarrierUser], email: str, slack_user_id: str) -> 
 
 
 async def kazoo_user_for(
-    client: AsyncWebClient, carrier: Carrier, *, slack_user_id: str, account_id: str
+    client: AsyncWebClient, carrier: PhoneSystem, *, slack_user_id: str, account_id: str
 ) -> CarrierUser:
     """The Kazoo user (on the Kazoo account `account_id`) for a Slack user.
 
@@ -130,13 +129,15 @@ def slack_users_by_email(client: AsyncWebClient) -> SlackUserFor:
     return slack_user_for
 
 
-def slack_directory(client: AsyncWebClient, carrier: Carrier) -> CarrierUserFor:
-    """The Kazoo user of a Slack user, by email (`kazoo_user_for`)."""
+class SlackDirectory:
+    """The carrier user of a Slack user: the one with their email (`kazoo_user_for`)."""
 
-    async def lookup(slack_user_id: str, account_id: str) -> str:
+    def __init__(self, client: AsyncWebClient, phone_system: PhoneSystem) -> None:
+        self.client = client
+        self.phone_system = phone_system
+
+    async def carrier_user(self, person_id: str, *, account_id: str) -> str:
         user = await kazoo_user_for(
-            client, carrier, slack_user_id=slack_user_id, account_id=account_id
+            self.client, self.phone_system, slack_user_id=person_id, account_id=account_id
         )
         return user.id
-
-    return lookup

@@ -134,9 +134,10 @@ class AccountService:
             await self._default(uow, actor.workspace_id)
             accounts = await uow.accounts.all(actor.workspace_id)
             await uow.commit()
-        if self.deps.settings.backend == "kazoo":
-            # Kazoo's accounts are the mirrored ones: an account the mirror never linked
-            # (a leftover default) has nothing at Kazoo to bind a channel to or move into.
+        if self.deps.inventory is not None:
+            # The carrier's accounts are the synced ones: an account the sync never linked
+            # (a leftover default) has nothing at the carrier to bind a channel to or move
+            # into.
             return [a for a in accounts if a.external_id]
         return accounts
 
@@ -153,13 +154,13 @@ class AccountService:
                 ),
                 None,
             )
-        kazoo = self.deps.settings.backend == "kazoo"
-        if account is not None and kazoo and not account.external_id:
-            account = None  # not a Kazoo account: nothing there to bind to or move into
+        synced = self.deps.inventory is not None
+        if account is not None and synced and not account.external_id:
+            account = None  # not the carrier's account: nothing there to bind to or move into
         if account is None:
             # The names that do exist, so the person can pick one without another command.
             offered = [
-                a for a in await uow.accounts.all(actor.workspace_id) if a.external_id or not kazoo
+                a for a in await uow.accounts.all(actor.workspace_id) if a.external_id or not synced
             ]
             names = ", ".join(a.name for a in offered)
             raise NotFound(f"There is no account named “{name}”. The accounts are: {names}.")
@@ -167,7 +168,7 @@ class AccountService:
 
     async def create(self, actor: Actor, name: str) -> AccountInfo:
         actor.require_admin("create accounts")
-        if self.deps.settings.backend == "kazoo":
+        if self.deps.inventory is not None:
             raise NotAllowed(KAZOO_ACCOUNTS)
         cleaned = check_account_name(name)
         async with self.deps.uow() as uow:

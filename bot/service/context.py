@@ -7,7 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bot.backends.carrier import Carrier
+from bot.backends.carrier import (
+    Carrier,
+    Directory,
+    Holds,
+    InventorySource,
+    NumberSupplier,
+    PhoneSystem,
+)
 from bot.config import Settings
 from bot.domain.errors import NotAllowed
 from bot.domain.records import PurchaseRequestRecord
@@ -84,6 +91,27 @@ class Deps:
     ids: Callable[[], str] = field(default=new_id)
     # Numbers the carrier refused to change because they moved on: synced sooner.
     due: MirrorDue = field(default_factory=MirrorDue)
+
+    # The carrier's capabilities: the service asks for one, never which carrier it is.
+    @property
+    def supplier(self) -> NumberSupplier:
+        return self.carrier.supplier
+
+    @property
+    def holds(self) -> Holds | None:
+        return self.carrier.holds
+
+    @property
+    def phone_system(self) -> PhoneSystem | None:
+        return self.carrier.phone_system
+
+    @property
+    def inventory(self) -> InventorySource | None:
+        return self.carrier.inventory
+
+    @property
+    def directory(self) -> Directory | None:
+        return self.carrier.directory
 
     @property
     def has_approvers(self) -> bool:

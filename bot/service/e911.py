@@ -66,7 +66,7 @@ class SetAddress(NumberChange):
         self, carrier: Carrier, account: AccountInfo, record: NumberRecord
     ) -> None:
         # Validation and provisioning are one remote call, made before the write opens.
-        outcome = await carrier.provision_e911(
+        outcome = await carrier.supplier.provision_e911(
             record.e164,
             self.address,
             account_id=carrier_account(account),
@@ -84,10 +84,10 @@ class SetAddress(NumberChange):
 
     async def undo(self, carrier: Carrier, account: AccountInfo, record: NumberRecord) -> None:
         if record.e911 is None:
-            await carrier.remove_e911(record.e164, account_id=carrier_account(account))
+            await carrier.supplier.remove_e911(record.e164, account_id=carrier_account(account))
         else:
             # The address it had: charges for it were accepted when it was set.
-            await carrier.provision_e911(
+            await carrier.supplier.provision_e911(
                 record.e164, record.e911, account_id=carrier_account(account), accept_charges=True
             )
 
@@ -118,11 +118,11 @@ class RemoveAddress(NumberChange):
     async def at_carrier(
         self, carrier: Carrier, account: AccountInfo, record: NumberRecord
     ) -> None:
-        await carrier.remove_e911(record.e164, account_id=carrier_account(account))
+        await carrier.supplier.remove_e911(record.e164, account_id=carrier_account(account))
 
     async def undo(self, carrier: Carrier, account: AccountInfo, record: NumberRecord) -> None:
         assert record.e911 is not None
-        await carrier.provision_e911(
+        await carrier.supplier.provision_e911(
             record.e164, record.e911, account_id=carrier_account(account), accept_charges=True
         )
 

@@ -58,12 +58,6 @@ MirrorUnits = Callable[[bool], AbstractAsyncContextManager[MirrorUnitLike]]
 SlackUserFor = Callable[[CarrierUser], Awaitable[str | None]]
 
 
-class E911Reader(Protocol):
-    """A carrier that can read a number's stored e911 address (`KazooCarrier` can)."""
-
-    async def e911_of(self, e164: str, *, account_id: str) -> E911Address | None: ...
-
-
 @dataclass(frozen=True, slots=True)
 class Suspect:
     """A page's range (`after` < e164 <= `upto`; `upto` None: to the end) where the
@@ -98,7 +92,11 @@ class MirrorSync:
         clock: Clock = utc_now,
         page_size: int = 500,
     ) -> None:
-        self.carrier = carrier
+        # The carrier keeps the inventory; its phone system (when it has one) says where
+        # each number rings, and which accounts there are.
+        assert carrier.inventory is not None, "only a carrier that keeps an inventory syncs"
+        self.inventory = carrier.inventory
+        self.phone_system = carrier.phone_system
         self.units = units
         self.workspace_id = workspace_id
         self.root = CarrierAccount(root_account_id, root_name)
@@ -108,7 +106,7 @@ class MirrorSync:
 
     async def run(self) -> SyncReport:
         report = SyncReport()
-        found = list(await self.carrier.accounts())
+        found = [] if self.phone_system is None else list(await self.phone_system.accounts())
         # `KAZOO_ACCOUNT_ID`'s own account is the workspace's default (an unbound
         # channel works on it); its sub-accounts are offered too.
         root = next((a for a in found if a.id == self.root.id), self.root)
@@ -137,10 +135,10 @@ class MirrorSync:
         self, kazoo_account: str, routes: Mapping[str, RouteTarget]
     ) -> dict[str, str]:
         owners = {t.owner_id for t in routes.values() if t.owner_id is not None}
-        if not owners or self.slack_user_for is None:
+        if not owners or self.slack_user_for is None or self.phone_system is None:
             return {}
         found: dict[str, str] = {}
-        for user in await self.carrier.users(account_id=kazoo_account):
+        for user in await self.phone_system.users(account_id=kazoo_account):
             if user.id in owners and (slack := await self.slack_user_for(user)):
                 found[user.id] = slack
         return found
@@ -149,7 +147,9 @@ class MirrorSync:
         self, kazoo_account: str, bot_account: str, report: SyncReport
     ) -> list[Suspect]:
         """Apply every page; return the ranges where the mirror has numbers Kazoo did not list."""
-        routes = await self.carrier.routes(account_id=kazoo_account)
+        routes: Mapping[str, RouteTarget] = {}
+        if self.phone_system is not None:
+            routes = await self.phone_system.routes(account_id=kazoo_account)
         slack_users = await self._slack_users(kazoo_account, routes)
         report.unmatched_users += len(
             {t.owner_id for t in routes.values() if t.owner_id} - set(slack_users)
@@ -159,7 +159,7 @@ class MirrorSync:
         previous_last: str | None = None
         start_key: str | None = None
         while True:
-            page = await self.carrier.list_numbers(
+            page = await self.inventory.list_numbers(
                 account_id=kazoo_account, start_key=start_key, page_size=self.page_size
             )
             report.pages += 1
@@ -213,7 +213,7 @@ class MirrorSync:
                 if last is None:
                     return
                 after = last
-        page = await self.carrier.list_numbers(
+        page = await self.inventory.list_numbers(
             account_id=suspect.kazoo_account, start_key=suspect.start_key, page_size=self.page_size
         )
         kept = {
@@ -369,9 +369,8 @@ class MirrorSync:
         self, kazoo_account: str, owned: Sequence[NumberStatus], report: SyncReport
     ) -> dict[str, E911Address]:
         """e911 addresses Kazoo has and the mirror lacks, read before the write opens."""
-        reader = getattr(self.carrier, "e911_of", None)
         with_e911 = [n.e164 for n in owned if "e911" in n.features]
-        if reader is None or not with_e911:
+        if not with_e911:
             return {}
         async with self.units(False) as unit:
             rows = await unit.mirror.rows(with_e911)
@@ -381,7 +380,7 @@ class MirrorSync:
             if row is not None and row.e911_status is not None:
                 continue
             try:
-                address = await reader(e164, account_id=kazoo_account)
+                address = await self.inventory.e911_of(e164, account_id=kazoo_account)
             except CarrierFailure:
                 continue  # the next sync tries again
             report.e911_read += 1

@@ -45,6 +45,7 @@ from bot.service.changes import (
 from bot.service.context import Actor, Deps
 from bot.service.errors import AgingEnded, ChangedSincePrompt, NoLongerSpare
 from bot.service.holds import give_back_lapsed
+from bot.service.people import ring, unring
 from bot.service.ports import ConstraintViolation, UnitOfWork
 
 MAX_SEARCH = 50
@@ -176,7 +177,7 @@ class NumberService(UsesAccounts):
         found: list[str] = []
         offset: int | None = 0
         while offset is not None and len(found) < quantity:
-            page = await self.deps.carrier.search(
+            page = await self.deps.supplier.search(
                 query, quantity=SEARCH_PAGE, offset=offset, account_id=account_id
             )
             chunk = [o.e164 for o in page.offers]
@@ -425,10 +426,10 @@ async def _assign_row(
 async def route_back(carrier: Carrier, account: AccountInfo, record: NumberRecord) -> None:
     """Put the number's route at the carrier back to what the database says it was."""
     if record.assignment is None:
-        await carrier.unroute(record.e164, account_id=carrier_account(account))
+        await unring(carrier, record.e164, account_id=carrier_account(account))
     else:
         target = RouteTarget.of(record.assignment)
-        await carrier.route(record.e164, target, account_id=carrier_account(account))
+        await ring(carrier, record.e164, target, account_id=carrier_account(account))
 
 
 # --------------------------------------------------------------------------- the commands
@@ -454,7 +455,7 @@ class Assign(NumberChange):
         self, carrier: Carrier, account: AccountInfo, record: NumberRecord
     ) -> None:
         target = RouteTarget.of(self.target)
-        await carrier.route(record.e164, target, account_id=carrier_account(account))
+        await ring(carrier, record.e164, target, account_id=carrier_account(account))
 
     async def undo(self, carrier: Carrier, account: AccountInfo, record: NumberRecord) -> None:
         await route_back(carrier, account, record)
@@ -488,7 +489,7 @@ class _Unroute(NumberChange):
     async def at_carrier(
         self, carrier: Carrier, account: AccountInfo, record: NumberRecord
     ) -> None:
-        await carrier.unroute(record.e164, account_id=carrier_account(account))
+        await unring(carrier, record.e164, account_id=carrier_account(account))
 
     async def undo(self, carrier: Carrier, account: AccountInfo, record: NumberRecord) -> None:
         await route_back(carrier, account, record)
@@ -521,12 +522,17 @@ class Move(NumberChange):
     async def at_carrier(
         self, carrier: Carrier, account: AccountInfo, record: NumberRecord
     ) -> None:
+        if carrier.phone_system is None:
+            return  # accounts are the bot's alone: nothing moves at the carrier
         source, target = carrier_account(account), carrier_account(self.target)
-        await carrier.move(record.e164, from_account_id=source, to_account_id=target)
+        await carrier.phone_system.move(record.e164, from_account_id=source, to_account_id=target)
 
     async def undo(self, carrier: Carrier, account: AccountInfo, record: NumberRecord) -> None:
-        source, target = carrier_account(account), carrier_account(self.target)
-        await carrier.move(record.e164, from_account_id=target, to_account_id=source)
+        if carrier.phone_system is not None:
+            source, target = carrier_account(account), carrier_account(self.target)
+            await carrier.phone_system.move(
+                record.e164, from_account_id=target, to_account_id=source
+            )
         await route_back(carrier, account, record)
 
     async def write(
@@ -595,13 +601,13 @@ class Restore(NumberChange):
             return
         try:
             target = RouteTarget.of(self.previous)
-            await carrier.route(record.e164, target, account_id=carrier_account(account))
+            await ring(carrier, record.e164, target, account_id=carrier_account(account))
         except NumberConflict:
             self.previous = None  # its place is taken (the faxbox): it comes back spare
 
     async def undo(self, carrier: Carrier, account: AccountInfo, record: NumberRecord) -> None:
         if self.previous is not None:
-            await carrier.unroute(record.e164, account_id=carrier_account(account))
+            await unring(carrier, record.e164, account_id=carrier_account(account))
 
     async def write(
         self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord, now: datetime

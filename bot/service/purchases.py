@@ -59,7 +59,7 @@ from bot.service.holds import (
     take_over,
 )
 from bot.service.numbers import NumberService, check_assignable, price
-from bot.service.people import check_person
+from bot.service.people import check_person, ring, unring
 from bot.service.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -259,7 +259,7 @@ class PurchaseService:
         """
         if not to_buy:
             return None
-        priced = await self.deps.carrier.quote(to_buy, account_id=carrier_account(account))
+        priced = await self.deps.supplier.quote(to_buy, account_id=carrier_account(account))
         if priced.refused:
             names = "; ".join(f"{display(n)}: {why}" for n, why in priced.refused)
             raise Conflict(f"The carrier will not sell {names}. Search again.")
@@ -290,8 +290,10 @@ class PurchaseService:
 
     async def _try_reserve(self, account: AccountInfo, number: str) -> bool:
         """Reserve at the carrier: False when it is held there (not necessarily by a hold)."""
+        if self.deps.holds is None:
+            return True  # no holds at the carrier: the database's hold is the only one
         try:
-            await self.deps.carrier.reserve(number, account_id=carrier_account(account))
+            await self.deps.holds.reserve(number, account_id=carrier_account(account))
         except NotFoundAtCarrier:
             raise InvalidInput(
                 "numbers", f"{display(number)} is not for sale; search again."
@@ -651,8 +653,10 @@ class PurchaseService:
         so a reservation another account keeps is an orphan and is taken over.
         Best effort: if it fails, the order says what the carrier thinks.
         """
+        if self.deps.holds is None:
+            return  # no holds at the carrier: the order says whether it is still for sale
         try:
-            await self.deps.carrier.reserve(number, account_id=carrier_account(account))
+            await self.deps.holds.reserve(number, account_id=carrier_account(account))
             return
         except CarrierFailure:
             pass
@@ -665,9 +669,7 @@ class PurchaseService:
             return
         if await take_over(self.deps, others, number):
             where = carrier_account(account)
-            await _best_effort(
-                self.deps.carrier.reserve(number, account_id=where), "reserve", number
-            )
+            await _best_effort(self.deps.holds.reserve(number, account_id=where), "reserve", number)
 
     async def _order(
         self, request: PurchaseRequestRecord, account: AccountInfo, number: str
@@ -680,7 +682,7 @@ class PurchaseService:
         """
         where = carrier_account(account)
         try:
-            result = await self.deps.carrier.order(
+            result = await self.deps.supplier.order(
                 [number], account_id=where, idempotency_key=f"{request.id}:{number}"
             )
         except CarrierFailure as exc:
@@ -691,7 +693,7 @@ class PurchaseService:
         if outcome is not None and outcome.outcome is OrderOutcome.FAILED:
             return outcome.reason or "the carrier refused the order"
         try:
-            status = await self.deps.carrier.number_status(number, account_id=where)
+            status = await self.deps.supplier.number_status(number, account_id=where)
         except CarrierFailure as exc:
             return exc.reason
         return None if status.owned_by(where) else "the carrier did not answer; try again"
@@ -704,7 +706,7 @@ class PurchaseService:
             async with self.deps.uow(write=False) as uow:
                 await check_assignable(uow, record, request.target)
             target = RouteTarget.of(request.target)
-            await self.deps.carrier.route(record.e164, target, account_id=carrier_account(account))
+            await ring(self.deps.carrier, record.e164, target, account_id=carrier_account(account))
         except (Conflict, NumberConflict, InvalidInput) as exc:
             # InvalidInput: the Slack user has no carrier user (Kazoo) to ring.
             return exc.message
@@ -713,7 +715,7 @@ class PurchaseService:
     async def _unroute(self, account: AccountInfo, number: str) -> None:
         """Best effort: a route the database does not record (a write that lost)."""
         where = carrier_account(account)
-        await _best_effort(self.deps.carrier.unroute(number, account_id=where), "unroute", number)
+        await _best_effort(unring(self.deps.carrier, number, account_id=where), "unroute", number)
 
     async def _provision_one(
         self, request: PurchaseRequestRecord, account: AccountInfo, number: str
@@ -1025,7 +1027,7 @@ class PurchaseService:
             await uow.commit()
         detail = None
         try:
-            await self.deps.carrier.release(number, account_id=carrier_account(account))
+            await self.deps.supplier.release(number, account_id=carrier_account(account))
         except NumberConflict as exc:
             # The carrier has it back already, or another account has it now (moved
             # behind the bot's back): nothing is released there; the account no

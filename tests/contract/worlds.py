@@ -20,7 +20,6 @@ from dataclasses import replace
 from decimal import Decimal
 
 from bot.backends.carrier import (
-    Carrier,
     CarrierAccount,
     CarrierNumberState,
     CarrierUser,
@@ -59,10 +58,10 @@ ADDRESS = E911Address(
 
 class World(ABC):
     name: str
-    carrier: Carrier
+    carrier: SimCarrier | KazooCarrier
     # A carrier whose next order can be made to time out; for the simulated
     # carrier the same instance, for Kazoo one with a short timeout.
-    quick: Carrier
+    quick: SimCarrier | KazooCarrier
     # Whether a quote that costs money names the numbers the account already owns.
     quote_names_owned_when_charging: bool
     # The state a released number is left in at the carrier.

@@ -17,7 +17,7 @@ from bot.backends.carrier_sim import SimulatedCarrier
 from bot.backends.guard import (
     CarrierCall,
     CarrierCalledInsideWrite,
-    GuardedCarrier,
+    CarrierGuard,
     in_write_unit_of_work,
 )
 from bot.backends.sim_carrier import SimCarrier
@@ -34,9 +34,19 @@ async def sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSess
     await engine.dispose()
 
 
-def carrier() -> GuardedCarrier:
-    stock = SimulatedCarrier(CarrierSettings(seed="guard", inventory_per_prefix=5))
-    return GuardedCarrier(SimCarrier(stock, PlanSettings().to_plan()))
+class GuardedSim:
+    """The simulated carrier behind a guard, with the guard's record."""
+
+    def __init__(self) -> None:
+        stock = SimulatedCarrier(CarrierSettings(seed="guard", inventory_per_prefix=5))
+        guard = CarrierGuard()
+        self.search = guard.wrap(SimCarrier(stock, PlanSettings().to_plan())).search
+        self.calls = guard.calls
+        self.violations = guard.violations
+
+
+def carrier() -> GuardedSim:
+    return GuardedSim()
 
 
 async def test_a_carrier_call_inside_a_real_write_transaction_fails(

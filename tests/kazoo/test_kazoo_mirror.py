@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.backends.carrier import CarrierUser, OwnedPage
+from bot.backends.carrier import Carrier, CarrierUser, OwnedPage
 from bot.backends.guard import in_write_unit_of_work
 from bot.backends.kazoo import KazooCarrier
 from bot.domain.assignment import Assignment, AssignmentKind
@@ -68,7 +68,7 @@ async def slack_for(user: CarrierUser) -> str | None:
 
 def sync(carrier: Any, uows: UnitOfWorkFactory, page_size: int = 2) -> MirrorSync:
     return MirrorSync(
-        carrier,
+        Carrier(carrier, phone_system=carrier, inventory=carrier),
         mirror_units(uows),
         workspace_id=WORKSPACE,
         root_account_id=ROOT,

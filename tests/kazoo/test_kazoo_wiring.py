@@ -9,17 +9,18 @@ from typing import Any
 
 import pytest
 
-from bot.backends.carrier import CarrierFault, RouteTarget
-from bot.backends.guard import GuardedCarrier
+from bot.backends.carrier import Carrier, CarrierFault, RouteTarget
+from bot.backends.guard import CarrierGuard
 from bot.backends.kazoo import KazooCarrier
 from bot.bootstrap import Runtime, build_carrier, start
 from bot.domain.assignment import AssignmentKind
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
 from bot.domain.phone import Kind, SearchQuery
 from bot.domain.records import AccountInfo
+from bot.handlers.slack_people import SlackDirectory
 from bot.service.changes import carrier_account
 from bot.service.context import Actor
-from bot.service.people import PeopleCarrier
+from bot.service.people import ring
 from tests.conftest import ADMIN, FakeClock, make_settings
 from tests.kazoo.conftest import RecordedSleep, make_carrier
 from tests.kazoo_standin import API_KEY, CHILD_A, ROOT, KazooStandIn, running
@@ -55,14 +56,20 @@ async def runtime(
 
 
 def test_build_carrier_makes_a_kazoo_carrier_from_the_settings(tmp_path: Path) -> None:
-    carrier = build_carrier(kazoo_settings(tmp_path, "https://kazoo.example.com:8443/v2"))
+    built = build_carrier(kazoo_settings(tmp_path, "https://kazoo.example.com:8443/v2"))
+    carrier = built.carrier.supplier
     assert isinstance(carrier, KazooCarrier)
+    # Kazoo brings every capability but the directory (it needs Slack: added by `start`).
+    assert built.carrier.holds is carrier and built.carrier.phone_system is carrier
+    assert built.carrier.inventory is carrier and built.carrier.directory is None
+    assert built.ping is carrier and built.simulated is None
     assert carrier.root_account_id == ROOT
     assert API_KEY not in repr(carrier)
     # The default is long enough for an e911 save or a multi-number activation.
     assert carrier._client._timeout.total == 60.0
     slow = build_carrier(kazoo_settings(tmp_path, "https://k.test", kazoo_timeout_seconds=90))
-    assert isinstance(slow, KazooCarrier) and slow._client._timeout.total == 90.0
+    slow_carrier = slow.carrier.supplier
+    assert isinstance(slow_carrier, KazooCarrier) and slow_carrier._client._timeout.total == 90.0
 
 
 async def test_start_guards_the_kazoo_carrier_and_closes_its_session(
@@ -70,17 +77,19 @@ async def test_start_guards_the_kazoo_carrier_and_closes_its_session(
 ) -> None:
     runtime = await start(kazoo_settings(tmp_path, standin.url), clock=clock)
     assert runtime.carrier is None  # no simulated carrier to drill faults on
-    assert isinstance(runtime.guard, GuardedCarrier)
+    assert isinstance(runtime.guard, CarrierGuard)
     assert isinstance(runtime.backend, KazooCarrier)
-    # The services route Slack users through the directory, over the guard.
-    services_carrier = runtime.services.deps.carrier
-    assert isinstance(services_carrier, PeopleCarrier)
-    assert services_carrier.inner is runtime.guard
+    # The services route Slack users through the directory, over the guarded phone system.
+    capabilities = runtime.services.deps.carrier
+    assert isinstance(capabilities.directory, SlackDirectory)
+    assert capabilities.directory.phone_system is capabilities.phone_system
+    assert capabilities.phone_system is not None
     assert runtime.mirror_units is not None
-    assert [a.id for a in await runtime.guard.accounts()] == [
+    assert [a.id for a in await capabilities.phone_system.accounts()] == [
         ROOT,
         *sorted(a for a in standin.model.accounts if a != ROOT),
     ]
+    assert [c.method for c in runtime.guard.calls] == []  # a running bot keeps no log
     session = runtime.backend._client._session
     assert session is not None and not session.closed
     await runtime.close()
@@ -112,23 +121,27 @@ class Recorder:
         self.routed.append(target)
 
 
-async def test_a_slack_user_is_routed_to_their_kazoo_user() -> None:
-    inner = Recorder()
-    asked: list[tuple[str, str]] = []
+class Lookup:
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, str]] = []
 
-    async def lookup(slack_user: str, account_id: str) -> str:
-        asked.append((slack_user, account_id))
-        if slack_user == "UNOBODY":
+    async def carrier_user(self, person_id: str, *, account_id: str) -> str:
+        self.asked.append((person_id, account_id))
+        if person_id == "UNOBODY":
             raise InvalidInput("target", "<@UNOBODY> has no Kazoo user on this account")
         return "kazoo-user-1"
 
-    carrier = PeopleCarrier(inner, lookup)  # type: ignore[arg-type]
-    await carrier.route("+14155550100", RouteTarget.user("UALICE"), account_id=CHILD_A)
-    await carrier.route("+14155550101", RouteTarget.main(), account_id=CHILD_A)
-    # A Kazoo user id the mirror recorded (no Slack user matched) is routed as it is.
-    await carrier.route("+14155550102", RouteTarget.user("kz-user-7"), account_id=CHILD_A)
+
+async def test_a_slack_user_is_routed_to_their_kazoo_user() -> None:
+    inner, directory = Recorder(), Lookup()
+    asked = directory.asked
+    carrier = Carrier(inner, phone_system=inner, directory=directory)  # type: ignore[arg-type]
+    await ring(carrier, "+14155550100", RouteTarget.user("UALICE"), account_id=CHILD_A)
+    await ring(carrier, "+14155550101", RouteTarget.main(), account_id=CHILD_A)
+    # A Kazoo user id the sync recorded (no Slack user matched) is routed as it is.
+    await ring(carrier, "+14155550102", RouteTarget.user("kz-user-7"), account_id=CHILD_A)
     with pytest.raises(InvalidInput, match="has no Kazoo user"):
-        await carrier.route("+14155550103", RouteTarget.user("UNOBODY"), account_id=CHILD_A)
+        await ring(carrier, "+14155550103", RouteTarget.user("UNOBODY"), account_id=CHILD_A)
     assert inner.routed == [
         RouteTarget.user("kazoo-user-1"),
         RouteTarget(AssignmentKind.MAIN),

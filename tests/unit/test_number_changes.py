@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.backends.carrier import NumberConflict
+from bot.backends.carrier import Carrier, NumberConflict
 from bot.config import Settings
 from bot.domain.assignment import Assignment
 from bot.domain.e911 import E911Address, E911Status
@@ -37,7 +37,9 @@ PROVISIONED = E911Address(
 
 def world(carrier: FakeCarrier | None = None) -> tuple[Deps, FakeStore, FakeCarrier, Any]:
     store, carrier = FakeStore(), carrier or FakeCarrier()
-    deps = Deps(uow=store, carrier=carrier, settings=Settings(), clock=lambda: NOW)  # type: ignore[arg-type]
+    # The fake rings and moves numbers: it is the phone system (and stands in as supplier).
+    capabilities = Carrier(carrier, phone_system=carrier)  # type: ignore[arg-type]
+    deps = Deps(uow=store, carrier=capabilities, settings=Settings(), clock=lambda: NOW)  # type: ignore[arg-type]
     return deps, store, carrier, FakeAccounts(MAIN)
 
 
