@@ -75,24 +75,25 @@ class BuiltCarrier:
 def build_carrier(settings: Settings) -> BuiltCarrier:
     """The one place that chooses the carrier, and each capability it brings, from the
     settings. The directory of people is added in `start` (it needs Slack)."""
-    if settings.backend == "embedded":
-        # Simulated: sells, holds and rings numbers; the database is the system of record.
-        sim = SimCarrier(SimulatedCarrier(settings.carrier), settings.plan)
-        return BuiltCarrier(Carrier(sim, holds=sim, phone_system=sim), simulated=sim)
-    if settings.backend == "kazoo":
-        # Settings validation guarantees all three with the kazoo backend; the carrier
-        # opens one aiohttp session on first use, closed by `Runtime.close`.
-        if not (settings.kazoo_url and settings.kazoo_api_key and settings.kazoo_account_id):
-            raise SettingsError("KAZOO_URL: required with NUMBERS_BOT_BACKEND=kazoo")
-        kazoo = KazooCarrier.connect(
-            settings.kazoo_url,
-            settings.kazoo_api_key,
-            settings.kazoo_account_id,
-            timeout=settings.kazoo_timeout_seconds,
-        )
-        # Kazoo is the system of record (its inventory is synced), with a phone system.
-        capabilities = Carrier(kazoo, holds=kazoo, phone_system=kazoo, inventory=kazoo)
-        return BuiltCarrier(capabilities, ping=kazoo)
+    match settings.backend:
+        case "embedded":
+            # Simulated: sells, holds and rings numbers; the database is the system of record.
+            sim = SimCarrier(SimulatedCarrier(settings.carrier), settings.plan)
+            return BuiltCarrier(Carrier(sim, holds=sim, phone_system=sim), simulated=sim)
+        case "kazoo":
+            # Settings validation guarantees all three with the kazoo backend; the carrier
+            # opens one aiohttp session on first use, closed by `Runtime.close`.
+            if not (settings.kazoo_url and settings.kazoo_api_key and settings.kazoo_account_id):
+                raise SettingsError("KAZOO_URL: required with NUMBERS_BOT_BACKEND=kazoo")
+            kazoo = KazooCarrier.connect(
+                settings.kazoo_url,
+                settings.kazoo_api_key,
+                settings.kazoo_account_id,
+                timeout=settings.kazoo_timeout_seconds,
+            )
+            # Kazoo is the system of record (its inventory is synced), with a phone system.
+            capabilities = Carrier(kazoo, holds=kazoo, phone_system=kazoo, inventory=kazoo)
+            return BuiltCarrier(capabilities, ping=kazoo)
     raise SettingsError(f"NUMBERS_BOT_BACKEND: unknown backend {settings.backend!r}")
 
 

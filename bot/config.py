@@ -303,9 +303,10 @@ class Settings(BaseSettings):
                 "SLACK_BOT_TOKEN: unset it with workspace installs (OAuth);"
                 " each workspace's token comes from its install"
             )
-        if self.backend == "kazoo":
+        if self.backend != "embedded":
+            # A carrier that is the system of record is synced into one workspace.
             raise ValueError(
-                "NUMBERS_BOT_BACKEND: kazoo serves one workspace;"
+                f"NUMBERS_BOT_BACKEND: {self.backend} serves one workspace;"
                 " unset SLACK_CLIENT_ID to use it with SLACK_BOT_TOKEN"
             )
         return self
