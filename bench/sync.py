@@ -6,7 +6,7 @@ The stand-in Kazoo (tests/kazoo_standin) runs in a child process, filled with
 `--numbers` in-service numbers over two sub-accounts (`--routed` of them in
 SmartPBX's main callflow or a user's, `--e911` with an emergency address), so
 the figures below are the bot's alone: its process reads every page over HTTP
-(`KazooCarrier`), writes one short transaction per page (`MirrorSync`) into a
+(`KazooCarrier`), writes one short transaction per page (`InventorySync`) into a
 fresh SQLite file and audits every number it adds. Printed:
 
 - the first sync into an empty database (time, numbers/s);
@@ -39,10 +39,9 @@ from pathlib import Path
 from bot.backends.carrier import Carrier
 from bot.backends.kazoo import KazooCarrier
 from bot.domain.mirror import SyncReport
-from bot.service.mirror import MirrorSync
+from bot.service.inventory_sync import InventorySync
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
-from storage.mirror import mirror_units
 from storage.uow import UnitOfWorkFactory
 
 from ._common import WORKSPACE, environment
@@ -109,9 +108,9 @@ async def _sync_once(url: str, db: Path, options: Options, *, traced: bool) -> R
     engine = create_engine(f"sqlite+aiosqlite:///{db}")
     await upgrade(engine)
     carrier = KazooCarrier.connect(url, API_KEY, ROOT, timeout=60)
-    sync = MirrorSync(
+    sync = InventorySync(
         Carrier(carrier, phone_system=carrier, inventory=carrier),
-        mirror_units(UnitOfWorkFactory(session_factory(engine))),
+        UnitOfWorkFactory(session_factory(engine)),
         workspace_id=WORKSPACE,
         root_account_id=ROOT,
         root_name="Main",

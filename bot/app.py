@@ -41,11 +41,11 @@ from bot.handlers.kit import KIT_KEY, InFlight, Kit
 from bot.handlers.roles import Roles
 from bot.handlers.slack_clients import SlackClients
 from bot.handlers.teams import only_installed_team
-from bot.mirror_job import MirrorJob
+from bot.inventory_job import InventoryJob
 from bot.worker import Worker
 
 _KITS: weakref.WeakKeyDictionary[AsyncApp, Kit] = weakref.WeakKeyDictionary()
-_MIRRORS: weakref.WeakKeyDictionary[AsyncApp, MirrorJob] = weakref.WeakKeyDictionary()
+_MIRRORS: weakref.WeakKeyDictionary[AsyncApp, InventoryJob] = weakref.WeakKeyDictionary()
 
 # What a workspace install grants the bot: the manifest's bot scopes (a test holds them equal).
 BOT_SCOPES = (
@@ -135,10 +135,11 @@ def build_app(
     if installs is not None:
         _forget_revoked_tokens(app, installs, clients, kit.inflight)
     _KITS[app] = kit
-    if runtime.mirror_units is not None:
-        _MIRRORS[app] = MirrorJob(
-            runtime.services.deps.carrier,
-            runtime.mirror_units,
+    deps = runtime.services.deps
+    if deps.inventory is not None:
+        _MIRRORS[app] = InventoryJob(
+            deps.carrier,
+            deps.uow,
             settings,
             client,
             clock=runtime.services.deps.clock,
@@ -207,7 +208,7 @@ def _forget_revoked_tokens(
     app.event("tokens_revoked")(inflight.track(tokens_revoked))
 
 
-def mirror_for(app: AsyncApp) -> MirrorJob | None:
+def mirror_for(app: AsyncApp) -> InventoryJob | None:
     """The kazoo backend's mirror sync (None with the embedded backend)."""
     return _MIRRORS.get(app)
 

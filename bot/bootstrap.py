@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -27,7 +26,6 @@ from storage.installs import (
     UndecryptableTokens,
 )
 from storage.migrate import upgrade
-from storage.mirror import mirror_units
 from storage.uow import UnitOfWorkFactory
 
 
@@ -48,9 +46,6 @@ class Runtime:
     carrier: SimCarrier | None
     # Checks every carrier call the services make: none inside a write transaction.
     guard: CarrierGuard
-    # The inventory sync's units (`storage.mirror.mirror_units`); None when the database
-    # is the system of record.
-    mirror_units: Any = None
     # Workspace installs (OAuth); None with one bot token.
     installs: Installs | None = None
     # What `/health` asks whether the carrier answers; None for one in this process.
@@ -112,9 +107,6 @@ async def start(settings: Settings, *, clock: Clock = utc_now, migrate: bool = T
     # Every carrier call made while a write transaction is open fails (a cheap check).
     guard = CarrierGuard(record_calls=False)
     carrier = built.carrier.guarded(guard)
-    units = None
-    if carrier.inventory is not None:
-        units = mirror_units(UnitOfWorkFactory(session_factory(engine)))
     if carrier.phone_system is not None and carrier.inventory is not None:
         # A carrier that is the system of record rings its own users (Kazoo): a Slack
         # user is routed to the carrier user with their email. Lookups are rare (an
@@ -131,7 +123,7 @@ async def start(settings: Settings, *, clock: Clock = utc_now, migrate: bool = T
             await engine.dispose()
             raise
     return Runtime(
-        settings, engine, Services.build(deps), built.simulated, guard, units, installs, built.ping
+        settings, engine, Services.build(deps), built.simulated, guard, installs, built.ping
     )
 
 

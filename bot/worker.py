@@ -25,7 +25,7 @@ from bot.service.resuming import RESUME_GRACE, StalledPurchases
 
 log = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
-# One full mirror sync (`bot.mirror_job.MirrorJob`).
+# One full inventory sync (`bot.inventory_job.InventoryJob`).
 MirrorRun = Callable[[], Awaitable[object]]
 # After a refused change wakes the mirror loop, wait this long so a burst of
 # refusals (a bulk change) costs one sync, not one each.

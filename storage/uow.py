@@ -21,6 +21,7 @@ from bot.backends.guard import WriteMark, write_unit_of_work_closed, write_unit_
 from bot.service import ports
 from bot.service.ports import ConstraintViolation, StorageBusy
 from storage.db import IMMEDIATE
+from storage.inventory import InventoryRepo
 from storage.listing import ListingRepo
 from storage.overview import OverviewRepo
 from storage.repositories import (
@@ -111,6 +112,7 @@ class UnitOfWork:
         self.audit: ports.AuditRepository = AuditRepo(self.session)
         self.deliveries: ports.DeliveriesRepository = DeliveriesRepo(self.session)
         self.overview: ports.OverviewRepository = OverviewRepo(self.session)
+        self.inventory: ports.InventoryRepository = InventoryRepo(self.session)
         self._mark = write_unit_of_work_opened() if self._write else None
         return self
 

@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.backends.carrier import CarrierUser, PhoneSystem
 from bot.domain.errors import InvalidInput
-from bot.service.mirror import SlackUserFor
+from bot.service.inventory_sync import SlackUserFor
 
 FIELD = "target"
 _NO_ANSWER = "Slack did not say who that person is. Try again in a moment."

@@ -43,7 +43,7 @@ def carrier_account(account: AccountInfo) -> str:
 
     Accounts mirrored from Kazoo carry Kazoo's id in `external_id` (a
     sub-account, or `KAZOO_ACCOUNT_ID` itself when it has none, see
-    `bot.service.mirror`); the simulated carrier knows the bot's own ids.
+    `bot.service.inventory_sync`); the simulated carrier knows the bot's own ids.
     """
     return account.external_id or account.id
 

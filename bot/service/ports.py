@@ -249,6 +249,7 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     deliveries: DeliveriesRepository
     overview: OverviewRepository
+    inventory: InventoryRepository
 
     def savepoint(self) -> AbstractAsyncContextManager[None]:
         """Undo only the block if it fails; a broken constraint is a `ConstraintViolation`."""
@@ -263,8 +264,15 @@ class UnitOfWorkFactory(Protocol):
     def __call__(self, *, write: bool = True) -> AbstractAsyncContextManager[UnitOfWork]: ...
 
 
-class MirrorRepository(Protocol):
-    """The mirror sync's writes: Kazoo's numbers, routes, e911 and sub-accounts."""
+class InventoryRepository(Protocol):
+    """The inventory sync's reads and writes: the carrier's numbers, routes, e911 and
+    accounts, when the carrier is the system of record (`bot/service/inventory_sync.py`)."""
+
+    async def take_turn(self) -> None:
+        """Queue this write behind other replicas' sync writes (it reads, decides, then
+        inserts). Call first in each write unit; where writers already take turns (SQLite)
+        it does nothing."""
+        ...
 
     async def link_account(
         self, workspace_id: str, external_id: str, name: str, now: datetime

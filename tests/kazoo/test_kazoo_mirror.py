@@ -23,11 +23,10 @@ from bot.domain.e911 import E911Status
 from bot.domain.mirror import SyncReport
 from bot.domain.phone import Kind
 from bot.domain.states import NumberState
-from bot.service.mirror import MirrorSync
+from bot.service.inventory_sync import InventorySync
 from storage import models as m
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
-from storage.mirror import mirror_units
 from storage.uow import UnitOfWorkFactory
 from tests.kazoo_standin import CHILD_A, CHILD_B, ROOT, KazooStandIn, Number
 
@@ -66,10 +65,10 @@ async def slack_for(user: CarrierUser) -> str | None:
     return SLACK.get(user.email or "")
 
 
-def sync(carrier: Any, uows: UnitOfWorkFactory, page_size: int = 2) -> MirrorSync:
-    return MirrorSync(
+def sync(carrier: Any, uows: UnitOfWorkFactory, page_size: int = 2) -> InventorySync:
+    return InventorySync(
         Carrier(carrier, phone_system=carrier, inventory=carrier),
-        mirror_units(uows),
+        uows,
         workspace_id=WORKSPACE,
         root_account_id=ROOT,
         root_name="Main",

@@ -84,7 +84,6 @@ async def test_start_guards_the_kazoo_carrier_and_closes_its_session(
     assert isinstance(capabilities.directory, SlackDirectory)
     assert capabilities.directory.phone_system is capabilities.phone_system
     assert capabilities.phone_system is not None
-    assert runtime.mirror_units is not None
     assert [a.id for a in await capabilities.phone_system.accounts()] == [
         ROOT,
         *sorted(a for a in standin.model.accounts if a != ROOT),

@@ -1,4 +1,7 @@
-"""The mirror sync: Kazoo is the system of record, the bot's database its mirror.
+"""The inventory sync: the carrier is the system of record, the bot's database its copy.
+
+Only a carrier that keeps an inventory (`Carrier.inventory`, Kazoo's) is synced;
+with the simulated carrier the database is the record and nothing runs here.
 
 A full sync reads every number of every account the bot offers
 (`KAZOO_ACCOUNT_ID`'s own account, the workspace's default, and its direct
@@ -22,10 +25,10 @@ account on this run (`SyncReport.gone_check_skipped`).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from bot.backends.carrier import (
     Carrier,
@@ -41,19 +44,11 @@ from bot.domain.e911 import E911Address
 from bot.domain.mirror import MirrorRow, SyncEvent, SyncReport, summary
 from bot.domain.states import NumberState
 from bot.service.context import SYSTEM, Clock, utc_now
-from bot.service.ports import MirrorRepository
+from bot.service.ports import InventoryRepository, UnitOfWork, UnitOfWorkFactory
 
 OWNED = (CarrierNumberState.IN_SERVICE, CarrierNumberState.PORT_IN)
 
 
-class MirrorUnitLike(Protocol):
-    mirror: MirrorRepository
-
-    async def commit(self) -> None: ...
-
-
-# `units(write)` opens a unit of work carrying `.mirror` (storage implements it: `mirror_units`).
-MirrorUnits = Callable[[bool], AbstractAsyncContextManager[MirrorUnitLike]]
 # The Slack user for a Kazoo user (by email), or None; see `bot.handlers.slack_people`.
 SlackUserFor = Callable[[CarrierUser], Awaitable[str | None]]
 
@@ -79,11 +74,11 @@ def assignment_for(target: RouteTarget | None, slack_users: Mapping[str, str]) -
     return Assignment(target.kind)
 
 
-class MirrorSync:
+class InventorySync:
     def __init__(
         self,
         carrier: Carrier,
-        units: MirrorUnits,
+        uow: UnitOfWorkFactory,
         *,
         workspace_id: str,
         root_account_id: str,
@@ -97,7 +92,7 @@ class MirrorSync:
         assert carrier.inventory is not None, "only a carrier that keeps an inventory syncs"
         self.inventory = carrier.inventory
         self.phone_system = carrier.phone_system
-        self.units = units
+        self.uow = uow
         self.workspace_id = workspace_id
         self.root = CarrierAccount(root_account_id, root_name)
         self.slack_user_for = slack_user_for
@@ -111,10 +106,12 @@ class MirrorSync:
         # channel works on it); its sub-accounts are offered too.
         root = next((a for a in found if a.id == self.root.id), self.root)
         accounts = [root] + [a for a in found if a.id != self.root.id]
-        async with self.units(True) as unit:
+        async with self._writing() as unit:
             linked: list[tuple[CarrierAccount, str]] = []
             for account in accounts:
-                link = unit.mirror.link_default if account is root else unit.mirror.link_account
+                link = (
+                    unit.inventory.link_default if account is root else unit.inventory.link_account
+                )
                 bot_id, created = await link(
                     self.workspace_id, account.id, account.name, self.clock()
                 )
@@ -128,6 +125,13 @@ class MirrorSync:
         for suspect in suspects:
             await self._settle(suspect, report)
         return report
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[UnitOfWork]:
+        """A write unit of work of the sync, behind other replicas' sync writes."""
+        async with self.uow() as unit:
+            await unit.inventory.take_turn()
+            yield unit
 
     # --- one account -------------------------------------------------------------------
 
@@ -170,13 +174,13 @@ class MirrorSync:
             report.seen += len(owned)
             addresses = await self._addresses(kazoo_account, owned, report)
             upto = numbers[-1].e164 if numbers else previous_last
-            async with self.units(True) as unit:
+            async with self._writing() as unit:
                 await self._apply_page(
-                    unit.mirror, bot_account, owned, routes, slack_users, addresses, report
+                    unit.inventory, bot_account, owned, routes, slack_users, addresses, report
                 )
                 if ordered and numbers:
                     kept = [n.e164 for n in owned]
-                    if await unit.mirror.owned_between(
+                    if await unit.inventory.owned_between(
                         bot_account, previous_last, upto, limit=1, excluding=kept
                     ):
                         suspects.append(
@@ -190,8 +194,8 @@ class MirrorSync:
         if not ordered:
             report.gone_check_skipped.append(kazoo_account)
             return []
-        async with self.units(False) as unit:
-            if await unit.mirror.owned_between(bot_account, previous_last, None, limit=1):
+        async with self.uow(write=False) as unit:
+            if await unit.inventory.owned_between(bot_account, previous_last, None, limit=1):
                 suspects.append(Suspect(kazoo_account, bot_account, None, previous_last, None))
         return suspects
 
@@ -205,9 +209,9 @@ class MirrorSync:
             # After Kazoo's last number the account has nothing: a batch per transaction.
             after = suspect.after
             while True:
-                async with self.units(True) as unit:
+                async with self._writing() as unit:
                     last = await self._sweep(
-                        unit.mirror, suspect.bot_account, after, None, set(), report, batches=1
+                        unit.inventory, suspect.bot_account, after, None, set(), report, batches=1
                     )
                     await unit.commit()
                 if last is None:
@@ -221,15 +225,15 @@ class MirrorSync:
             for n in page.numbers
             if n.state in OWNED and n.account_id == suspect.kazoo_account
         }
-        async with self.units(True) as unit:
+        async with self._writing() as unit:
             await self._sweep(
-                unit.mirror, suspect.bot_account, suspect.after, suspect.upto, kept, report
+                unit.inventory, suspect.bot_account, suspect.after, suspect.upto, kept, report
             )
             await unit.commit()
 
     async def _sweep(
         self,
-        repo: MirrorRepository,
+        repo: InventoryRepository,
         bot_account: str,
         after: str | None,
         upto: str | None,
@@ -267,7 +271,7 @@ class MirrorSync:
 
     async def _apply_page(
         self,
-        repo: MirrorRepository,
+        repo: InventoryRepository,
         bot_account: str,
         owned: Sequence[NumberStatus],
         routes: Mapping[str, RouteTarget],
@@ -322,7 +326,7 @@ class MirrorSync:
 
     async def _apply_details(
         self,
-        repo: MirrorRepository,
+        repo: InventoryRepository,
         bot_account: str,
         number: NumberStatus,
         row: MirrorRow | None,
@@ -372,8 +376,8 @@ class MirrorSync:
         with_e911 = [n.e164 for n in owned if "e911" in n.features]
         if not with_e911:
             return {}
-        async with self.units(False) as unit:
-            rows = await unit.mirror.rows(with_e911)
+        async with self.uow(write=False) as unit:
+            rows = await unit.inventory.rows(with_e911)
         found: dict[str, E911Address] = {}
         for e164 in with_e911:
             row = rows.get(e164)

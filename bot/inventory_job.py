@@ -1,9 +1,10 @@
-"""The kazoo backend's mirror sync as a job: what `Worker` runs at start-up and on schedule.
+"""The inventory sync as a job: what `Worker` runs at start-up and on schedule.
 
-Kazoo is the system of record and the bot's database its mirror
-(`bot.service.mirror.MirrorSync`). The job knows what a sync needs from outside
-the service layer: the installation's workspace (Slack's `auth.test`), Slack
-users by email (for assignments) and the storage units the sync writes with.
+A carrier that keeps an inventory (Kazoo) is the system of record and the bot's
+database its copy (`bot.service.inventory_sync.InventorySync`). The job knows
+what a sync needs from outside the service layer: the installation's workspace
+(Slack's `auth.test`), Slack users by email (for assignments) and the units of
+work the sync writes with (the services' own: one write lock per database).
 
 Several replicas may run it at once: every write of a sync is a conditional
 update on the row's version, so the second replica finds nothing left to
@@ -21,16 +22,17 @@ from bot.config import Settings
 from bot.domain.mirror import SyncReport
 from bot.handlers.slack_people import slack_users_by_email
 from bot.service.context import Clock, utc_now
-from bot.service.mirror import MirrorSync, MirrorUnits
+from bot.service.inventory_sync import InventorySync
+from bot.service.ports import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
 
-class MirrorJob:
+class InventoryJob:
     def __init__(
         self,
         carrier: Carrier,
-        units: MirrorUnits,
+        uow: UnitOfWorkFactory,
         settings: Settings,
         client: AsyncWebClient,
         *,
@@ -39,7 +41,7 @@ class MirrorJob:
     ) -> None:
         assert settings.kazoo_account_id, "the kazoo backend's settings name the account"
         self.carrier = carrier
-        self.units = units
+        self.uow = uow
         self.settings = settings
         self.client = client
         self.clock = clock
@@ -53,9 +55,9 @@ class MirrorJob:
 
     async def __call__(self) -> SyncReport:
         """One full sync; a fresh Slack lookup per run (emails may have changed)."""
-        sync = MirrorSync(
+        sync = InventorySync(
             self.carrier,
-            self.units,
+            self.uow,
             workspace_id=await self._workspace(),
             root_account_id=str(self.settings.kazoo_account_id),
             root_name=self.settings.default_account_name,

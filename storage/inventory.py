@@ -1,15 +1,14 @@
-"""Writes of the mirror sync: Kazoo's numbers, routes, e911 and sub-accounts into our tables.
+"""The inventory repository: the carrier's numbers, routes, e911 and accounts into our tables.
 
 Every change is a conditional statement (the row's `version`, or its state
 and account), so a sync racing a user's change never overwrites it: the
 losing side sees a row count of 0 and the next sync looks again. Nothing here
-calls the carrier; `bot/service/mirror.py` decides what to write.
+calls the carrier; `bot/service/inventory_sync.py` decides what to write.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
@@ -18,18 +17,15 @@ from uuid import uuid4
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.backends.guard import write_unit_of_work_closed, write_unit_of_work_opened
 from bot.domain.assignment import Assignment, AssignmentKind
 from bot.domain.e911 import E911Address, E911Status
 from bot.domain.mirror import MirrorRow, SyncEvent
 from bot.domain.names import name_key
 from bot.domain.phone import kind_of
 from bot.domain.states import NumberState
-from bot.service.ports import MirrorRepository
 from storage import models as m
 from storage.db import MIRROR_TURN, take_turn
 from storage.repositories import NumbersRepo, _rowcount, _upsert_insert
-from storage.uow import UnitOfWorkFactory
 
 # Core tables: a page's rows go in as one executemany, without the ORM's bulk bookkeeping.
 NUMBERS = cast(Table, m.Number.__table__)
@@ -39,11 +35,16 @@ AUDIT = cast(Table, m.AuditEvent.__table__)
 SYNC_ACTOR = "kazoo-sync"
 
 
-class MirrorRepo:
+class InventoryRepo:
+    """Every write is a conditional statement; the sync's write units take turns."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
         # Assignments and e911 rows are written as the bot's own changes write them.
         self._numbers = NumbersRepo(session)
+
+    async def take_turn(self) -> None:
+        await take_turn(self.s, MIRROR_TURN)
 
     # --- accounts ------------------------------------------------------------------
 
@@ -387,33 +388,3 @@ class MirrorRepo:
                 for e in events
             ],
         )
-
-
-class MirrorUnit:
-    """A unit of work carrying a `MirrorRepo` (what the lead hangs on `UnitOfWork`)."""
-
-    def __init__(self, session: AsyncSession, commit: Any) -> None:
-        self.mirror: MirrorRepository = MirrorRepo(session)  # mypy checks it fits the port
-        self._commit = commit
-
-    async def commit(self) -> None:
-        await self._commit()
-
-
-def mirror_units(factory: UnitOfWorkFactory) -> Any:
-    """Units for `MirrorSync` on the real unit-of-work factory (its write lock, BEGIN
-    IMMEDIATE), marking write units so `GuardedCarrier` refuses a carrier call inside."""
-
-    @asynccontextmanager
-    async def unit(write: bool) -> AsyncIterator[MirrorUnit]:
-        async with factory(write=write) as uow:
-            if write:
-                await take_turn(uow.session, MIRROR_TURN)
-            mark = write_unit_of_work_opened() if write else None
-            try:
-                yield MirrorUnit(uow.session, uow.commit)
-            finally:
-                if mark is not None:
-                    write_unit_of_work_closed(mark)
-
-    return unit
