@@ -100,6 +100,8 @@ async def test_start_up_sync_mirrors_kazoos_accounts_and_numbers(world: World) -
 async def test_two_replicas_syncing_at_once_record_each_number_once(world: World) -> None:
     job = mirror_for(world.app)
     assert job is not None
+    # The sync writes on the services' own units of work: one write lock per database.
+    assert job.uow is world.runtime.services.deps.uow
     first, second = await asyncio.gather(job(), job())
     assert isinstance(first, SyncReport) and isinstance(second, SyncReport)
     assert first.added + second.added == 2
