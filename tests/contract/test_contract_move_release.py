@@ -8,6 +8,9 @@ from bot.backends.carrier import CarrierNumberState, NotFoundAtCarrier, RouteTar
 from bot.domain.assignment import AssignmentKind
 from tests.contract.worlds import ACCOUNT, ACCOUNTS, ADDRESS, OTHER, World
 
+# Beyond the supplier part: a carrier without a phone system has none of this.
+pytestmark = pytest.mark.needs("phone_system")
+
 
 async def test_move_leaves_the_old_routes_and_arrives_as_a_spare(world: World) -> None:
     """Shared: out of the old account's routes, the new account's spare.

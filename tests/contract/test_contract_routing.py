@@ -8,6 +8,9 @@ from bot.backends.carrier import NumberConflict, RouteTarget
 from bot.domain.assignment import AssignmentKind
 from tests.contract.worlds import ACCOUNT, ALICE, World
 
+# Beyond the supplier part: a carrier without a phone system has none of this.
+pytestmark = pytest.mark.needs("phone_system")
+
 TARGETS = [
     pytest.param(RouteTarget.main(), id="main"),
     pytest.param(RouteTarget(AssignmentKind.CONFERENCE), id="conference"),

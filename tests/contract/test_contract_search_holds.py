@@ -47,6 +47,7 @@ async def test_paging_with_offset_walks_the_whole_stock_without_repeats(world: W
     assert pages == 6  # 7 * 5 + 5
 
 
+@pytest.mark.needs("holds")
 async def test_search_no_longer_offers_held_or_sold_numbers(world: World) -> None:
     first = await world.holdable(quantity=4)
     await world.carrier.reserve(first[0], account_id=ACCOUNT)
@@ -58,6 +59,7 @@ async def test_search_no_longer_offers_held_or_sold_numbers(world: World) -> Non
     assert again[:2] == first[2:]
 
 
+@pytest.mark.needs("holds")
 async def test_reserve_holds_for_the_account_and_a_repeat_is_fine(world: World) -> None:
     [number] = await world.holdable()
 
@@ -72,6 +74,7 @@ async def test_reserve_holds_for_the_account_and_a_repeat_is_fine(world: World) 
     assert other.account_id != OTHER and not other.owned_by(OTHER)
 
 
+@pytest.mark.needs("holds")
 async def test_a_number_held_for_another_account_cannot_be_held_or_bought(world: World) -> None:
     [number] = await world.holdable()
     await world.carrier.reserve(number, account_id=OTHER)
@@ -87,6 +90,7 @@ async def test_a_number_held_for_another_account_cannot_be_held_or_bought(world:
     assert world.times_sold(number) == 0
 
 
+@pytest.mark.needs("holds")
 async def test_a_held_number_is_bought_by_the_account_holding_it(world: World) -> None:
     [number] = await world.holdable()
     await world.carrier.reserve(number, account_id=ACCOUNT)
@@ -97,6 +101,7 @@ async def test_a_held_number_is_bought_by_the_account_holding_it(world: World) -
     assert (await world.carrier.number_status(number, account_id=ACCOUNT)).owned_by(ACCOUNT)
 
 
+@pytest.mark.needs("holds")
 async def test_releasing_a_hold_gives_the_number_back_and_a_repeat_is_fine(world: World) -> None:
     [number] = await world.holdable()
     await world.carrier.reserve(number, account_id=ACCOUNT)
@@ -109,6 +114,7 @@ async def test_releasing_a_hold_gives_the_number_back_and_a_repeat_is_fine(world
     await world.carrier.reserve(number, account_id=OTHER)  # free for anyone again
 
 
+@pytest.mark.needs("holds")
 async def test_releasing_a_hold_never_gives_back_a_number_bought_meanwhile(world: World) -> None:
     [number] = await world.bought()
 

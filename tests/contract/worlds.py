@@ -33,6 +33,7 @@ from bot.config import CarrierSettings
 from bot.domain.billing import Rate, ServicePlan
 from bot.domain.e911 import E911Address
 from bot.domain.phone import Kind, SearchQuery
+from tests.contract.numbers_only import NumbersOnlyCarrier
 from tests.kazoo_standin import API_KEY, CHILD_A, CHILD_B, ROOT, KazooStandIn, Number, running
 
 ACCOUNT = CHILD_A
@@ -58,10 +59,10 @@ ADDRESS = E911Address(
 
 class World(ABC):
     name: str
-    carrier: SimCarrier | KazooCarrier
+    carrier: SimCarrier | KazooCarrier | NumbersOnlyCarrier
     # A carrier whose next order can be made to time out; for the simulated
     # carrier the same instance, for Kazoo one with a short timeout.
-    quick: SimCarrier | KazooCarrier
+    quick: SimCarrier | KazooCarrier | NumbersOnlyCarrier
     # Whether a quote that costs money names the numbers the account already owns.
     quote_names_owned_when_charging: bool
     # The state a released number is left in at the carrier.
@@ -131,15 +132,7 @@ class SimWorld(World):
         stock = SimulatedCarrier(
             CarrierSettings(seed="contract", inventory_per_prefix=STOCK_PER_PREFIX)
         )
-        # The stand-in Kazoo's price list, so the quotes can be compared figure by figure.
-        plan = ServicePlan(
-            "USD",
-            {
-                Kind.LOCAL: Rate(Decimal("1.00"), Decimal("0.50")),
-                Kind.TOLLFREE: Rate(Decimal("2.00"), Decimal("0.50")),
-            },
-            Rate(Decimal("0")),
-        )
+        plan = self.plan()
         users = {
             CHILD_A: (
                 CarrierUser(ALICE, "alice@example.com", "Alice", "Able"),
@@ -148,6 +141,18 @@ class SimWorld(World):
         }
         self.sim = SimCarrier(stock, plan, accounts=ACCOUNTS, users=users)
         self.carrier = self.quick = self.sim
+
+    @staticmethod
+    def plan() -> ServicePlan:
+        """The stand-in Kazoo's price list, so the quotes can be compared figure by figure."""
+        return ServicePlan(
+            "USD",
+            {
+                Kind.LOCAL: Rate(Decimal("1.00"), Decimal("0.50")),
+                Kind.TOLLFREE: Rate(Decimal("2.00"), Decimal("0.50")),
+            },
+            Rate(Decimal("0")),
+        )
 
     def fail_number(self, e164: str, reason: str) -> None:
         self.sim.fail(e164, reason)
@@ -164,6 +169,39 @@ class SimWorld(World):
 
     def unringable_user(self) -> str:
         return f"{CHILD_A}-user-nobody"  # not in the account's directory
+
+
+class NumbersOnlyWorld(World):
+    """A carrier that only sells numbers: it runs the contract's supplier part alone."""
+
+    name = "numbers-only"
+    quote_names_owned_when_charging = True
+    released_state = CarrierNumberState.AVAILABLE
+    invalid_zip_field = "postal_code"
+    move_bills_destination = False
+
+    def __init__(self) -> None:
+        stock = SimulatedCarrier(
+            CarrierSettings(seed="contract", inventory_per_prefix=STOCK_PER_PREFIX)
+        )
+        self.seller = NumbersOnlyCarrier(stock, SimWorld.plan())
+        self.carrier = self.quick = self.seller
+
+    def fail_number(self, e164: str, reason: str) -> None:
+        self.seller.stock.fail(e164, reason)
+
+    def time_out_next_order(self, *, went_through: bool) -> None:
+        self.seller.faults.order_timeout = went_through
+
+    def e911_fault(self) -> E911Address:
+        self.seller.faults.e911.append("the e911 provider did not answer")
+        return ADDRESS
+
+    def times_sold(self, e164: str) -> int:
+        return self.seller.sales.count(e164)
+
+    def unringable_user(self) -> str:
+        raise NotImplementedError("a numbers-only carrier rings nobody")
 
 
 class NoSleep:
