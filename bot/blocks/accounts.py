@@ -20,7 +20,7 @@ from bot.blocks.ids import ManageId
 from bot.blocks.payloads import MoveMeta
 from bot.blocks.text import MAX_MESSAGE_BLOCKS, MAX_SELECT_OPTIONS, count, escape
 from bot.domain.records import AccountInfo, NumberRecord
-from bot.service.overview import AccountLine
+from bot.domain.views import AccountLine
 
 MOVE_TITLE = "Move number"
 _OPTION_MAX = 75

@@ -5,13 +5,8 @@ from __future__ import annotations
 from bot.blocks.cards import stale_text
 from bot.blocks.release import changed_since_text
 from bot.blocks.text import escape, mention, target_text
-from bot.service.errors import (
-    ChangedSincePrompt,
-    NoLongerSpare,
-    NotRequester,
-    NumbersBotError,
-    StaleRequest,
-)
+from bot.domain.errors import NumbersBotError
+from bot.domain.refusals import ChangedSincePrompt, NoLongerSpare, NotRequester, StaleRequest
 
 
 def error_text(error: NumbersBotError) -> str:

@@ -21,9 +21,8 @@ from bot.blocks.text import escape, mention, target_text, when
 from bot.domain.assignment import Assignment
 from bot.domain.errors import InvalidInput
 from bot.domain.phone import display
-from bot.domain.records import AuditEntry
-from bot.service.context import SYSTEM
-from bot.service.overview import HistoryPage
+from bot.domain.records import SYSTEM, AuditEntry
+from bot.domain.views import HistoryPage
 
 ACTION_WORDS = {
     "number.held": "held for a purchase request",

@@ -25,7 +25,7 @@ from bot.blocks.requests import MayDecide, request_blocks
 from bot.blocks.text import MAX_SELECT_OPTIONS
 from bot.domain.assignment import LABELS, AssignmentKind
 from bot.domain.billing import format_money
-from bot.service.overview import HomeData
+from bot.domain.views import HomeData
 
 MAX_HOME_BLOCKS = 100
 BUY_LABEL = "Buy Numbers"
@@ -88,7 +88,7 @@ def _buttons(data: HomeData) -> ActionsBlock:
     """Each acts on the account the Home shows (carried in its value)."""
     shown = HomeRef(account_id=data.summary.account.id).dump()
     buttons = []
-    if data.viewer.is_admin:
+    if data.viewer_is_admin:
         buttons += [
             ButtonElement(
                 text=BUY_LABEL, action_id=ManageId.HOME_BUY, style="primary", value=shown
@@ -108,7 +108,7 @@ def home_view(data: HomeData, may_decide: MayDecide) -> View:
     if not data.summary.main_emergency_enabled:
         blocks.append(_md(NO_E911_WARNING))
     blocks.append(_buttons(data))
-    viewer = data.viewer.user_id
+    viewer = data.viewer_id
     names = {a.id: a.name for a in data.accounts}
     if data.waiting_for_you:
         blocks += [DividerBlock(), _md("*Waiting for your approval*")]

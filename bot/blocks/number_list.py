@@ -18,7 +18,7 @@ from bot.blocks.payloads import HomeRef, ListRef, MenuOp, MenuPick
 from bot.blocks.text import MAX_MESSAGE_BLOCKS, clip, escape, person_text, target_text
 from bot.domain.records import NumberFilter, NumberRecord
 from bot.domain.states import NumberState
-from bot.service.listing import NumberList
+from bot.domain.views import NumberList
 
 AMBULANCE = "🚑"
 # The overflow menu of every row, in this order (Slack shows 2 to 5 options).

@@ -23,7 +23,7 @@ from bot.blocks.payloads import ReleaseRef
 from bot.blocks.text import escape, target_text
 from bot.domain.records import AuditEntry, NumberRecord
 from bot.domain.states import NumberState
-from bot.service.overview import ReleasePreview
+from bot.domain.views import ReleasePreview
 
 RELEASE_LABEL = "Release"
 

@@ -213,6 +213,10 @@ class Page:
     next_after: str | None
 
 
+# Audit events written by the bot itself (sweeps, provisioning) name this actor.
+SYSTEM = "system"
+
+
 @dataclass(frozen=True, slots=True)
 class AuditEvent:
     """One line of the audit trail, written in the same transaction as the change."""

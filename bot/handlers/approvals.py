@@ -15,12 +15,13 @@ from slack_bolt.async_app import AsyncApp
 from bot.blocks.cards import reject_modal, stale_text
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.payloads import CardRef, RejectMeta
+from bot.domain.errors import Conflict, NumbersBotError
+from bot.domain.refusals import StaleRequest
 from bot.handlers.cards import post_response
 from bot.handlers.context import Click, Submission, on_click, on_submit
 from bot.handlers.errors import field_errors
 from bot.handlers.kit import Track
 from bot.service.context import Actor
-from bot.service.errors import Conflict, NumbersBotError, StaleRequest
 from bot.service.purchases import HoldExpired, PurchaseService
 
 Json = dict[str, Any]

@@ -24,6 +24,7 @@ from bot.blocks.assign import (
 from bot.blocks.ids import BlockId, CallbackId
 from bot.blocks.payloads import AssignMeta
 from bot.domain.assignment import Assignment
+from bot.domain.errors import Conflict
 from bot.domain.records import NumberRecord
 from bot.domain.states import NumberState
 from bot.handlers.context import Submission, named, on_submit
@@ -32,7 +33,6 @@ from bot.handlers.kit import Kit, Track
 from bot.handlers.notify import confirm, dm, report
 from bot.handlers.slack_people import require_person
 from bot.service.context import Actor
-from bot.service.errors import Conflict
 
 Json = dict[str, Any]
 

@@ -24,13 +24,13 @@ from bot.blocks.payloads import BuyMeta
 from bot.blocks.picked import choice, slack_user
 from bot.blocks.text import count, escape, target_text
 from bot.domain.assignment import Assignment, AssignmentKind, is_limited
+from bot.domain.errors import InvalidInput, NumbersBotError
 from bot.domain.phone import Kind, SearchQuery, parse_query
 from bot.handlers.context import Click, Submission, named, on_click, on_submit
 from bot.handlers.errors import UNEXPECTED, field_errors
 from bot.handlers.kit import Kit, Track
 from bot.handlers.slack_people import require_person
 from bot.service.context import Actor
-from bot.service.errors import InvalidInput, NumbersBotError
 
 log = logging.getLogger(__name__)
 Json = dict[str, Any]

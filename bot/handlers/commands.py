@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.blocks.lists import VERBS, help_message, search_message
 from bot.domain.assignment import Assignment
+from bot.domain.errors import InvalidInput
 from bot.domain.phone import TOLLFREE_PREFIXES, Kind, parse_query
 from bot.handlers.admin_commands import ADMIN_VERBS, AdminCommand, parse_admin, run_admin
 from bot.handlers.buy import open_buy_modal
@@ -18,7 +19,6 @@ from bot.handlers.manage import requests_reply
 from bot.handlers.manage_commands import SPARES, ManageCommand, parse_manage, target_word
 from bot.handlers.manage_commands import VERBS as MANAGE_VERBS
 from bot.handlers.manage_numbers import run_manage
-from bot.service.errors import InvalidInput
 
 COMMAND = "/numbers"
 KIND_WORDS = {"local": Kind.LOCAL, "tollfree": Kind.TOLLFREE, "toll-free": Kind.TOLLFREE}

@@ -30,10 +30,10 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.errors import NumbersBotError
 from bot.handlers.errors import tell, user_message
 from bot.handlers.kit import Kit, actor_of, kit_of
 from bot.service.context import Actor
-from bot.service.errors import NumbersBotError
 
 log = logging.getLogger(__name__)
 Json = dict[str, Any]

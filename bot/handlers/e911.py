@@ -30,12 +30,12 @@ from bot.blocks.e911 import (
 )
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.payloads import AddressFields, E911Meta
+from bot.domain.errors import NumbersBotError
 from bot.handlers.context import Click, Submission, named, on_click, on_submit
 from bot.handlers.errors import check_errors, user_message
 from bot.handlers.kit import Kit, Track
 from bot.handlers.notify import confirm, report
 from bot.service.context import Actor
-from bot.service.errors import NumbersBotError
 
 log = logging.getLogger(__name__)
 Json = dict[str, Any]

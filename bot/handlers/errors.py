@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.error_text import error_text as harmless
 from bot.blocks.errors import error_text
-from bot.service.errors import InvalidInput, NumbersBotError
+from bot.domain.errors import InvalidInput, NumbersBotError
 
 log = logging.getLogger(__name__)
 

@@ -13,12 +13,12 @@ from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.blocks.refusals import NO_WORKSPACE
 from bot.config import Settings
+from bot.domain.errors import NotAllowed
 from bot.handlers.errors import tell
 from bot.handlers.roles import Roles
 from bot.handlers.teams import INSTALLED_ORG_KEY, INSTALLED_TEAM_KEY, USER_TEAM_KEY
 from bot.service.container import Services
 from bot.service.context import Actor
-from bot.service.errors import NotAllowed
 
 if TYPE_CHECKING:
     from bot.handlers.cards import CardPublisher

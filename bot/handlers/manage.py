@@ -21,7 +21,9 @@ from bot.blocks.ids import ManageId
 from bot.blocks.payloads import HistoryRef, MoveMeta, ReleaseRef, RequestsRef
 from bot.blocks.release import release_prompt, released_message
 from bot.blocks.requests import requests_view
+from bot.domain.errors import Conflict
 from bot.domain.records import Drawn, PurchaseRequestRecord
+from bot.domain.refusals import StaleRequest
 from bot.domain.states import NumberState
 from bot.handlers.assign import tell_former
 from bot.handlers.context import Click, Submission, named, on_click, on_submit
@@ -30,7 +32,6 @@ from bot.handlers.home_publish import decider, publish_home
 from bot.handlers.kit import Kit, Track
 from bot.handlers.notify import confirm, report
 from bot.service.context import Actor
-from bot.service.errors import Conflict, StaleRequest
 from bot.service.purchases import PurchaseService
 
 Json = dict[str, Any]

@@ -9,6 +9,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.assign import assigned_message
 from bot.blocks.number_list import typed
+from bot.domain.errors import NotFound
+from bot.domain.refusals import OnOtherAccount
 from bot.handlers import assign as assigning
 from bot.handlers.e911 import open_e911_modal
 from bot.handlers.kit import Kit
@@ -22,7 +24,6 @@ from bot.handlers.manage_commands import (
 )
 from bot.handlers.number_list import show_list
 from bot.service.context import Actor
-from bot.service.errors import NotFound, OnOtherAccount
 
 
 def not_ours(raw: str) -> NotFound:

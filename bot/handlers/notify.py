@@ -11,8 +11,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.blocks.error_text import error_text as harmless
+from bot.domain.errors import NumbersBotError
 from bot.handlers.errors import user_message
-from bot.service.errors import NumbersBotError
 
 log = logging.getLogger(__name__)
 

@@ -26,10 +26,10 @@ from bot.backends.carrier import Carrier, CarrierFailure, NumberConflict
 from bot.domain.errors import Conflict, NotFound
 from bot.domain.phone import format_national, parse_number
 from bot.domain.records import AccountInfo, AuditEvent, NumberRecord
+from bot.domain.refusals import AgingEnded, ChangedMeanwhile, LastEmergencyMain, OnOtherAccount
 from bot.domain.states import NumberState
 from bot.service.accounts import AccountService
 from bot.service.context import Actor, Deps
-from bot.service.errors import AgingEnded, ChangedMeanwhile, LastEmergencyMain, OnOtherAccount
 from bot.service.ports import UnitOfWork
 
 log = logging.getLogger(__name__)

@@ -23,9 +23,6 @@ from bot.service.resync import MirrorDue
 
 Clock = Callable[[], datetime]
 
-# Audit events written by the bot itself (sweeps, provisioning) name this actor.
-SYSTEM = "system"
-
 
 def utc_now() -> datetime:
     return datetime.now(UTC)

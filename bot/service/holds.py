@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.backends.carrier import CarrierFailure, CarrierNumberState
-from bot.domain.records import AccountInfo, AuditEvent, NumberRecord
+from bot.domain.records import SYSTEM, AccountInfo, AuditEvent, NumberRecord
 from bot.domain.states import NumberState
 from bot.service.changes import carrier_account
-from bot.service.context import SYSTEM, Deps
+from bot.service.context import Deps
 from bot.service.ports import UnitOfWork
 
 log = logging.getLogger(__name__)

@@ -42,8 +42,9 @@ from bot.backends.carrier import (
 from bot.domain.assignment import Assignment, AssignmentKind
 from bot.domain.e911 import E911Address
 from bot.domain.mirror import MirrorRow, SyncEvent, SyncReport, summary
+from bot.domain.records import SYSTEM
 from bot.domain.states import NumberState
-from bot.service.context import SYSTEM, Clock, utc_now
+from bot.service.context import Clock, utc_now
 from bot.service.ports import InventoryRepository, UnitOfWork, UnitOfWorkFactory
 
 OWNED = (CarrierNumberState.IN_SERVICE, CarrierNumberState.PORT_IN)

@@ -9,35 +9,16 @@ would make a big account list slowly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from bot.domain.records import AccountInfo, NumberFilter, NumberRecord
+from bot.domain.records import NumberFilter
 from bot.domain.states import NumberState
+from bot.domain.views import PAGE_SIZE, NumberList
 from bot.service.accounts import UsesAccounts
 from bot.service.context import Actor
 
-PAGE_SIZE = 10
 COUNT_CAP = 1000  # beyond this the list says "more than 1,000"
 LISTED_STATES = (NumberState.IN_SERVICE, NumberState.AGING)
-
-
-@dataclass(frozen=True, slots=True)
-class NumberList:
-    account: AccountInfo
-    flt: NumberFilter
-    rows: tuple[NumberRecord, ...]
-    page: int
-    has_previous: bool
-    has_next: bool
-    matching: int
-    more_than: bool  # True when more than `matching` numbers match (the count was capped)
-    main_emergency_enabled: bool
-    page_size: int = PAGE_SIZE
-
-    @property
-    def first(self) -> int:
-        """The position of the page's first row among the matching numbers (1-based)."""
-        return (self.page - 1) * self.page_size + 1
 
 
 def listed_filter(flt: NumberFilter) -> NumberFilter:

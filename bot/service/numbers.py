@@ -32,7 +32,9 @@ from bot.domain.records import (
     NumberRecord,
     Page,
 )
+from bot.domain.refusals import AgingEnded, ChangedSincePrompt, NoLongerSpare
 from bot.domain.states import NumberState
+from bot.domain.views import Summary
 from bot.service.accounts import UsesAccounts
 from bot.service.changes import (
     NumberChange,
@@ -43,7 +45,6 @@ from bot.service.changes import (
     owned_number,
 )
 from bot.service.context import Actor, Deps
-from bot.service.errors import AgingEnded, ChangedSincePrompt, NoLongerSpare
 from bot.service.holds import give_back_lapsed
 from bot.service.people import ring, unring
 from bot.service.ports import ConstraintViolation, UnitOfWork
@@ -92,18 +93,6 @@ class SearchResult:
     @property
     def all(self) -> tuple[AvailableNumber, ...]:
         return self.spares + self.available
-
-
-@dataclass(frozen=True, slots=True)
-class Summary:
-    """What the App Home shows of an account."""
-
-    account: AccountInfo
-    counts: NumberCounts
-    main_emergency_enabled: bool
-    open_requests: int
-    monthly_total: Decimal
-    currency: str
 
 
 def monthly_total(deps: Deps, counts: NumberCounts) -> Decimal:

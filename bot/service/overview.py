@@ -3,23 +3,22 @@ the App Home summary and who looks at it, the release preview."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 
 from bot.domain.errors import NotAllowed, NotFound
 from bot.domain.phone import parse_number
 from bot.domain.records import (
     AccountInfo,
-    AuditEntry,
-    NumberRecord,
     PurchaseRequestRecord,
     Viewer,
 )
 from bot.domain.states import OPEN_REQUEST_STATES, NumberState, RequestState
+from bot.domain.views import AccountLine, HistoryPage, HomeData, ReleasePreview, Summary
 from bot.service.accounts import AccountService
 from bot.service.changes import keep_emergency_main, owned_number
 from bot.service.context import Actor, Deps
-from bot.service.numbers import NumberService, Summary, monthly_total
+from bot.service.numbers import NumberService, monthly_total
 from bot.service.ports import UnitOfWork
 
 HISTORY_PAGE = 10
@@ -28,43 +27,6 @@ HOME_REQUESTS = 5
 # Homes opened within this long are republished when what they show changes.
 HOME_FRESH = timedelta(days=30)
 HOME_REPUBLISH_LIMIT = 50
-
-
-@dataclass(frozen=True, slots=True)
-class AccountLine:
-    """An account in `/numbers accounts`: its numbers, its channels, whether default."""
-
-    account: AccountInfo
-    numbers: int
-    channels: tuple[str, ...]
-    is_default: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryPage:
-    number: str
-    entries: tuple[AuditEntry, ...]
-    page: int
-    has_more: bool
-
-
-@dataclass(frozen=True, slots=True)
-class HomeData:
-    """What the App Home shows its viewer."""
-
-    viewer: Actor
-    summary: Summary
-    accounts: tuple[AccountInfo, ...]
-    waiting_for_you: tuple[PurchaseRequestRecord, ...]
-    your_open: tuple[PurchaseRequestRecord, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ReleasePreview:
-    number: NumberRecord
-    account: AccountInfo
-    aging_days: int
-    seen: int = 0  # the number's latest audit event: the prompt acts only if none came since
 
 
 class OverviewService:
@@ -184,7 +146,8 @@ class OverviewService:
             )
         shown = {r.id for r in waiting}
         return HomeData(
-            actor,
+            actor.user_id,
+            actor.is_admin,
             summary,
             tuple(accounts),
             tuple(waiting),

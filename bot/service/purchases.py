@@ -32,6 +32,7 @@ from bot.domain.billing import Quote, needs_approval
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.domain.phone import Kind, display, kind_of, parse_number
 from bot.domain.records import (
+    SYSTEM,
     AccountInfo,
     AuditEntry,
     AuditEvent,
@@ -39,6 +40,7 @@ from bot.domain.records import (
     PurchaseRequestRecord,
     RequestStamp,
 )
+from bot.domain.refusals import NotRequester, StaleRequest
 from bot.domain.states import (
     OPEN_REQUEST_STATES,
     ItemOutcome,
@@ -49,8 +51,7 @@ from bot.domain.states import (
 from bot.keyed_locks import KeyedLocks
 from bot.service.accounts import AccountService
 from bot.service.changes import carrier_account
-from bot.service.context import SYSTEM, Actor, Deps
-from bot.service.errors import NotRequester, StaleRequest
+from bot.service.context import Actor, Deps
 from bot.service.holds import (
     free_in_database,
     give_back,

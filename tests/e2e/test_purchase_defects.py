@@ -9,11 +9,10 @@ import logging
 import pytest
 
 from bot.domain.assignment import Assignment
-from bot.domain.errors import NotAllowed
+from bot.domain.errors import Conflict, NotAllowed
 from bot.domain.records import PurchaseRequestRecord
 from bot.domain.states import RequestState
 from bot.service.context import Actor
-from bot.service.errors import Conflict
 from tests.conftest import ADMIN, MANAGER, MANAGER2, MEMBER
 from tests.e2e.conftest import (
     APPROVALS,

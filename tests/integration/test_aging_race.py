@@ -17,9 +17,9 @@ from bot.backends.carrier import CarrierUnavailable, ReleaseResult
 from bot.bootstrap import Runtime
 from bot.domain.assignment import Assignment
 from bot.domain.errors import Conflict
+from bot.domain.refusals import AgingEnded
 from bot.domain.states import NumberState
 from bot.service.context import Actor
-from bot.service.errors import AgingEnded
 from bot.service.ports import UnitOfWork
 from tests.conftest import FakeClock
 from tests.integration.helpers import buy

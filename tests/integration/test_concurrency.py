@@ -11,9 +11,9 @@ from bot.bootstrap import Runtime, start
 from bot.config import Settings
 from bot.domain.assignment import Assignment
 from bot.domain.errors import Conflict
+from bot.domain.refusals import StaleRequest
 from bot.domain.states import ItemOutcome, NumberState, RequestState
 from bot.service.context import Actor
-from bot.service.errors import StaleRequest
 from tests.conftest import FakeClock
 
 

@@ -10,9 +10,9 @@ from bot.blocks.errors import error_text
 from bot.bootstrap import Runtime
 from bot.domain.assignment import Assignment
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.domain.refusals import NotRequester, StaleRequest
 from bot.domain.states import ItemOutcome, NumberState, RequestState
 from bot.service.context import Actor
-from bot.service.errors import NotRequester, StaleRequest
 from tests.conftest import FakeClock, make_settings
 from tests.integration.helpers import buy
 

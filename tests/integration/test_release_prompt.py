@@ -6,9 +6,9 @@ import pytest
 
 from bot.bootstrap import Runtime
 from bot.domain.records import Drawn
+from bot.domain.refusals import ChangedSincePrompt
 from bot.domain.states import NumberState
 from bot.service.context import Actor
-from bot.service.errors import ChangedSincePrompt
 from tests.integration.helpers import buy
 
 

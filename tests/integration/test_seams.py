@@ -10,9 +10,9 @@ from bot.bootstrap import Runtime, start
 from bot.config import Settings
 from bot.domain.assignment import Assignment, AssignmentKind
 from bot.domain.errors import Conflict
+from bot.domain.refusals import LastEmergencyMain
 from bot.domain.states import NumberState, RequestState
 from bot.service.context import Actor
-from bot.service.errors import LastEmergencyMain
 from tests.conftest import FakeClock
 from tests.integration.helpers import buy
 

@@ -12,8 +12,8 @@ from slack_sdk.webhook import WebhookResponse
 
 from bot.blocks.error_text import error_text
 from bot.blocks.text import MAX_ECHO, MAX_SECTION_TEXT
+from bot.domain.errors import InvalidInput, NotAllowed
 from bot.handlers.errors import tell
-from bot.service.errors import InvalidInput, NotAllowed
 
 
 def test_what_was_typed_cannot_forge_a_mention_or_a_link() -> None:

@@ -13,9 +13,9 @@ from bot.config import Settings
 from bot.domain.assignment import Assignment
 from bot.domain.e911 import E911Address, E911Status
 from bot.domain.records import AccountInfo
+from bot.domain.refusals import ChangedMeanwhile, LastEmergencyMain
 from bot.service.changes import apply_changes
 from bot.service.context import Actor, Deps
-from bot.service.errors import ChangedMeanwhile, LastEmergencyMain
 from bot.service.numbers import Assign, Move, Release, Unassign
 from tests.unit.fakes import FakeAccounts, FakeCarrier, FakeStore
 

@@ -11,7 +11,7 @@ from bot.domain.e911 import E911Address, E911Status
 from bot.domain.phone import Kind
 from bot.domain.records import AccountInfo, NumberFilter, NumberRecord
 from bot.domain.states import NumberState
-from bot.service.listing import NumberList
+from bot.domain.views import NumberList
 
 ACCOUNT = AccountInfo("a1", "T1", "Acme <Corp>")
 ADDRESS = E911Address(

@@ -1,4 +1,5 @@
-"""The errors services raise; handlers map them in one place."""
+"""The refusals the rules make, as typed errors carrying data (who, which state, since
+when); `bot/blocks/errors.py` words them in one place."""
 
 from __future__ import annotations
 
