@@ -10,7 +10,7 @@ stand-in, and the timed signed `/numbers list` until the reply is posted
 (`bench.list_handler.Subject.handler_first`).
 
 - embedded: filled by bench/dataset.py (buying through the services).
-- kazoo: the stand-in Kazoo (tests/kazoo_standin) on loopback in this process,
+- kazoo: the stand-in Kazoo (standins/kazoo) on loopback in this process,
   holding the numbers on its "Main" sub-account; the bot's start-up sync mirrors
   them. Any call the list made to Kazoo would be counted (`kazoo calls`).
 
@@ -110,7 +110,7 @@ async def embedded(stack: AsyncExitStack, tmp: Path, size: int) -> Subject:
 
 
 async def kazoo(stack: AsyncExitStack, tmp: Path, size: int) -> tuple[Subject, Any]:
-    from tests.kazoo_standin import API_KEY, CHILD_A, ROOT, Number, running
+    from standins.kazoo import API_KEY, CHILD_A, ROOT, Number, running
 
     standin = await stack.enter_async_context(running())
     standin.model.accounts[CHILD_A].name = "Main"

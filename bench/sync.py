@@ -2,7 +2,7 @@
 
     python -m bench.sync [--numbers 100000] [--page-size 500] [--routed 0.3] [--e911 0.01]
 
-The stand-in Kazoo (tests/kazoo_standin) runs in a child process, filled with
+The stand-in Kazoo (standins/kazoo) runs in a child process, filled with
 `--numbers` in-service numbers over two sub-accounts (`--routed` of them in
 SmartPBX's main callflow or a user's, `--e911` with an emergency address), so
 the figures below are the bot's alone: its process reads every page over HTTP
@@ -68,7 +68,7 @@ class Run:
 
 
 async def _serve(options: Options) -> None:
-    from tests.kazoo_standin import CHILD_A, CHILD_B, Number, running
+    from standins.kazoo import CHILD_A, CHILD_B, Number, running
 
     rng = random.Random(options.seed)
     async with running() as kazoo:
@@ -103,7 +103,7 @@ async def _serve(options: Options) -> None:
 
 
 async def _sync_once(url: str, db: Path, options: Options, *, traced: bool) -> Run:
-    from tests.kazoo_standin import API_KEY, ROOT
+    from standins.kazoo import API_KEY, ROOT
 
     engine = create_engine(f"sqlite+aiosqlite:///{db}")
     await upgrade(engine)
@@ -134,7 +134,7 @@ async def _sync_once(url: str, db: Path, options: Options, *, traced: bool) -> R
 
 async def _pages_alone(url: str, options: Options) -> Run:
     """Every page read and parsed, nothing written: the stand-in's share and HTTP's."""
-    from tests.kazoo_standin import API_KEY, ROOT
+    from standins.kazoo import API_KEY, ROOT
 
     carrier = KazooCarrier.connect(url, API_KEY, ROOT, timeout=60)
     report = SyncReport()

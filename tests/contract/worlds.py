@@ -33,8 +33,8 @@ from bot.config import CarrierSettings
 from bot.domain.billing import Rate, ServicePlan
 from bot.domain.e911 import E911Address
 from bot.domain.phone import Kind, SearchQuery
+from standins.kazoo import API_KEY, CHILD_A, CHILD_B, ROOT, KazooStandIn, Number, running
 from tests.contract.numbers_only import NumbersOnlyCarrier
-from tests.kazoo_standin import API_KEY, CHILD_A, CHILD_B, ROOT, KazooStandIn, Number, running
 
 ACCOUNT = CHILD_A
 OTHER = CHILD_B

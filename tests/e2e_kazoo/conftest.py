@@ -24,6 +24,7 @@ from bot.console.driver import SlackDriver
 from bot.console.fake_slack import FakeSlack
 from bot.health import health_check
 from bot.server import start_http
+from standins.kazoo import API_KEY, CHILD_A, CHILD_B, ROOT, KazooStandIn, running
 from tests.conftest import ADMIN, MANAGER, MANAGER2, MEMBER, FakeClock, make_settings
 from tests.e2e.conftest import (
     APPROVALS,
@@ -34,7 +35,6 @@ from tests.e2e.conftest import (
     BotFactory,
     Harness,
 )
-from tests.kazoo_standin import API_KEY, CHILD_A, CHILD_B, ROOT, KazooStandIn, running
 
 EMAILS = {
     ADMIN: "alice@example.com",

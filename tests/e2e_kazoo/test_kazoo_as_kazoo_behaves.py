@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from bot.domain.assignment import Assignment, AssignmentKind
 from bot.domain.phone import format_national
+from standins.kazoo import CHILD_B, ROOT, KazooStandIn
 from tests.conftest import ADMIN
 from tests.e2e.conftest import CHANNEL, Harness, text_of
 from tests.e2e.manage_helpers import ADDRESS, own
 from tests.e2e.manage_steps import say, shown
 from tests.e2e_kazoo.conftest import callflow_numbers
-from tests.kazoo_standin import CHILD_B, ROOT, KazooStandIn
 
 
 def kazoo_of(bot: Harness) -> KazooStandIn:

@@ -12,13 +12,13 @@ from decimal import Decimal
 
 from bot.domain.phone import format_national
 from bot.domain.states import NumberState, RequestState
+from standins.kazoo import CHILD_A, CHILD_B, ROOT
 from tests.conftest import ADMIN
 from tests.e2e.conftest import CHANNEL, Harness, text_of
 from tests.e2e.manage_helpers import ADDRESS, own
 from tests.e2e.manage_steps import say, shown
 from tests.e2e_kazoo.conftest import callflow_numbers
 from tests.e2e_kazoo.test_kazoo_faults import accept, kazoo_of, quote, request_state
-from tests.kazoo_standin import CHILD_A, CHILD_B, ROOT
 
 KAZOO_PATH = re.compile(r"^/v2/accounts/([^/]+)")
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import Counter
 
 from bot.domain.states import NumberState, RequestState
+from standins.kazoo import ROOT, KazooStandIn
 from tests.conftest import ADMIN
 from tests.e2e.conftest import CHANNEL, Harness, e164_of, result_labels, says, text_of
 from tests.e2e_kazoo.conftest import callflow_numbers, quick_kazoo
-from tests.kazoo_standin import ROOT, KazooStandIn
 
 ACTIVATE = "/collection/activate"
 

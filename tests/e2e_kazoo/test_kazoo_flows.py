@@ -4,11 +4,11 @@ answers from Kazoo, moves between sub-accounts, release out of every callflow.""
 from __future__ import annotations
 
 from bot.domain.phone import format_national
+from standins.kazoo import CHILD_B, ROOT, KazooStandIn, Number
 from tests.conftest import ADMIN
 from tests.e2e.conftest import CHANNEL, Harness, result_labels, text_of
 from tests.e2e.manage_helpers import ADDRESS, latest_list, own, rows, slash_and_wait
 from tests.e2e_kazoo.conftest import callflow_numbers
-from tests.kazoo_standin import CHILD_B, ROOT, KazooStandIn, Number
 
 
 def kazoo_of(bot: Harness) -> KazooStandIn:

@@ -13,7 +13,7 @@ import pytest
 
 from bot.backends.kazoo import KazooCarrier
 from bot.backends.kazoo_client import Backoff
-from tests.kazoo_standin import API_KEY, ROOT, KazooStandIn, running
+from standins.kazoo import API_KEY, ROOT, KazooStandIn, running
 
 
 class RecordedSleep:

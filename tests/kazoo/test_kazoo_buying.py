@@ -8,8 +8,8 @@ import pytest
 
 from bot.backends.carrier import NotEnoughCredit, OrderOutcome
 from bot.backends.kazoo import KazooCarrier
+from standins.kazoo import CHILD_A, CHILD_B, KazooStandIn
 from tests.kazoo.helpers import bought, offered
-from tests.kazoo_standin import CHILD_A, CHILD_B, KazooStandIn
 
 
 async def test_quote_reads_the_invoices_shape_without_buying(

@@ -11,9 +11,9 @@ import pytest
 from bot.backends.carrier import E911Charges, E911Fault, NotFoundAtCarrier, NumberConflict
 from bot.backends.kazoo import KazooCarrier
 from bot.domain.e911 import E911Address, E911Candidates, E911Invalid, E911Status, E911Valid
+from standins.kazoo import CHILD_A, CHILD_B, KazooStandIn
 from tests.kazoo.conftest import RecordedSleep
 from tests.kazoo.helpers import bought
-from tests.kazoo_standin import CHILD_A, CHILD_B, KazooStandIn
 
 ADDRESS = E911Address(
     street_address="116 Natoma St",

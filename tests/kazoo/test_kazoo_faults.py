@@ -13,9 +13,9 @@ from bot.backends.carrier import (
     OutcomeUnknown,
 )
 from bot.backends.kazoo import KazooCarrier
+from standins.kazoo import CHILD_A, CHILD_B, KazooStandIn
 from tests.kazoo.conftest import RecordedSleep, make_carrier
 from tests.kazoo.helpers import offered
-from tests.kazoo_standin import CHILD_A, CHILD_B, KazooStandIn
 
 
 async def test_an_expired_token_mid_purchase_reauthenticates_once_and_buys_once(

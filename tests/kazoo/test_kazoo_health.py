@@ -13,9 +13,9 @@ from bot.backends.kazoo import KazooCarrier
 from bot.config import SettingsError
 from bot.health import backend_health, credentials_refused, health_check
 from bot.server import serve, web_app
+from standins.kazoo import API_KEY, ROOT, KazooStandIn
 from tests.conftest import make_settings
 from tests.kazoo.conftest import RecordedSleep, make_carrier
-from tests.kazoo_standin import API_KEY, ROOT, KazooStandIn
 
 
 def _slack_app() -> AsyncApp:

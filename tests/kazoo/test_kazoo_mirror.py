@@ -24,11 +24,11 @@ from bot.domain.mirror import SyncReport
 from bot.domain.phone import Kind
 from bot.domain.states import NumberState
 from bot.service.inventory_sync import InventorySync
+from standins.kazoo import CHILD_A, CHILD_B, ROOT, KazooStandIn, Number
 from storage import models as m
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.uow import UnitOfWorkFactory
-from tests.kazoo_standin import CHILD_A, CHILD_B, ROOT, KazooStandIn, Number
 
 WORKSPACE = "T1"
 SLACK = {"alice@example.com": "UALICE"}

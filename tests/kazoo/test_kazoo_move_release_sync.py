@@ -13,8 +13,8 @@ from bot.backends.carrier import (
 )
 from bot.backends.kazoo import KazooCarrier
 from bot.domain.assignment import AssignmentKind
+from standins.kazoo import CHILD_A, CHILD_B, ROOT, KazooStandIn
 from tests.kazoo.helpers import bought
-from tests.kazoo_standin import CHILD_A, CHILD_B, ROOT, KazooStandIn
 
 
 async def test_move_leaves_the_old_callflows_then_activates_on_the_destination(
@@ -160,7 +160,7 @@ async def test_owned_numbers_are_listed_in_pages_with_start_key(
 async def test_sub_accounts_come_from_children_across_pages(
     carrier: KazooCarrier, standin: KazooStandIn
 ) -> None:
-    from tests.kazoo_standin.model import Account
+    from standins.kazoo.model import Account
 
     child_c = "100000000000000000000000000000cc"
     standin.model.accounts[child_c] = Account(child_c, "Acme North", ROOT)

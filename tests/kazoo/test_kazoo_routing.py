@@ -11,8 +11,8 @@ import pytest
 from bot.backends.carrier import NumberConflict, RouteTarget
 from bot.backends.kazoo import KazooCarrier
 from bot.domain.assignment import AssignmentKind
+from standins.kazoo import CHILD_A, KazooStandIn
 from tests.kazoo.helpers import bought
-from tests.kazoo_standin import CHILD_A, KazooStandIn
 
 MAIN = f"{CHILD_A}-main"
 CONF = f"{CHILD_A}-conf"

@@ -23,9 +23,9 @@ from bot.domain.states import NumberState
 from bot.health import health_check
 from bot.server import start_http
 from bot.service.context import Actor
+from standins.kazoo import API_KEY, CHILD_A, CHILD_B, ROOT, KazooStandIn, Number
 from storage import models as m
 from tests.conftest import ADMIN, MEMBER, FakeClock, make_settings
-from tests.kazoo_standin import API_KEY, CHILD_A, CHILD_B, ROOT, KazooStandIn, Number
 
 TOKEN = "xoxb-kazoo"
 WEST = "+14155552671"
@@ -52,7 +52,7 @@ class World:
 
 @pytest.fixture
 async def world(tmp_path: Path, clock: FakeClock) -> AsyncIterator[World]:
-    from tests.kazoo_standin import running
+    from standins.kazoo import running
 
     async with running() as kazoo:
         kazoo.model.numbers[WEST] = Number(WEST, "in_service", assigned_to=CHILD_A)

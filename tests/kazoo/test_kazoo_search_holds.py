@@ -12,8 +12,8 @@ import pytest
 from bot.backends.carrier import CarrierNumberState, NumberConflict
 from bot.backends.kazoo import KazooCarrier
 from bot.domain.phone import Kind, SearchQuery
+from standins.kazoo import CHILD_A, CHILD_B, KazooStandIn, Number
 from tests.kazoo.helpers import bought, offered
-from tests.kazoo_standin import CHILD_A, CHILD_B, KazooStandIn, Number
 
 
 def local_pool(standin: KazooStandIn, count: int = 2, module: str = "knm_inventory") -> list[str]:

@@ -8,9 +8,9 @@ import pytest
 
 from bot.backends.carrier import CarrierFailure, OrderOutcome
 from bot.backends.kazoo import KazooCarrier
+from standins.kazoo import API_KEY, CHILD_A, KazooStandIn
 from tests.kazoo.conftest import RecordedSleep, make_carrier
 from tests.kazoo.helpers import offered
-from tests.kazoo_standin import API_KEY, CHILD_A, KazooStandIn
 
 
 def secrets_of(standin: KazooStandIn) -> list[str]:

@@ -21,9 +21,9 @@ from bot.handlers.slack_people import SlackDirectory
 from bot.service.changes import carrier_account
 from bot.service.context import Actor
 from bot.service.people import ring
+from standins.kazoo import API_KEY, CHILD_A, ROOT, KazooStandIn, running
 from tests.conftest import ADMIN, FakeClock, make_settings
 from tests.kazoo.conftest import RecordedSleep, make_carrier
-from tests.kazoo_standin import API_KEY, CHILD_A, ROOT, KazooStandIn, running
 
 WORKSPACE = "T1"
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.kazoo_standin import API_KEY, CHILD_A, KazooStandIn
+from standins.kazoo import API_KEY, CHILD_A, KazooStandIn
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "kazoo" / "examples"
 

@@ -25,8 +25,8 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.kazoo_standin import validation
-from tests.kazoo_standin.model import (
+from standins.kazoo import validation
+from standins.kazoo.model import (
     OWNED,
     KazooError,
     KazooModel,

@@ -9,7 +9,7 @@ from typing import Any
 
 from jsonschema import Draft4Validator, FormatChecker
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "kazoo"
+DATA = Path(__file__).resolve().parents[2] / "tests" / "data" / "kazoo"
 
 
 @cache
