@@ -8,7 +8,8 @@ import importlib
 import logging
 import sys
 
-from bot.config import Settings
+from bot.config import Settings, SettingsError
+from bot.startup import credentials_problem
 
 
 def _serve(settings: Settings) -> int:
@@ -22,8 +23,12 @@ def _serve(settings: Settings) -> int:
     from bot.server import serve
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(settings))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(settings))
+    except SettingsError as exc:  # Slack refused a token, the port is taken: one line
+        print(f"numbers-bot: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -40,6 +45,10 @@ def _console(settings: Settings) -> int:
 
 
 def run_command(command: str, settings: Settings) -> int:
+    if command in ("serve", "run") and (problem := credentials_problem(settings)):
+        # Half the Slack settings is a mistake, not a wish for the offline console.
+        print(f"numbers-bot: {problem}", file=sys.stderr)
+        return 2
     if command == "serve":
         return _serve(settings)
     if command == "console":

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -15,14 +16,34 @@ from slack_bolt.async_app import AsyncApp
 from bot.app import build_app, close_app, worker_for
 from bot.bootstrap import start
 from bot.config import Settings
-from bot.health import HealthCheck, health_check
+from bot.health import HEALTH_CACHE_SECONDS, HealthCheck, cached_health, health_check
+from bot.startup import (
+    Stopped,
+    backoff,
+    check_bot_token,
+    listen_problem,
+    socket_mode_url,
+    wait_or_stop,
+)
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 
 
-def web_app(app: AsyncApp, health: HealthCheck | None = None) -> web.Application:
-    """The HTTP app; `health` (see `bot.health.health_check`) says whether the backend answers."""
+def web_app(
+    app: AsyncApp,
+    health: HealthCheck | None = None,
+    *,
+    health_cache_seconds: float = HEALTH_CACHE_SECONDS,
+) -> web.Application:
+    """The HTTP app; `health` (see `bot.health.health_check`) says whether the backend answers.
+
+    `GET /health` is unauthenticated, so its probe is cached and shared
+    (`cached_health`): no number of requests makes more than one backend probe
+    per `health_cache_seconds`.
+    """
+    if health is not None:
+        health = cached_health(health, seconds=health_cache_seconds)
 
     async def events(request: web.Request) -> web.Response:
         response = await app.async_dispatch(await to_bolt_request(request))
@@ -56,54 +77,170 @@ class HttpServer:
 
 
 async def start_http(
-    app: AsyncApp, host: str = "127.0.0.1", port: int = 0, *, health: HealthCheck | None = None
+    app: AsyncApp,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    health: HealthCheck | None = None,
+    health_cache_seconds: float = HEALTH_CACHE_SECONDS,
 ) -> HttpServer:
     """Start serving `app`; port 0 picks a free port (see `HttpServer.url`)."""
-    runner = web.AppRunner(web_app(app, health), access_log=None)
+    runner = web.AppRunner(
+        web_app(app, health, health_cache_seconds=health_cache_seconds), access_log=None
+    )
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except BaseException:
+        await runner.cleanup()
+        raise
     bound_host, bound_port = runner.addresses[0][:2]
     return HttpServer(runner, f"http://{bound_host}:{bound_port}")
 
 
-def _stop_on_signals() -> asyncio.Event:
-    """SIGTERM (docker stop, systemd) and SIGINT end `serve` cleanly."""
-    stop = asyncio.Event()
+# After SIGTERM/SIGINT, what is running gets this long to close what it opened
+# before it is cancelled; with the second below, the process ends within 5 s.
+STOP_GRACE_SECONDS = 3.0
+CANCEL_GRACE_SECONDS = 1.0
+# A Socket Mode WebSocket that has not opened by then is given up and asked for anew.
+SOCKET_OPEN_SECONDS = 15.0
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
+    """SIGTERM (docker stop, systemd) and SIGINT set `stop`, from the first line of `serve`."""
     loop = asyncio.get_running_loop()
+    installed = []
     for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
-    return stop
+            installed.append(sig)
+    try:
+        yield
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
 
 
-async def serve(settings: Settings) -> None:
-    """Run until SIGTERM/SIGINT: Socket Mode when SLACK_APP_TOKEN is set, else HTTP."""
-    stop = _stop_on_signals()
+async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+    """Run until SIGTERM/SIGINT (or `stop`): Socket Mode when SLACK_APP_TOKEN is set, else HTTP.
+
+    The signals are watched before anything else starts, so a start-up that
+    waits (Slack unreachable, a WebSocket that will not open) still ends on them.
+    A setting Slack or the system refuses raises `SettingsError` (one line).
+    """
+    stop = stop or asyncio.Event()
+    with _stop_on_signals(stop):
+        body = asyncio.ensure_future(_serve(settings, stop))
+        stopper = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({body, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if not body.done():
+                # `_serve` closes what it opened once it sees `stop`; a step that cannot
+                # watch it (a migration, a slow close) is cancelled after the grace.
+                await asyncio.wait({body}, timeout=STOP_GRACE_SECONDS)
+                if not body.done():
+                    log.warning("stopping: start-up or shutdown is slow, cancelling it")
+                    body.cancel()
+                    await asyncio.wait({body}, timeout=CANCEL_GRACE_SECONDS)
+        finally:
+            stopper.cancel()
+    if body.done() and not body.cancelled():
+        exc = body.exception()
+        if exc is not None and not isinstance(exc, Stopped):
+            raise exc
+
+
+async def _serve(settings: Settings, stop: asyncio.Event) -> None:
+    try:
+        # A wrong bot token stops here, before users meet bolt's "installation no longer
+        # available"; Slack unreachable is retried, one log line a try.
+        identity = await check_bot_token(settings, stop)
+        log.info("SLACK_BOT_TOKEN accepted for team %s", identity.get("team_id", "?"))
+    except Stopped:
+        return
     runtime = await start(settings)
     app = build_app(runtime)
     worker = worker_for(app)
     worker.start()
     try:
         if settings.slack_app_token:
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-            handler = AsyncSocketModeHandler(app, settings.slack_app_token)
-            await handler.connect_async()  # type: ignore[no-untyped-call]
-            log.info("connected to Slack in Socket Mode")
-            try:
-                await stop.wait()
-            finally:
-                await handler.close_async()  # type: ignore[no-untyped-call]
+            await _socket_mode(app, settings, stop)
         else:
-            server = await start_http(
-                app, settings.host, settings.port, health=health_check(runtime.backend)
-            )
+            try:
+                server = await start_http(
+                    app,
+                    settings.host,
+                    settings.port,
+                    health=health_check(runtime.backend, backend_name=settings.backend),
+                )
+            except OSError as exc:
+                raise listen_problem(exc, settings.host, settings.port) from None
             print(f"numbers-bot: listening on {server.url}{EVENTS_PATH}", flush=True)
             try:
                 await stop.wait()
             finally:
-                await server.stop()
+                await _bounded(server.stop())
+    except Stopped:
+        pass
     finally:
-        await worker.stop()
-        await close_app(app)
-        await runtime.close()
+        await _bounded(worker.stop())
+        await _bounded(close_app(app))
+        await _bounded(runtime.close())
+
+
+async def _bounded(closing: Awaitable[None]) -> None:
+    # Shutdown must end: a close that hangs is abandoned, one that fails is logged.
+    try:
+        await asyncio.wait_for(closing, STOP_GRACE_SECONDS)
+    except Exception as exc:  # shutting down: nothing else to do with it
+        log.warning("stopping: a close failed (%s)", type(exc).__name__)
+
+
+class _OneLine(logging.Filter):
+    """The Socket Mode client logs each failed try with a traceback: keep the line only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        record.stack_info = None
+        return True
+
+
+def _socket_logger() -> logging.Logger:
+    logger = logging.getLogger("bot.socket_mode")
+    if not any(isinstance(f, _OneLine) for f in logger.filters):
+        logger.addFilter(_OneLine())
+    return logger
+
+
+async def _socket_mode(app: AsyncApp, settings: Settings, stop: asyncio.Event) -> None:
+    """Connect (backing off between failed tries) and stay connected until `stop`.
+
+    A refused SLACK_APP_TOKEN stops start-up with one line (`socket_mode_url`).
+    Once connected, slack_sdk reconnects by itself (Slack asks it to every few
+    hours); its lines are kept to one each.
+    """
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    handler = AsyncSocketModeHandler(app, settings.slack_app_token, logger=_socket_logger())
+    try:
+        delays = backoff()
+        while True:
+            handler.client.wss_uri = await socket_mode_url(settings, stop)
+            connecting = handler.client.connect()  # type: ignore[no-untyped-call]
+            try:
+                await wait_or_stop(asyncio.wait_for(connecting, SOCKET_OPEN_SECONDS), stop)
+                break
+            except TimeoutError:
+                delay = next(delays)
+                log.warning(
+                    "Socket Mode: the WebSocket did not open within %g s; retrying in %g s",
+                    SOCKET_OPEN_SECONDS,
+                    delay,
+                )
+                await wait_or_stop(asyncio.sleep(delay), stop)
+        log.info("connected to Slack in Socket Mode")
+        await stop.wait()
+    finally:
+        await _bounded(handler.close_async())  # type: ignore[no-untyped-call]
