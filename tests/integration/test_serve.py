@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 
@@ -183,12 +184,18 @@ async def test_a_signal_while_auth_test_hangs_stops_it(tmp_path: Path) -> None:
 async def test_http_mode_stops_on_a_signal(tmp_path: Path, sig: signal.Signals) -> None:
     standin = SlackStandIn()
     async with slack_standin(standin):
-        bot = await _start(tmp_path, _env(tmp_path, standin))
+        env = _env(tmp_path, standin)
+        bot = await _start(tmp_path, env)
         await bot.wait_for(lambda: any("listening on" in line for line in bot.stdout))
+        health_url = f"http://127.0.0.1:{env['NUMBERS_BOT_PORT']}/health"
+        async with aiohttp.ClientSession() as http, http.get(health_url) as answer:
+            health = (answer.status, await answer.json())
         bot.process.send_signal(sig)
         assert await bot.exit_code() == 0
     assert standin.calls["auth.test"] == 1
     assert not bot.lines("Traceback")
+    # The backend as NUMBERS_BOT_BACKEND names it, not as the simulated carrier calls itself.
+    assert health == (200, {"ok": True, "backend": "embedded", "detail": "in process"})
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
