@@ -24,6 +24,7 @@ from slack_sdk.models.views import View
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.payloads import AddressFields, E911Meta
 from bot.blocks.text import clip, escape
+from bot.domain.billing import E911Price, format_money
 from bot.domain.e911 import E911Address
 from bot.domain.records import NumberRecord
 
@@ -144,13 +145,45 @@ def _number_line(number: NumberRecord) -> str:
     return line
 
 
-def e911_modal(number: NumberRecord, meta: E911Meta, notice: str | None = None) -> View:
-    """The address form, prefilled when the number has an address."""
+def price_text(price: E911Price) -> str:
+    """What saving the address adds to the bill, in the modal before *Save*."""
+    monthly = format_money(price.rate.monthly, price.currency)
+    if price.already_billed:
+        return (
+            f":moneybag: The e911 charge of {monthly} a month is already on the bill for this "
+            "number: correcting its address costs nothing more."
+        )
+    if not price.rate.monthly and not price.rate.activation:
+        return ":moneybag: e911 costs nothing on this account's plan."
+    once = (
+        f", plus {format_money(price.rate.activation, price.currency)} once,"
+        if price.rate.activation
+        else ""
+    )
+    source = "the carrier's price" if price.quoted else "the service plan's e911 price"
+    return f":moneybag: Saving an address adds {monthly} a month{once} to the bill ({source})."
+
+
+def e911_modal(
+    number: NumberRecord,
+    meta: E911Meta,
+    notice: str | None = None,
+    *,
+    price: E911Price | None = None,
+) -> View:
+    """The address form, prefilled when the number has an address, with what it costs."""
     current = number.e911
     region = current.region if current and current.region in REGIONS else None
     options = _region_options()
     initial_region = next((o for o in options if o.value == region), None)
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=_number_line(number)))]
+    if price is not None:
+        blocks.append(
+            ContextBlock(
+                block_id=BlockId.E911_PRICE,
+                elements=[MarkdownTextObject(text=price_text(price))],
+            )
+        )
     if notice:
         blocks.append(
             ContextBlock(

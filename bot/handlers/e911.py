@@ -52,7 +52,8 @@ async def open_e911_modal(
     actor.require_admin("set e911 addresses")
     record = await kit.services.numbers.get(actor, number, channel_id=channel_id)
     meta = E911Meta(number=record.e164, channel_id=channel_id, response_url=response_url)
-    await client.views_open(trigger_id=trigger_id, view=e911_modal(record, meta))
+    price = await kit.services.e911.price(actor, record, channel_id=channel_id)
+    await client.views_open(trigger_id=trigger_id, view=e911_modal(record, meta, price=price))
 
 
 async def _save(sub: Submission[E911Meta], fields: dict[str, Any], default_block: str) -> None:
@@ -115,7 +116,8 @@ async def on_remove(click: Click[E911Meta]) -> None:
         )
     except NumbersBotError as exc:
         record = await kit.services.numbers.get(actor, meta.number, channel_id=meta.channel_id)
-        modal = e911_modal(record, meta, notice=user_message(exc))
+        price = await kit.services.e911.price(actor, record, channel_id=meta.channel_id)
+        modal = e911_modal(record, meta, notice=user_message(exc), price=price)
         await _update(client, click.view, modal)
         return
     await _update(client, click.view, done_modal(removed_text(removed)))

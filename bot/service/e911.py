@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from bot.backends.carrier import Carrier, E911Fault
+from bot.domain.billing import E911Price, Rate
 from bot.domain.e911 import E911Address, E911Candidates, E911Invalid, validate_address
 from bot.domain.errors import BackendUnavailable, InvalidInput
 from bot.domain.phone import parse_number
@@ -15,6 +16,24 @@ from bot.service.changes import NumberChange, apply_changes, carrier_account, ke
 from bot.service.context import Actor, Deps
 from bot.service.numbers import NumberService
 from bot.service.ports import UnitOfWork
+
+
+@runtime_checkable
+class E911Quoting(Protocol):
+    """A carrier that can say what e911 on a number will cost, before it is set."""
+
+    async def quote_e911(self, e164: str, *, account_id: str) -> Rate | None: ...
+
+
+def _quoting(carrier: object) -> E911Quoting | None:
+    # The wrappers (write guard, people) forward the Carrier protocol only: this optional
+    # capability is looked up on the carrier they wrap. Prices are asked outside writes.
+    seen = 0
+    while carrier is not None and seen < 5:
+        if isinstance(carrier, E911Quoting):
+            return carrier
+        carrier, seen = getattr(carrier, "inner", None), seen + 1
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +157,26 @@ class E911Service:
         except _Candidates as offered:
             return E911Result(current, offered.candidates)
         return E911Result(after)
+
+    async def price(
+        self, actor: Actor, record: NumberRecord, *, channel_id: str | None = None
+    ) -> E911Price:
+        """What setting `record`'s address adds per month: the carrier's quote when it gives
+        one, else the service plan's e911 rate; nothing more when it is already enabled."""
+        plan = self.deps.settings.plan
+        rate, quoted = plan.e911, False
+        carrier = _quoting(self.deps.carrier)
+        if not record.emergency_enabled and carrier is not None:
+            account = await self.numbers.accounts.for_channel(actor, channel_id)
+            try:
+                offered = await carrier.quote_e911(record.e164, account_id=carrier_account(account))
+            except Exception:  # a price is a courtesy; the plan's stands in for it
+                offered = None
+            if offered is not None:
+                rate, quoted = offered, True
+        return E911Price(
+            rate, plan.currency, already_billed=record.emergency_enabled, quoted=quoted
+        )
 
     async def remove_address(
         self, actor: Actor, number: str, *, channel_id: str | None = None

@@ -3,6 +3,11 @@ numbers with no emergency address, and how to make the simulator refuse or offer
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+import pytest
+
+from bot.domain.billing import Rate
 from bot.domain.phone import format_national
 from tests.conftest import ADMIN
 from tests.e2e.conftest import CHANNEL, Harness, text_of
@@ -29,3 +34,41 @@ async def test_a_zip_code_of_another_state_is_refused_on_its_field(direct_bot: H
     }
     record = await bot.runtime.services.numbers.get(bot.actor(), number)
     assert record.e911 is None
+
+
+async def test_the_modal_says_what_an_address_costs_before_it_is_saved(
+    direct_bot: Harness,
+) -> None:
+    bot = direct_bot
+    [number] = await own(bot, 1)
+    shown = await _open_by_command(bot, number)
+    # The default plan: e911 at $2.00 a month, no activation charge.
+    assert (
+        ":moneybag: Saving an address adds $2.00 a month to the bill"
+        " (the service plan's e911 price)." in shown
+    )
+    for label, value in ADDRESS.items():
+        await bot.driver.fill(ADMIN, label, value)
+    result = await bot.driver.submit(ADMIN)
+    assert result.outcome == "closed", (result.errors, result.problem)
+
+    # Correcting an enabled number's address adds nothing, and the modal says so.
+    shown = await _open_by_command(bot, number)
+    assert "already on the bill for this number: correcting its address costs nothing" in shown
+
+
+async def test_the_carriers_quote_is_shown_when_it_gives_one(
+    direct_bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot = direct_bot
+    [number] = await own(bot, 1)
+    asked: list[str] = []
+
+    async def quote_e911(e164: str, *, account_id: str) -> Rate | None:
+        asked.append(e164)
+        return Rate(Decimal("3.25"), Decimal("1.00"))
+
+    monkeypatch.setattr(bot.runtime.carrier, "quote_e911", quote_e911, raising=False)
+    shown = await _open_by_command(bot, number)
+    assert asked == [number]
+    assert "adds $3.25 a month, plus $1.00 once, to the bill (the carrier's price)." in shown

@@ -1,0 +1,37 @@
+"""The e911 modal's price line (bot/blocks/e911.py `price_text`), for each kind of price."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from bot.blocks.e911 import price_text
+from bot.domain.billing import E911Price, Rate
+
+
+@pytest.mark.parametrize(
+    ("price", "says"),
+    [
+        (
+            E911Price(Rate(Decimal("2.00")), "USD"),
+            "Saving an address adds $2.00 a month to the bill (the service plan's e911 price).",
+        ),
+        (
+            E911Price(Rate(Decimal("1.5"), Decimal("0.5")), "USD", quoted=True),
+            "Saving an address adds $1.50 a month, plus $0.50 once, to the bill"
+            " (the carrier's price).",
+        ),
+        (
+            E911Price(Rate(Decimal("3")), "EUR"),
+            "adds 3.00 EUR a month",
+        ),
+        (E911Price(Rate(Decimal("0")), "USD"), "e911 costs nothing on this account's plan."),
+        (
+            E911Price(Rate(Decimal("2")), "USD", already_billed=True),
+            "The e911 charge of $2.00 a month is already on the bill for this number",
+        ),
+    ],
+)
+def test_price_text(price: E911Price, says: str) -> None:
+    assert says in price_text(price)
