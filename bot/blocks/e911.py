@@ -164,12 +164,22 @@ def price_text(price: E911Price) -> str:
     return f":moneybag: Saving an address adds {monthly} a month{once} to the bill ({source})."
 
 
+# How to make the embedded backend's simulated geocoder answer each way
+# (bot/backends/carrier_sim.py; README "e911"), shown only with that backend.
+SIMULATOR_HINT = (
+    "Trying it out: this bot runs on its simulated carrier, whose geocoder refuses a house "
+    "number 0 (`0 Main St`) or a ZIP code starting 000 as invalid, and offers several "
+    "candidates for a street with no street type (`140 Main`). Any other address is saved."
+)
+
+
 def e911_modal(
     number: NumberRecord,
     meta: E911Meta,
     notice: str | None = None,
     *,
     price: E911Price | None = None,
+    simulated: bool = False,
 ) -> View:
     """The address form, prefilled when the number has an address, with what it costs."""
     current = number.e911
@@ -242,6 +252,13 @@ def e911_modal(
             hint="What 911 sees as the caller; the account's name when left empty.",
         ),
     ]
+    if simulated:
+        blocks.append(
+            ContextBlock(
+                block_id=BlockId.E911_SIMULATOR,
+                elements=[MarkdownTextObject(text=SIMULATOR_HINT)],
+            )
+        )
     if current is not None:
         blocks.append(
             ActionsBlock(

@@ -53,7 +53,13 @@ async def open_e911_modal(
     record = await kit.services.numbers.get(actor, number, channel_id=channel_id)
     meta = E911Meta(number=record.e164, channel_id=channel_id, response_url=response_url)
     price = await kit.services.e911.price(actor, record, channel_id=channel_id)
-    await client.views_open(trigger_id=trigger_id, view=e911_modal(record, meta, price=price))
+    modal = e911_modal(record, meta, price=price, simulated=_simulated(kit))
+    await client.views_open(trigger_id=trigger_id, view=modal)
+
+
+def _simulated(kit: Kit) -> bool:
+    """The embedded backend's geocoder is simulated: the modal says how to steer it."""
+    return kit.settings.backend == "embedded"
 
 
 async def _save(sub: Submission[E911Meta], fields: dict[str, Any], default_block: str) -> None:
@@ -117,7 +123,9 @@ async def on_remove(click: Click[E911Meta]) -> None:
     except NumbersBotError as exc:
         record = await kit.services.numbers.get(actor, meta.number, channel_id=meta.channel_id)
         price = await kit.services.e911.price(actor, record, channel_id=meta.channel_id)
-        modal = e911_modal(record, meta, notice=user_message(exc), price=price)
+        modal = e911_modal(
+            record, meta, notice=user_message(exc), price=price, simulated=_simulated(kit)
+        )
         await _update(client, click.view, modal)
         return
     await _update(client, click.view, done_modal(removed_text(removed)))

@@ -7,11 +7,12 @@ from decimal import Decimal
 
 import pytest
 
+from bot.domain.assignment import Assignment
 from bot.domain.billing import Rate
 from bot.domain.phone import format_national
 from tests.conftest import ADMIN
 from tests.e2e.conftest import CHANNEL, Harness, text_of
-from tests.e2e.manage_helpers import ADDRESS, own
+from tests.e2e.manage_helpers import ADDRESS, latest_list, own, slash_and_wait
 
 
 async def _open_by_command(bot: Harness, number: str) -> str:
@@ -72,3 +73,62 @@ async def test_the_carriers_quote_is_shown_when_it_gives_one(
     shown = await _open_by_command(bot, number)
     assert asked == [number]
     assert "adds $3.25 a month, plus $1.00 once, to the bill (the carrier's price)." in shown
+
+
+SERVICE_ADDRESS = {
+    "street_address": "140 Main St",
+    "locality": "San Francisco",
+    "region": "CA",
+    "postal_code": "94103",
+}
+
+
+async def test_assigned_numbers_without_e911_are_marked_and_counted(direct_bot: Harness) -> None:
+    bot = direct_bot
+    [main] = await own(bot, 1)
+    [person] = await own(bot, 1, target=Assignment.user(ADMIN))
+    [bridge] = await own(bot, 1, target=Assignment.parse("conference"))
+    [spare] = await own(bot, 1)
+    services, actor = bot.runtime.services, bot.actor()
+    await services.numbers.unassign(actor, spare)
+    await services.e911.set_address(actor, main, SERVICE_ADDRESS)
+
+    await slash_and_wait(bot, "list")
+    rows = {
+        line.split(" · ")[0]: line
+        for line in text_of(latest_list(bot)).splitlines()
+        if line.startswith("(")
+    }
+    mark = "⚠️ no e911"
+    assert mark not in rows[format_national(main)] and "🚑" in rows[format_national(main)]
+    assert mark in rows[format_national(person)]
+    assert mark in rows[format_national(bridge)]
+    assert mark not in rows[format_national(spare)]  # a spare places no calls
+
+    before = len(bot.state.calls_to("views.publish"))
+    await bot.driver.app_home_opened(ADMIN)
+    await bot.until(lambda s: len(s.calls_to("views.publish")) > before)
+    home = bot.state.home(ADMIN)
+    assert home is not None
+    assert "Assigned, no e911: 2 ⚠️ (`/numbers list no-e911`)" in text_of(home)
+
+    await services.e911.set_address(actor, person, SERVICE_ADDRESS)
+    await services.e911.set_address(actor, bridge, SERVICE_ADDRESS)
+    await bot.driver.app_home_opened(ADMIN)
+    await bot.until(lambda s: "Assigned, no e911: 0" in text_of(s.home(ADMIN) or home))
+
+
+async def test_the_modal_says_how_to_steer_the_simulated_geocoder(direct_bot: Harness) -> None:
+    bot = direct_bot
+    [number] = await own(bot, 1)
+    shown = await _open_by_command(bot, number)
+    assert "simulated carrier" in shown and "`0 Main St`" in shown and "`140 Main`" in shown
+    # What it says works: house number 0 is refused on the street field ...
+    for label, value in {**ADDRESS, "Street address": "0 Main St"}.items():
+        await bot.driver.fill(ADMIN, label, value)
+    result = await bot.driver.submit(ADMIN)
+    assert result.outcome == "errors" and list(result.errors) == ["e911.street"]
+    # ... and a street with no type offers candidates.
+    await bot.driver.fill(ADMIN, "Street address", "140 Main")
+    result = await bot.driver.submit(ADMIN)
+    assert result.outcome == "updated" and bot.modal().title == "Choose correct address"

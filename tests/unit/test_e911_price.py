@@ -1,4 +1,4 @@
-"""The e911 modal's price line (bot/blocks/e911.py `price_text`), for each kind of price."""
+"""The e911 modal's price line and simulator hint (bot/blocks/e911.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,12 @@ from decimal import Decimal
 
 import pytest
 
-from bot.blocks.e911 import price_text
+from bot.blocks.e911 import SIMULATOR_HINT, e911_modal, price_text
+from bot.blocks.payloads import E911Meta
 from bot.domain.billing import E911Price, Rate
+from bot.domain.phone import Kind
+from bot.domain.records import NumberRecord
+from bot.domain.states import NumberState
 
 
 @pytest.mark.parametrize(
@@ -35,3 +39,12 @@ from bot.domain.billing import E911Price, Rate
 )
 def test_price_text(price: E911Price, says: str) -> None:
     assert says in price_text(price)
+
+
+def test_the_simulator_hint_only_with_the_simulated_geocoder() -> None:
+    number = NumberRecord("+14155552671", NumberState.IN_SERVICE, Kind.LOCAL, "a1")
+    meta = E911Meta(number=number.e164)
+    with_hint = str(e911_modal(number, meta, simulated=True).to_dict())
+    without = str(e911_modal(number, meta, simulated=False).to_dict())
+    assert "geocoder refuses a house number 0" in with_hint
+    assert "geocoder refuses" not in without and SIMULATOR_HINT.startswith("Trying it out")

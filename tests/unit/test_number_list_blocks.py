@@ -43,7 +43,8 @@ def test_row_text() -> None:
     main = _number("+14155552671", assignment=Assignment.main(), e911=ADDRESS)
     assert row_text(main) == "*(415) 555-2671 · San Francisco, CA* · Main Company Numbers · 🚑"
     person = _number("+12125552671", assignment=Assignment.user("U9"))
-    assert row_text(person).endswith("· <@U9>")
+    # A person's number without e911 places calls 911 cannot locate: the row says so.
+    assert row_text(person).endswith("· <@U9> · ⚠️ no e911")
     assert row_text(_number("+13125552671")).endswith("· spare")
     aging = NumberRecord(
         "+13125552672",
