@@ -55,7 +55,10 @@ def build_carrier(settings: Settings) -> Carrier:
         if not (settings.kazoo_url and settings.kazoo_api_key and settings.kazoo_account_id):
             raise SettingsError("KAZOO_URL: required with NUMBERS_BOT_BACKEND=kazoo")
         return KazooCarrier.connect(
-            settings.kazoo_url, settings.kazoo_api_key, settings.kazoo_account_id
+            settings.kazoo_url,
+            settings.kazoo_api_key,
+            settings.kazoo_account_id,
+            timeout=settings.kazoo_timeout_seconds,
         )
     return SimCarrier(SimulatedCarrier(settings.carrier), settings.plan)
 

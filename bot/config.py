@@ -88,6 +88,7 @@ SECRET_FIELDS = frozenset(
 )
 MASK = "**********"
 _KAZOO_ACCOUNT_ID = re.compile(r"^[0-9a-fA-F]{32}$")
+KAZOO_API_KEY_LENGTH = 64
 
 
 def kazoo_url_problem(url: str) -> str | None:
@@ -152,11 +153,15 @@ class Settings(BaseSettings):
     default_account_name: str = Field(default="Main", min_length=1, max_length=64)
     # How often the kazoo backend re-reads every number from Kazoo into the mirror.
     kazoo_sync_minutes: int = Field(default=15, ge=1, le=1440)
+    # The longest a Kazoo call may take: an e911 save validates and provisions at the
+    # provider twice (dry run, then the save), and activating several numbers acquires
+    # them one by one from the upstream carrier, so 10 s is too short for either.
+    kazoo_timeout_seconds: float = Field(default=60.0, ge=1.0, le=600.0)
 
     @model_validator(mode="before")
     @classmethod
     def _kazoo_section(cls, data: Any) -> Any:
-        """YAML may group the Kazoo settings: `kazoo: {sync_minutes: 15}`."""
+        """YAML may group the Kazoo settings: `kazoo: {sync_minutes: 15, timeout_seconds: 60}`."""
         if isinstance(data, dict) and isinstance(data.get("kazoo"), dict):
             data = dict(data)
             section = data.pop("kazoo")
@@ -193,6 +198,12 @@ class Settings(BaseSettings):
             )
         if self.kazoo_api_key != self.kazoo_api_key.strip() or " " in self.kazoo_api_key:
             raise ValueError("KAZOO_API_KEY: must be the key alone, without spaces")
+        if len(self.kazoo_api_key) != KAZOO_API_KEY_LENGTH:
+            # Kazoo refuses any other length (its api_auth schema): say so before starting.
+            raise ValueError(
+                f"KAZOO_API_KEY: must be {KAZOO_API_KEY_LENGTH} characters, as Kazoo gives it"
+                f" (this one has {len(self.kazoo_api_key)})"
+            )
         if not self.kazoo_account_id or not _KAZOO_ACCOUNT_ID.match(self.kazoo_account_id):
             raise ValueError(
                 "KAZOO_ACCOUNT_ID: must be a Kazoo account id, 32 hexadecimal characters"

@@ -20,6 +20,8 @@ from bot.backends.carrier import CarrierAuthFailed, CarrierFailure, CarrierUnava
 
 HEALTH_TIMEOUT_SECONDS = 2.0
 HEALTH_CACHE_SECONDS = 5.0
+# At start-up the carrier is asked once whether it takes the bot's credentials.
+STARTUP_CHECK_SECONDS = 10.0
 
 HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
 
@@ -114,3 +116,22 @@ def cached_health(
         return dict(await asyncio.shield(running))
 
     return cached
+
+
+async def credentials_refused(
+    carrier: object | None, *, within: float = STARTUP_CHECK_SECONDS
+) -> str | None:
+    """At start-up: the one line saying the carrier refused the bot's credentials, else None.
+
+    Only a refused key stops start-up (it will not fix itself); a carrier that is down
+    or slow does not: the sync retries, and `/health` says so meanwhile.
+    """
+    if not isinstance(carrier, Pingable):
+        return None
+    try:
+        await asyncio.wait_for(carrier.ping(), within)
+    except CarrierAuthFailed as exc:
+        return exc.reason
+    except Exception:  # reported by /health and the sync's log, not here
+        return None
+    return None

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -15,8 +15,14 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.app import build_app, close_app, worker_for
 from bot.bootstrap import start
-from bot.config import Settings
-from bot.health import HEALTH_CACHE_SECONDS, HealthCheck, cached_health, health_check
+from bot.config import Settings, SettingsError
+from bot.health import (
+    HEALTH_CACHE_SECONDS,
+    HealthCheck,
+    cached_health,
+    credentials_refused,
+    health_check,
+)
 from bot.startup import (
     Stopped,
     backoff,
@@ -153,19 +159,31 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
 
 async def _serve(settings: Settings, stop: asyncio.Event) -> None:
     try:
-        # A wrong bot token stops here, before users meet bolt's "installation no longer
-        # available"; Slack unreachable is retried, one log line a try.
+        # A wrong token stops here, before anything is opened and before users meet
+        # bolt's "installation no longer available"; Slack unreachable is retried, one
+        # log line a try.
         identity = await check_bot_token(settings, stop)
         log.info("SLACK_BOT_TOKEN accepted for team %s", identity.get("team_id", "?"))
+        first_url = await socket_mode_url(settings, stop) if settings.slack_app_token else None
     except Stopped:
         return
     runtime = await start(settings)
+    try:
+        refused = await wait_or_stop(credentials_refused(runtime.backend), stop)
+    except Stopped:
+        await _bounded(runtime.close())
+        return
+    if refused is not None:
+        # A key Kazoo does not know (404) or cannot read (400) stops start-up, one line.
+        await runtime.close()
+        raise SettingsError(refused)
     app = build_app(runtime)
+    # The background work starts once the bot serves: a start-up that fails or is
+    # stopped leaves no pass cut short.
     worker = worker_for(app)
-    worker.start()
     try:
         if settings.slack_app_token:
-            await _socket_mode(app, settings, stop)
+            await _socket_mode(app, settings, stop, first_url, serving=worker.start)
         else:
             try:
                 server = await start_http(
@@ -176,6 +194,7 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
                 )
             except OSError as exc:
                 raise listen_problem(exc, settings.host, settings.port) from None
+            worker.start()
             print(f"numbers-bot: listening on {server.url}{EVENTS_PATH}", flush=True)
             try:
                 await stop.wait()
@@ -214,7 +233,14 @@ def _socket_logger() -> logging.Logger:
     return logger
 
 
-async def _socket_mode(app: AsyncApp, settings: Settings, stop: asyncio.Event) -> None:
+async def _socket_mode(
+    app: AsyncApp,
+    settings: Settings,
+    stop: asyncio.Event,
+    first_url: str | None,
+    *,
+    serving: Callable[[], None],
+) -> None:
     """Connect (backing off between failed tries) and stay connected until `stop`.
 
     A refused SLACK_APP_TOKEN stops start-up with one line (`socket_mode_url`).
@@ -227,7 +253,8 @@ async def _socket_mode(app: AsyncApp, settings: Settings, stop: asyncio.Event) -
     try:
         delays = backoff()
         while True:
-            handler.client.wss_uri = await socket_mode_url(settings, stop)
+            handler.client.wss_uri = first_url or await socket_mode_url(settings, stop)
+            first_url = None
             connecting = handler.client.connect()  # type: ignore[no-untyped-call]
             try:
                 await wait_or_stop(asyncio.wait_for(connecting, SOCKET_OPEN_SECONDS), stop)
@@ -241,6 +268,7 @@ async def _socket_mode(app: AsyncApp, settings: Settings, stop: asyncio.Event) -
                 )
                 await wait_or_stop(asyncio.sleep(delay), stop)
         log.info("connected to Slack in Socket Mode")
+        serving()
         await stop.wait()
     finally:
         await _bounded(handler.close_async())  # type: ignore[no-untyped-call]

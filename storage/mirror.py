@@ -22,6 +22,7 @@ from bot.backends.guard import write_unit_of_work_closed, write_unit_of_work_ope
 from bot.domain.assignment import Assignment, AssignmentKind
 from bot.domain.e911 import E911Address, E911Status
 from bot.domain.mirror import MirrorRow, SyncEvent
+from bot.domain.names import name_key
 from bot.domain.phone import kind_of
 from bot.domain.states import NumberState
 from bot.service.ports import MirrorRepository
@@ -65,7 +66,8 @@ class MirrorRepo:
         same_name = (
             await self.s.execute(
                 select(m.Account.id, m.Account.external_id).where(
-                    m.Account.workspace_id == workspace_id, m.Account.name == clipped
+                    m.Account.workspace_id == workspace_id,
+                    m.Account.name_key == name_key(clipped),
                 )
             )
         ).first()

@@ -27,6 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bot.domain.names import name_key
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes in, aware UTC datetimes out, on every dialect."""
@@ -60,13 +62,23 @@ class Workspace(Base):
     created_at: Mapped[datetime]
 
 
+def _name_key(context: Any) -> str:
+    return name_key(str(context.get_current_parameters()["name"]))
+
+
 class Account(Base):
     __tablename__ = "accounts"
-    __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_account_name"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "name", name="uq_account_name"),
+        # One account per name as people read it (`bot.domain.names.name_key`).
+        Index("uq_account_name_key", "workspace_id", "name_key", unique=True),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
     name: Mapped[str] = mapped_column(String(64))
+    # Filled from `name` on every insert, so no writer can forget it (the mirror neither).
+    name_key: Mapped[str] = mapped_column(String(256), default=_name_key)
     # The Kazoo account this one stands for, when the kazoo backend is used.
     external_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]

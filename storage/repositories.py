@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.assignment import Assignment, AssignmentKind
 from bot.domain.billing import Quote
 from bot.domain.e911 import E911Address, E911Status
+from bot.domain.names import name_key
 from bot.domain.phone import Kind
 from bot.domain.records import (
     AccountInfo,
@@ -93,10 +94,11 @@ class AccountsRepo:
         return self._info(row) if row else None
 
     async def by_name(self, workspace_id: str, name: str) -> AccountInfo | None:
+        """By its key (`name_key`): SQL's `lower()` folds ASCII only, so it is not used."""
         row = await self.s.scalar(
             select(m.Account).where(
                 m.Account.workspace_id == workspace_id,
-                func.lower(m.Account.name) == name.lower(),
+                m.Account.name_key == name_key(name),
             )
         )
         return self._info(row) if row else None
@@ -180,6 +182,7 @@ def _number(
         purchased_at=row.purchased_at,
         activate_at=row.activate_at,
         activated_at=row.activated_at,
+        version=row.version,
     )
 
 
@@ -408,8 +411,10 @@ class NumbersRepo:
         expected_account: str,
         now: datetime,
         values: dict[str, object],
+        also: Sequence[Any] = (),
     ) -> bool:
-        """Conditional update of one owned number: applies only if it is still as expected.
+        """Conditional update of one owned number: applies only if it is still as expected
+        (and `also`, further conditions, hold).
 
         The move is checked against `NUMBER_TRANSITIONS` first: a forbidden one is never
         written, whatever the row says.
@@ -422,6 +427,7 @@ class NumbersRepo:
                 m.Number.e164 == e164,
                 m.Number.state == expected_state.value,
                 m.Number.account_id == expected_account,
+                *also,
             )
             .values(updated_at=now, version=m.Number.version + 1, **values)
         )
@@ -448,20 +454,48 @@ class NumbersRepo:
         )
 
     async def restore(self, e164: str, account_id: str, now: datetime) -> bool:
-        """aging → in service on the same account."""
+        """aging → in service on the same account, while its aging has not ended."""
         return await self._move(
             e164,
             expected_state=NumberState.AGING,
             expected_account=account_id,
             now=now,
             values={"state": NumberState.IN_SERVICE.value, "aging_until": None},
+            also=(m.Number.aging_until > now,),
         )
 
-    async def return_to_stock(self, e164: str, account_id: str, now: datetime) -> bool:
-        """aging → available: the account's claim on it is gone."""
-        return await self._move(
+    async def claim_return(self, e164: str, account_id: str, version: int, now: datetime) -> bool:
+        """The sweep's claim, before it calls the carrier: aging (ended) → returning.
+
+        A number already returning (a carrier call that failed) is claimed again by its
+        version, so of two sweeps retrying it one calls the carrier.
+        """
+        if await self._move(
             e164,
             expected_state=NumberState.AGING,
+            expected_account=account_id,
+            now=now,
+            values={"state": NumberState.RETURNING.value},
+            also=(m.Number.aging_until <= now, m.Number.version == version),
+        ):
+            return True
+        result = await self.s.execute(
+            update(m.Number)
+            .where(
+                m.Number.e164 == e164,
+                m.Number.state == NumberState.RETURNING.value,
+                m.Number.account_id == account_id,
+                m.Number.version == version,
+            )
+            .values(updated_at=now, version=m.Number.version + 1)
+        )
+        return _rowcount(result) == 1
+
+    async def return_to_stock(self, e164: str, account_id: str, now: datetime) -> bool:
+        """returning → available: the carrier has it back; the account's claim is gone."""
+        return await self._move(
+            e164,
+            expected_state=NumberState.RETURNING,
             expected_account=account_id,
             now=now,
             values={
@@ -687,9 +721,18 @@ class NumbersRepo:
         return _rowcount(result) == 1
 
     async def aged_out(self, now: datetime, limit: int = 500) -> list[str]:
+        """Numbers whose aging ended, and those a failed carrier call left returning."""
         rows = await self.s.scalars(
             select(m.Number.e164)
-            .where(m.Number.state == NumberState.AGING.value, m.Number.aging_until <= now)
+            .where(
+                or_(
+                    and_(
+                        m.Number.state == NumberState.AGING.value,
+                        m.Number.aging_until <= now,
+                    ),
+                    m.Number.state == NumberState.RETURNING.value,
+                )
+            )
             .limit(limit)
         )
         return list(rows)
@@ -1041,6 +1084,31 @@ class AuditRepo:
         rows = await self.s.scalars(
             select(m.AuditEvent)
             .where(m.AuditEvent.workspace_id == workspace_id, m.AuditEvent.number == e164)
+            .order_by(m.AuditEvent.id)
+            .limit(limit)
+        )
+        return [self._entry(r) for r in rows]
+
+    async def latest_id(self, workspace_id: str, e164: str) -> int:
+        """The id of the number's latest event in the workspace (0: none yet)."""
+        found = await self.s.scalar(
+            select(func.max(m.AuditEvent.id)).where(
+                m.AuditEvent.workspace_id == workspace_id, m.AuditEvent.number == e164
+            )
+        )
+        return int(found or 0)
+
+    async def since(
+        self, workspace_id: str, e164: str, after_id: int, limit: int = 20
+    ) -> list[AuditEntry]:
+        """The number's events in the workspace after the event `after_id`, oldest first."""
+        rows = await self.s.scalars(
+            select(m.AuditEvent)
+            .where(
+                m.AuditEvent.workspace_id == workspace_id,
+                m.AuditEvent.number == e164,
+                m.AuditEvent.id > after_id,
+            )
             .order_by(m.AuditEvent.id)
             .limit(limit)
         )

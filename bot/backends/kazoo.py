@@ -8,9 +8,11 @@ are written down in docs/decisions/kazoo.md.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -41,8 +43,12 @@ from bot.backends.kazoo_callflows import (
     TYPE_OF,
     FaxboxTaken,
     contains,
+    faxbox_id,
+    faxbox_number,
     is_real_number,
+    numbers_of,
     pick_company,
+    pick_user,
     target_of,
     with_number,
     without_number,
@@ -52,7 +58,7 @@ from bot.backends.kazoo_quote import QuoteShapeError, parse_quote
 from bot.domain.assignment import AssignmentKind
 from bot.domain.billing import Quote
 from bot.domain.e911 import E911Address, E911Candidates, E911Invalid, E911Status, E911Valid
-from bot.domain.phone import SearchQuery
+from bot.domain.phone import SearchQuery, format_national
 from bot.keyed_locks import KeyedLocks
 
 log = logging.getLogger(__name__)
@@ -442,15 +448,21 @@ class KazooCarrier:
         }
         if address.extended_address:
             e911["extended_address"] = address.extended_address
+        # POST the whole document with a fresh `e911`, as Monster UI does
+        # (monster-ui e911.js:92-94, 266-279): PATCH merges recursively
+        # (knm_phone_number.erl:1497-1504, kz_json.erl:447-470), so a suite left out
+        # would survive with the provider's old `legacy_data`, `location_id` and ZIP+4,
+        # and a `null` to delete it fails the schema (`extended_address` is a string).
+        doc = await self._read_number(e164, account_id)
         try:
             response = await self._client.request(
-                "PATCH", self._number(account_id, e164), data={"e911": e911}
+                "POST", self._number(account_id, e164), data={**_public_body(doc), "e911": e911}
             )
         except OutcomeUnknown as exc:
             return E911Fault(exc.reason)
         if response.ok:
-            doc = response.data if isinstance(response.data, dict) else {}
-            stored = doc.get("e911") if isinstance(doc.get("e911"), dict) else {}
+            saved = response.data if isinstance(response.data, dict) else {}
+            stored = saved.get("e911") if isinstance(saved.get("e911"), dict) else {}
             assert isinstance(stored, dict)
             return E911Valid(_address_from(stored, address))
         return self._e911_failure(response, address, e164)
@@ -458,30 +470,33 @@ class KazooCarrier:
     def _e911_failure(
         self, response: KazooResponse, asked: E911Address, e164: str
     ) -> CarrierE911Outcome:
+        """Kazoo's refusal of an address, as 4.3/5.x send it (docs/decisions/kazoo.md)."""
         data = response.data if isinstance(response.data, dict) else {}
-        multiple = data.get("multiple_choice")
-        if isinstance(multiple, dict):
-            details = (multiple.get("e911") or {}).get("details") or []
-            candidates = tuple(_address_from(d, asked) for d in details if isinstance(d, dict))
-            if candidates:
-                return E911Candidates(candidates)
-        address = data.get("address")
-        if isinstance(address, dict) and isinstance(address.get("invalid"), dict):
-            message = str(address["invalid"].get("message") or "The address is not valid.")
-            return E911Invalid("street_address", self._client.scrub(message))
-        # Schema validation: {"e911.region": {...}} or {"e911": {"region": {...}}}.
+        error = str(data.get("error") or response.message)
+        candidates = _multiple_choice(data)
+        if candidates is not None:
+            found = tuple(
+                replace(_address_from(d, asked), status=None)
+                for d in candidates
+                if isinstance(d, dict)
+            )
+            if found:
+                return E911Candidates(found)
+        # Schema validation: {"e911.region": {"maxLength": {...}}} (kz_json_schema.erl).
         for key, value in data.items():
             if key.startswith("e911.") and key[5:] in _E911_FIELDS:
                 return E911Invalid(key[5:], _validation_message(value, response.message))
-        nested = data.get("e911")
-        if isinstance(nested, dict):
-            for name in _E911_FIELDS:
-                if name in nested:
-                    return E911Invalid(name, _validation_message(nested[name], response.message))
-        if response.status == 400 and ("cause" in data or "code" in data):
-            cause = str(data.get("cause") or "")
-            name = cause if cause in _E911_FIELDS else "street_address"
-            return E911Invalid(name, self._client.scrub(_reason(response)))
+        if response.status == 403:
+            # knm_providers.erl:537-546: a save carrying a feature the number may not have
+            # is `unauthorized` -> 403 `forbidden` (knm_errors.erl:141-143). The number
+            # was just read, so the key may act on it: it is the feature that is refused.
+            return E911Invalid("street_address", E911_NOT_ENABLED)
+        if response.status == 400 and error == "invalid":
+            # Dash: `invalid(N, "<reason> (<address JSON>)")` (knm_dash_e911.erl:120-123)
+            # -> 400 `invalid` with the text in `cause` (knm_errors.erl:155-157).
+            cause = str(data.get("cause") or "").split(" ({", 1)[0].strip()
+            message = cause or "The e911 provider could not place this address."
+            return E911Invalid("street_address", self._client.scrub(message))
         if response.status == 404:
             raise self._fail(response, e164)
         return E911Fault(self._client.scrub(f"Kazoo's e911 provider failed: {_reason(response)}"))
@@ -490,9 +505,11 @@ class KazooCarrier:
         doc = await self._read_number(e164, account_id)
         if "e911" not in doc:
             return
-        body = {k: v for k, v in doc.items() if k not in ("e911", "_read_only", "id")}
-        # POST replaces the document: the one way to drop a field Kazoo merges on PATCH.
-        response = await self._client.request("POST", self._number(account_id, e164), data=body)
+        # POST replaces the public document (knm_phone_number.erl:1506-1514): the one
+        # way to drop a field, since PATCH merges.
+        response = await self._client.request(
+            "POST", self._number(account_id, e164), data=_public_body(doc)
+        )
         if not response.ok:
             raise self._fail(response, e164)
 
@@ -555,13 +572,27 @@ class KazooCarrier:
             raise self._fail(response)
         return dict(response.data) if isinstance(response.data, dict) else {}
 
-    async def _save_callflow(self, account_id: str, doc: Mapping[str, Any]) -> None:
-        body = {k: v for k, v in doc.items() if k != "_read_only"}
+    async def _save_callflow(
+        self, account_id: str, doc: Mapping[str, Any], faxbox: Mapping[str, Any] | None = None
+    ) -> None:
+        """Write the callflow's `numbers` (and MainFaxing's faxbox, when given) by PATCH.
+
+        Kazoo merges a PATCH into the stored document (crossbar_doc.erl:309-312;
+        cb_callflows.erl:68, 107-108, 221-223) and keeps no revision a POST could
+        be checked against, so sending only what changes leaves a SmartPBX edit of
+        any other field alone, and `metadata` (computed on GET) is never written.
+        `faxbox` sets MainFaxing's `flow.data` (`{"id": None}` drops the id: a `null`
+        deletes in the merge).
+        """
+        body: dict[str, Any] = {"numbers": numbers_of(doc)}
+        if faxbox is not None:
+            body["flow"] = {"data": dict(faxbox)}
         response = await self._client.request(
-            "POST", self._callflows(account_id, f"/{doc['id']}"), data=body
+            "PATCH", self._callflows(account_id, f"/{doc['id']}"), data=body
         )
-        if response.status in (400, 409):
-            # Kazoo refuses a number another callflow holds, or a stale document.
+        if response.status in (400, 403, 409):
+            # A number another callflow holds (400 `numbers.unique`), one the account
+            # does not own (403 `forbidden`, kzd_callflows.erl:164-277, 430-449).
             reason = self._client.scrub(_reason(response))
             raise NumberConflict(
                 f"Kazoo refused the callflow change: {reason}", carrier_message=reason
@@ -581,7 +612,7 @@ class KazooCarrier:
         """The target's callflow document. Listings are summaries, so candidates are read."""
         if target.kind is AssignmentKind.USER:
             query = {"filter_owner_id": str(target.owner_id)}
-            missing = "The Kazoo user has no callflow of their own to ring."
+            missing = "The Kazoo user has no SmartPBX callflow of their own to ring."
         else:
             query = {"filter_type": TYPE_OF[target.kind]}
             missing = f"SmartPBX's {target.kind.value} callflow does not exist on the account."
@@ -589,7 +620,7 @@ class KazooCarrier:
         docs = [await self._callflow(account_id, str(r["id"])) for r in rows if "id" in r]
         found: Mapping[str, Any] | None
         if target.kind is AssignmentKind.USER:
-            found = next((d for d in docs if d.get("owner_id") == target.owner_id), None)
+            found = pick_user(docs, str(target.owner_id))
         else:
             found = pick_company(docs, target.kind)
         if found is None:
@@ -601,7 +632,7 @@ class KazooCarrier:
         # At most one callflow: leave the others first, so Kazoo never sees it twice.
         for doc in await self._callflows_with(account_id, e164):
             if doc.get("id") != destination.get("id"):
-                await self._save_callflow(account_id, without_number(doc, e164))
+                await self._leave(account_id, doc, e164)
         if contains(destination, e164):
             return
         try:
@@ -612,7 +643,21 @@ class KazooCarrier:
                 number=e164,
                 carrier_message=f"MainFaxing holds {taken.current}",
             ) from None
-        await self._save_callflow(account_id, changed)
+        if target.kind is not AssignmentKind.FAXBOX:
+            await self._save_callflow(account_id, changed)
+            return
+        current = faxbox_id(destination)
+        if current is not None:
+            # The faxbox sends as the number that now answers, not a number released before.
+            await self._faxbox_answers_on(account_id, current, e164)
+            await self._save_callflow(account_id, changed)
+            return
+        created = await self._create_faxbox(account_id, e164)
+        try:
+            await self._save_callflow(account_id, changed, faxbox={"id": created})
+        except BaseException:
+            await self._delete_faxbox(account_id, created)
+            raise
 
     async def unroute(self, e164: str, *, account_id: str) -> None:
         await self._unroute(e164, account_id)
@@ -620,11 +665,76 @@ class KazooCarrier:
     async def _unroute(self, e164: str, account_id: str) -> tuple[RouteTarget, ...]:
         left: list[RouteTarget] = []
         for doc in await self._callflows_with(account_id, e164):
-            await self._save_callflow(account_id, without_number(doc, e164))
+            await self._leave(account_id, doc, e164)
             target = target_of(doc)
             if target is not None:
                 left.append(target)
         return tuple(left)
+
+    async def _leave(self, account_id: str, doc: Mapping[str, Any], e164: str) -> None:
+        """Take `e164` out of a callflow; MainFaxing's faxbox goes with its last number."""
+        changed = without_number(doc, e164)
+        target = target_of(doc)
+        faxbox = faxbox_id(doc)
+        if (
+            target is None
+            or target.kind is not AssignmentKind.FAXBOX
+            or faxbox is None
+            or faxbox_number(changed) is not None
+        ):
+            await self._save_callflow(account_id, changed)
+            return
+        # As SmartPBX does on removal (strategy.js:1790-1806): no faxbox is left to a
+        # number that may be released and sold; the next fax number gets a new one.
+        await self._save_callflow(account_id, changed, faxbox={"id": None})
+        await self._delete_faxbox(account_id, faxbox)
+
+    # --- SmartPBX's faxbox -------------------------------------------------------------
+
+    async def _create_faxbox(self, account_id: str, e164: str) -> str:
+        """A faxbox as SmartPBX makes one for MainFaxing (strategy.js:2622-2647).
+
+        SmartPBX also asks for an email to send received faxes to; the bot has none
+        to give, so faxes wait in the faxbox until someone adds one in SmartPBX.
+        """
+        response = await self._client.request("GET", f"/v2/accounts/{account_id}")
+        if not response.ok:
+            raise self._fail(response)
+        account = response.data if isinstance(response.data, dict) else {}
+        name = str(account.get("name") or "Main")
+        faxbox: dict[str, Any] = {
+            "name": f"{name}'s Main Faxbox",
+            "caller_name": name,
+            "caller_id": e164,
+            "fax_header": f"{name} Fax Printer",
+            "fax_identity": format_national(e164),
+            "owner_id": account_id,
+        }
+        if account.get("timezone"):
+            faxbox["fax_timezone"] = account["timezone"]
+        created = await self._client.request(
+            "PUT", f"/v2/accounts/{account_id}/faxboxes", data=faxbox
+        )
+        data = created.data if isinstance(created.data, dict) else {}
+        if not created.ok or not isinstance(data.get("id"), str):
+            raise self._fail(created, e164)
+        return str(data["id"])
+
+    async def _faxbox_answers_on(self, account_id: str, faxbox: str, e164: str) -> None:
+        response = await self._client.request(
+            "PATCH",
+            f"/v2/accounts/{account_id}/faxboxes/{faxbox}",
+            data={"caller_id": e164, "fax_identity": format_national(e164)},
+        )
+        if not response.ok and response.status != 404:
+            raise self._fail(response, e164)
+
+    async def _delete_faxbox(self, account_id: str, faxbox: str) -> None:
+        response = await self._client.request(
+            "DELETE", f"/v2/accounts/{account_id}/faxboxes/{faxbox}"
+        )
+        if not response.ok and response.status != 404:
+            raise self._fail(response)
 
     async def routes(self, *, account_id: str) -> Mapping[str, RouteTarget]:
         found: dict[str, RouteTarget] = {}
@@ -635,6 +745,13 @@ class KazooCarrier:
             doc = await self._callflow(account_id, str(summary["id"]))
             target = target_of(doc)
             if target is None:
+                continue
+            if target.kind is AssignmentKind.FAXBOX:
+                # SmartPBX may hold several: the first is the faxbox's, the others are
+                # left to SmartPBX (the bot records one faxbox number per account).
+                first = faxbox_number(doc)
+                if first is not None:
+                    found[first] = target
                 continue
             for number in doc.get("numbers") or []:
                 if is_real_number(str(number)):
@@ -682,7 +799,10 @@ class KazooCarrier:
     async def list_numbers(
         self, *, account_id: str, start_key: str | None = None, page_size: int = 500
     ) -> OwnedPage:
-        params: dict[str, str | int] = {"page_size": page_size}
+        # Kazoo merges every open port request into each page unless told not to
+        # (cb_phone_numbers_v2.erl:531-556): they are not number documents, not the
+        # account's yet, and out of key order, which would stop gone-detection.
+        params: dict[str, str | int] = {"page_size": page_size, "include_ports": "false"}
         if start_key is not None:
             params["start_key"] = start_key
         response = await self._client.request("GET", self._numbers(account_id), params=params)
@@ -700,8 +820,10 @@ class KazooCarrier:
                 features=frozenset(doc.get("features") or ()),
             )
             for e164, doc in sorted(raw.items())
-            if isinstance(doc, dict)
+            # A Kazoo that ignores `include_ports` still marks port rows with `port_id`.
+            if isinstance(doc, dict) and "port_id" not in doc
         )
+        # `next_start_key` is opaque (base64 of an Erlang term): passed back as given.
         nxt = response.envelope.get("next_start_key")
         return OwnedPage(numbers, nxt if isinstance(nxt, str) and nxt != start_key else None)
 
@@ -710,6 +832,45 @@ class KazooCarrier:
         return [
             CarrierAccount(str(r["id"]), str(r.get("name") or r["id"])) for r in rows if "id" in r
         ]
+
+
+# What a person is told when Kazoo refuses e911 on a number (a 403 on the save).
+E911_NOT_ENABLED = (
+    "e911 is not enabled for this number at Kazoo; ask the Kazoo reseller to allow it."
+)
+# Computed fields of a number document that are not written back: `_read_only` and
+# `id` are Kazoo's; `state`, `used_by` and `features` are added to the public JSON
+# (knm_phone_number.erl:608-640); Monster UI drops `features` and `metadata` too.
+_COMPUTED_FIELDS = frozenset({"_read_only", "id", "state", "used_by", "features", "metadata"})
+
+
+def _public_body(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A number document as POST takes it back: its public fields without `e911`."""
+    return {k: v for k, v in doc.items() if k not in _COMPUTED_FIELDS and k != "e911"}
+
+
+def _multiple_choice(data: Mapping[str, Any]) -> list[Any] | None:
+    """The candidates of Dash's `multiple_choice`, or None when the answer is not one.
+
+    4.3/5.x: knm_errors has no clause for it, so it is the generic 500
+    `unspecified_fault` with `message: "multiple_choice"` and the
+    `{cause, details, message}` object JSON-encoded in `cause`
+    (knm_dash_e911.erl:130-138, knm_errors.erl:166-168, kz_term.erl:335-338).
+    3.x sent it as 400 `{"multiple_choice": {"e911": {...}}}`.
+    """
+    legacy = data.get("multiple_choice")
+    if isinstance(legacy, dict) and isinstance(legacy.get("e911"), dict):
+        details = legacy["e911"].get("details")
+        return details if isinstance(details, list) else None
+    if data.get("message") != "multiple_choice":
+        return None
+    cause = data.get("cause")
+    try:
+        decoded = json.loads(cause) if isinstance(cause, str) else cause
+    except ValueError:
+        return None
+    details = decoded.get("details") if isinstance(decoded, dict) else None
+    return details if isinstance(details, list) else None
 
 
 def _validation_message(value: Any, fallback: str) -> str:

@@ -2,9 +2,10 @@
 
 One aiohttp session is shared by every call. Every request has a timeout.
 Authentication is by API key (`PUT /v2/api_auth`); a 401 means the token
-expired, so the client authenticates again once and retries once. 429 and 5xx
-answers are retried with bounded, jittered exponential backoff; the sleep and
-the random source are injectable so tests need no real waiting.
+expired, so the client authenticates again once and retries once. 429s and
+gateway errors (a 5xx without Kazoo's envelope) are retried with bounded,
+jittered exponential backoff; Kazoo's own 5xx answers are not (`_retryable`).
+The sleep and the random source are injectable so tests need no real waiting.
 
 The API key and the auth token never leave this module: they are kept in
 `Secret` (whose repr is masked), never logged, and scrubbed from any text an
@@ -66,12 +67,14 @@ class Backoff:
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     rng: random.Random = field(default_factory=random.Random)
 
-    def delay(self, retry: int, retry_after: float | None = None) -> float:
-        """Seconds before retry number `retry` (1-based): full jitter, capped."""
+    def delay(self, retry: int) -> float:
+        """Seconds before retry number `retry` (1-based): jittered, capped.
+
+        Crossbar's 429 carries no Retry-After (cb_context.erl:978-980; none is set in
+        applications/crossbar/src but for faxes): its buckets refill 10 tokens a
+        second, so this backoff is the whole wait.
+        """
         ceiling = min(self.cap, self.base * (2 ** (retry - 1)))
-        if retry_after is not None:
-            # Kazoo's Retry-After is a floor, but never wait beyond the cap.
-            return float(min(self.cap, max(retry_after, ceiling * self.rng.random())))
         return float(ceiling * (0.5 + self.rng.random() / 2))
 
 
@@ -160,8 +163,9 @@ class KazooClient:
             self._token = None
             body = {"data": {"api_key": self._api_key.reveal()}}
             response = await self._send_retrying("PUT", "/v2/api_auth", body=body, token=None)
-            if response.status in (401, 403):
-                raise CarrierAuthFailed("Kazoo refused the API key (KAZOO_API_KEY).")
+            refused = _KEY_REFUSALS.get(response.status)
+            if refused is not None:
+                raise CarrierAuthFailed(refused)
             if not response.ok:
                 raise CarrierUnavailable(
                     f"Kazoo authentication failed: {response.status} {self.scrub(response.message)}"
@@ -219,21 +223,19 @@ class KazooClient:
         body: Mapping[str, Any] | None = None,
         token: Secret | None,
     ) -> KazooResponse:
-        """Send, retrying 429 and 5xx answers with backoff, a bounded number of times."""
+        """Send, retrying 429s and gateway errors with backoff, a bounded number of times."""
         retry = 0
         while True:
             response = await self._send(method, path, params=params, body=body, token=token)
-            if response.status != 429 and response.status < 500:
+            if not _retryable(method, response):
                 return response
             retry += 1
             if retry < self._backoff.attempts:
-                await self._backoff.sleep(
-                    self._backoff.delay(retry, _retry_after(response.envelope))
-                )
+                await self._backoff.sleep(self._backoff.delay(retry))
                 continue
             if response.status == 429 or not response.has_envelope:
                 raise self._gave_up(method, path, response)
-            # Kazoo's own 5xx answer (e.g. `unspecified_fault`): the caller maps it.
+            # Kazoo's own 503 to a read, after the retries: the caller maps it.
             return response
 
     def _gave_up(self, method: str, path: str, response: KazooResponse) -> CarrierUnavailable:
@@ -267,7 +269,6 @@ class KazooClient:
                 timeout=self._timeout,
             ) as resp:
                 status = resp.status
-                retry_after = resp.headers.get("Retry-After")
                 try:
                     envelope = await resp.json(content_type=None)
                 except ValueError:
@@ -292,8 +293,6 @@ class KazooClient:
         log.info("kazoo %s %s -> %s", method, _path_only(path), status)
         if not isinstance(envelope, dict):
             envelope = {}
-        if retry_after is not None:
-            envelope = {**envelope, "_retry_after": retry_after}
         # Kazoo echoes the token in every envelope; take it out at the door.
         issued = envelope.pop("auth_token", None)
         return KazooResponse(
@@ -306,12 +305,34 @@ class KazooClient:
         )
 
 
-def _retry_after(envelope: Mapping[str, Any]) -> float | None:
-    raw = envelope.get("_retry_after")
-    try:
-        return float(raw) if raw is not None else None
-    except ValueError:
-        return None
+# What Kazoo's answers to `PUT /v2/api_auth` say of the key (cb_api_auth.erl:95-164).
+_KEY_REFUSALS = {
+    # The schema wants exactly 64 characters (crossbar/priv/couchdb/schemas/api_auth.json).
+    400: "Kazoo refused KAZOO_API_KEY as malformed: an API key is 64 characters.",
+    # No account has the key: `response_bad_identifier` (crossbar_util.erl:241-244).
+    404: "Kazoo does not know KAZOO_API_KEY: no account has this API key.",
+    401: "Kazoo refused the API key (KAZOO_API_KEY).",
+    403: "Kazoo refused the API key (KAZOO_API_KEY).",
+}
+
+
+def _retryable(method: str, response: KazooResponse) -> bool:
+    """Whether to send the call again.
+
+    429 (a token bucket; Crossbar sends no Retry-After, cb_context.erl:978-980) and a
+    5xx without Kazoo's envelope (a proxy or load balancer in front of Crossbar) are
+    retried. A 5xx in Kazoo's envelope is Kazoo's answer: `unspecified_fault`,
+    "fault by carrier", Dash's `multiple_choice` (knm_errors.erl:158-168) come back
+    the same and re-run carrier calls, so they are returned as they are. Only a read
+    retries Kazoo's own 503 (`datastore_*`, cb_context.erl:1002-1011).
+    """
+    if response.status == 429:
+        return True
+    if response.status < 500:
+        return False
+    if not response.has_envelope:
+        return True
+    return response.status == 503 and method in _SAFE_METHODS
 
 
 def _path_only(path: str) -> str:

@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 
 from bot.blocks.text import MAX_ECHO, MAX_SECTION_TEXT, clip
+from bot.domain.assignment import SLACK_USER_ID
 
 _QUOTED = re.compile(r"“([^”]*)”")
 _ENTITY = re.compile(r"&(?!(?:amp|lt|gt);)")
-_OUR_MENTION = re.compile(r"&lt;@([UW][A-Z0-9]{2,20})&gt;")
+_OUR_MENTION = re.compile(rf"&lt;@({SLACK_USER_ID})&gt;")
 
 
 def escape_once(text: str) -> str:

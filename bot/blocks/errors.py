@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 from bot.blocks.cards import stale_text
-from bot.blocks.text import mention
-from bot.service.errors import NotRequester, NumbersBotError, StaleRequest
+from bot.blocks.release import changed_since_text
+from bot.blocks.text import escape, mention, target_text
+from bot.service.errors import (
+    ChangedSincePrompt,
+    NoLongerSpare,
+    NotRequester,
+    NumbersBotError,
+    StaleRequest,
+)
 
 
 def error_text(error: NumbersBotError) -> str:
     """What a person reads for a service error."""
     if isinstance(error, StaleRequest):
         return stale_text(error.request)
+    if isinstance(error, ChangedSincePrompt):
+        return changed_since_text(error.record, error.since)
+    if isinstance(error, NoLongerSpare):
+        where = target_text(error.assignment.label, error.assignment.user_id)
+        return f"{escape(error.number)} is no longer spare: it rings {where}."
     if isinstance(error, NotRequester):
         return f"Only {mention(error.requester_id)} can {error.doing} this request."
     return error.message

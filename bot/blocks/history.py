@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 from bot.blocks.echo import echo
 from bot.blocks.ids import ManageId
 from bot.blocks.payloads import HistoryRef
-from bot.blocks.text import escape, mention, when
+from bot.blocks.text import escape, mention, target_text, when
 from bot.domain.assignment import Assignment
 from bot.domain.errors import InvalidInput
 from bot.domain.phone import display
@@ -60,7 +60,7 @@ def _words(field: str, value: Any, accounts: Mapping[str, str]) -> str:
             assignment = Assignment.parse(text)
         except InvalidInput:
             return echo(text, 40)
-        return mention(assignment.user_id) if assignment.user_id else assignment.label
+        return target_text(assignment.label, assignment.user_id)
     if field == "account_id":
         return f"*{echo(accounts.get(text, 'another account'), 64)}*"
     return echo(text, 40)
@@ -81,9 +81,17 @@ def change_text(entry: AuditEntry, accounts: Mapping[str, str]) -> str:
     return "; ".join(changes)
 
 
+def actor_text(entry: AuditEntry) -> str:
+    return "the bot" if entry.actor in (SYSTEM, "") else mention(entry.actor)
+
+
+def action_text(entry: AuditEntry) -> str:
+    """`released`, `e911 address set`: what an audit event did, in words."""
+    return ACTION_WORDS.get(entry.action, escape(entry.action.split(".")[-1].replace("_", " ")))
+
+
 def entry_text(entry: AuditEntry, accounts: Mapping[str, str]) -> str:
-    who = "the bot" if entry.actor in (SYSTEM, "") else mention(entry.actor)
-    what = ACTION_WORDS.get(entry.action, escape(entry.action.split(".")[-1].replace("_", " ")))
+    who, what = actor_text(entry), action_text(entry)
     line = f"{when(entry.at)} · {who} · *{what}*"
     change = change_text(entry, accounts)
     if change:

@@ -15,7 +15,7 @@ from slack_sdk.models.blocks.basic_components import Option
 
 from bot.blocks.ids import ActionId, BlockId
 from bot.blocks.payloads import ListRef, MenuOp, MenuPick
-from bot.blocks.text import MAX_MESSAGE_BLOCKS, clip, escape, mention
+from bot.blocks.text import MAX_MESSAGE_BLOCKS, clip, escape, person_text, target_text
 from bot.domain.records import NumberFilter, NumberRecord
 from bot.domain.states import NumberState
 from bot.service.listing import NumberList
@@ -45,9 +45,7 @@ def assigned_text(number: NumberRecord) -> str:
         return "aging"
     if number.assignment is None:
         return "spare"
-    if number.assignment.user_id:
-        return mention(number.assignment.user_id)
-    return escape(number.assignment.label)
+    return target_text(number.assignment.label, number.assignment.user_id)
 
 
 def lacks_e911(number: NumberRecord) -> bool:
@@ -85,7 +83,7 @@ def filter_words(flt: NumberFilter) -> str:
     """The filter as the command's words: `main local 415`."""
     words: list[str] = []
     if flt.assignment is not None and flt.assignment.user_id is not None:
-        words.append(mention(flt.assignment.user_id))
+        words.append(person_text(flt.assignment.user_id))
     elif flt.assignment is not None:
         words.append(flt.assignment.key)
     if flt.e911 is not None:

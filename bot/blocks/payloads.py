@@ -48,6 +48,14 @@ class NumberRef(_Payload):
     channel_id: str | None = Field(default=None, max_length=32)
 
 
+class ReleaseRef(NumberRef):
+    """`Release` on a prompt: the number as the prompt showed it (`Drawn`), so a click
+    after it changed (released and restored meanwhile) does nothing and says so."""
+
+    version: int = Field(ge=0)
+    seen: int = Field(ge=0)
+
+
 class HistoryRef(_Payload):
     """A page of `/numbers history NUMBER`."""
 

@@ -3,6 +3,7 @@ then what happened, and `/numbers restore`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from slack_sdk.models.blocks import (
@@ -16,10 +17,11 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.blocks.accounts import account_context
+from bot.blocks.history import action_text, actor_text
 from bot.blocks.ids import ManageId
-from bot.blocks.payloads import NumberRef
+from bot.blocks.payloads import ReleaseRef
 from bot.blocks.text import escape, target_text
-from bot.domain.records import NumberRecord
+from bot.domain.records import AuditEntry, NumberRecord
 from bot.domain.states import NumberState
 from bot.service.overview import ReleasePreview
 
@@ -76,7 +78,9 @@ def release_prompt(preview: ReleasePreview, channel_id: str | None) -> tuple[str
         f"{'' if record.assignment is None else ' with its assignment'}; after that it goes "
         "back to the carrier for good."
     )
-    ref = NumberRef(number=record.e164, channel_id=channel_id)
+    ref = ReleaseRef(
+        number=record.e164, channel_id=channel_id, version=record.version, seen=preview.seen
+    )
     button = ButtonElement(
         text=RELEASE_LABEL,
         action_id=ManageId.RELEASE,
@@ -99,6 +103,22 @@ def release_prompt(preview: ReleasePreview, channel_id: str | None) -> tuple[str
         account_context(preview.account.name),
     ]
     return f"Release {record.display}?", blocks
+
+
+def changed_since_text(record: NumberRecord, since: Sequence[AuditEntry]) -> str:
+    """A prompt clicked after its number changed: nothing done, what changed, how it is now."""
+    happened = ", then ".join(f"{action_text(e)} by {actor_text(e)}" for e in since)
+    if record.state is NumberState.AGING:
+        now = f"it is aging until {_day(record.aging_until)}"
+    elif record.assignment is None:
+        now = "it is a spare"
+    else:
+        now = f"it {assignment_words(record)}"
+    return (
+        f":warning: Nothing was released: *{escape(record.display)}* changed after this "
+        f"prompt was drawn{f' ({happened})' if happened else ''}. Now {now}. "
+        f"For a fresh prompt: `/numbers release {record.e164}`."
+    )
 
 
 def released_message(record: NumberRecord, account_name: str) -> tuple[str, list[Block]]:

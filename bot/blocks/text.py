@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.domain.assignment import is_slack_user
+
 # Limits Slack enforces that slack_sdk does not check.
 MAX_MESSAGE_BLOCKS = 50
 MAX_CHECKBOX_OPTIONS = 10
@@ -49,6 +51,15 @@ def count(n: int, noun: str = "number") -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
+def person_text(user_id: str) -> str:
+    """An assignee for mrkdwn: a Slack user as a mention; a person known only to Kazoo
+    (no Slack user matched) by their Kazoo id, since Slack cannot resolve that mention."""
+    return mention(user_id) if is_slack_user(user_id) else f"Kazoo user `{escape(user_id)}`"
+
+
 def target_text(label: str, user_id: str | None) -> str:
-    """An assignment for mrkdwn: a real mention for a user, escaped text otherwise."""
-    return mention(user_id) if user_id else escape(label)
+    """An assignment for mrkdwn: the person (`person_text`) for a user, escaped text otherwise.
+
+    The one place an assignment becomes words a person reads; `bot/domain` has no mentions.
+    """
+    return person_text(user_id) if user_id else escape(label)

@@ -26,8 +26,14 @@ LABELS: dict[AssignmentKind, str] = {
 # The faxbox answers on one number only.
 MAX_PER_ACCOUNT: dict[AssignmentKind, int] = {AssignmentKind.FAXBOX: 1}
 
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
-_MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,20})(?:\|[^>]*)?>$")
+# A Slack user id: the one pattern (blocks render only these as mentions).
+SLACK_USER_ID = r"[UW][A-Z0-9]{2,20}"
+_SLACK_USER = re.compile(rf"^{SLACK_USER_ID}$")
+_MENTION = re.compile(rf"^<@({SLACK_USER_ID})(?:\|[^>]*)?>$")
+# A person known only to the carrier (a Kazoo user no Slack user matches, which the
+# mirror records as it is): Kazoo's ids are 32 lowercase hex digits (its stand-in adds a
+# readable suffix). Accepted only in the stored form `user:ID`.
+_CARRIER_USER = re.compile(r"^[0-9a-f]{32}[0-9a-z_-]{0,31}$")
 _ACCEPTED = "main, conference, faxbox or a user (@user or user:U123)"
 
 
@@ -47,7 +53,8 @@ class Assignment:
 
     @property
     def label(self) -> str:
-        return f"<@{self.user_id}>" if self.user_id else LABELS[self.kind]
+        """Plain words; a person is `User` here (the blocks name them: `target_text`)."""
+        return LABELS[self.kind]
 
     @classmethod
     def main(cls) -> Assignment:
@@ -59,14 +66,26 @@ class Assignment:
 
     @classmethod
     def parse(cls, text: str) -> Assignment:
-        """Accept the stored form, a Slack mention `<@U123|name>`, or `@U123`."""
+        """Accept the stored form, a Slack mention `<@U123|name>`, or `@U123`.
+
+        Every stored key parses back to its assignment (`parse(a.key) == a`), a person
+        known only to the carrier included: restore reads the key back from the audit.
+        """
         raw = text.strip()
         lowered = raw.lower()
         for kind in (AssignmentKind.MAIN, AssignmentKind.CONFERENCE, AssignmentKind.FAXBOX):
             if lowered == kind.value:
                 return cls(kind)
         mention = _MENTION.match(raw)
-        candidate = mention.group(1) if mention else raw.removeprefix("user:").removeprefix("@")
-        if _USER_ID.match(candidate):
+        stored = raw.removeprefix("user:")
+        if stored != raw and _CARRIER_USER.match(stored):
+            return cls(AssignmentKind.USER, stored)
+        candidate = mention.group(1) if mention else stored.removeprefix("@")
+        if _SLACK_USER.match(candidate):
             return cls(AssignmentKind.USER, candidate)
         raise InvalidInput("target", f"“{raw}” is not a target; use {_ACCEPTED}.")
+
+
+def is_slack_user(user_id: str) -> bool:
+    """A Slack user id (as opposed to a person known only to the carrier)."""
+    return _SLACK_USER.match(user_id) is not None

@@ -37,6 +37,9 @@ class NumberRecord:
     purchased_at: datetime | None = None
     activate_at: datetime | None = None
     activated_at: datetime | None = None
+    # The row's version: every state or account change adds one (a prompt drawn from
+    # the record acts only while it is unchanged).
+    version: int = 0
 
     @property
     def display(self) -> str:
@@ -71,6 +74,15 @@ class NumberRecord:
             "assignment": self.assignment.key if self.assignment else None,
             "e911": self.e911.status.value if self.e911 and self.e911.status else None,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Drawn:
+    """What a prompt showed of a number: the row's version and the id of the number's
+    latest audit event then. A prompt acts only while both are unchanged."""
+
+    version: int
+    seen: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,9 @@ class NumberState(StrEnum):
     RESERVED = "reserved"
     IN_SERVICE = "in_service"
     AGING = "aging"
+    # Aging ended and the sweep claimed it: being given back to the carrier. Nobody can
+    # restore it any more; a carrier failure leaves it here for the next sweep to retry.
+    RETURNING = "returning"
 
 
 NUMBER_TRANSITIONS: dict[NumberState, frozenset[NumberState]] = {
@@ -21,7 +24,9 @@ NUMBER_TRANSITIONS: dict[NumberState, frozenset[NumberState]] = {
     # Release puts a number into aging; move keeps it in service on another account.
     # Every change storage writes is checked against this table (NumbersRepo._move).
     NumberState.IN_SERVICE: frozenset({NumberState.AGING, NumberState.IN_SERVICE}),
-    NumberState.AGING: frozenset({NumberState.IN_SERVICE, NumberState.AVAILABLE}),
+    # Restore brings it back; the sweep claims it for the carrier once aging ended.
+    NumberState.AGING: frozenset({NumberState.IN_SERVICE, NumberState.RETURNING}),
+    NumberState.RETURNING: frozenset({NumberState.AVAILABLE}),
 }
 
 

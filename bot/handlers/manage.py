@@ -18,10 +18,10 @@ from bot.blocks.accounts import move_modal, moved_message
 from bot.blocks.cards import stale_text
 from bot.blocks.history import history_message
 from bot.blocks.ids import ManageId
-from bot.blocks.payloads import HistoryRef, NumberRef, RequestsRef
+from bot.blocks.payloads import HistoryRef, NumberRef, ReleaseRef, RequestsRef
 from bot.blocks.release import release_prompt, released_message
 from bot.blocks.requests import requests_view
-from bot.domain.records import PurchaseRequestRecord
+from bot.domain.records import Drawn, PurchaseRequestRecord
 from bot.handlers.context import Click, Submission, named, on_click, on_submit
 from bot.handlers.errors import field_errors
 from bot.handlers.home_publish import decider, publish_home, republish_homes
@@ -112,11 +112,17 @@ async def confirm_release(
     await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
 
 
-async def on_release(click: Click[NumberRef]) -> None:
-    """`Release`, after the confirm dialog: the number goes aging; the message says so."""
+async def on_release(click: Click[ReleaseRef]) -> None:
+    """`Release`, after the confirm dialog: the number goes aging; the message says so.
+
+    Only while the number is as the prompt showed it; otherwise the answer says what changed.
+    """
     kit, actor, ref = click.kit, click.actor, click.payload
     account = await kit.services.accounts.for_channel(actor, ref.channel_id)
-    released = await kit.services.numbers.release(actor, ref.number, channel_id=ref.channel_id)
+    drawn = Drawn(version=ref.version, seen=ref.seen)
+    released = await kit.services.numbers.release(
+        actor, ref.number, channel_id=ref.channel_id, drawn=drawn
+    )
     text, blocks = released_message(released, account.name)
     await click.respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=True)
     await changed(kit, click.client, actor.workspace_id)
@@ -198,7 +204,7 @@ async def on_history_page(click: Click[HistoryRef]) -> None:
 
 def register(app: AsyncApp, track: Track) -> None:
     app.view(ManageId.MOVE_MODAL)(track(on_submit(NumberRef, on_move_submit, channel=named)))
-    app.action(ManageId.RELEASE)(track(on_click(NumberRef, on_release, channel=named)))
+    app.action(ManageId.RELEASE)(track(on_click(ReleaseRef, on_release, channel=named)))
     app.action(ManageId.REQUESTS_CANCEL)(track(on_click(RequestsRef, on_requests_cancel)))
     app.action(ManageId.REQUESTS_APPROVE)(track(on_click(RequestsRef, on_requests_approve)))
     for suffix in ("prev", "next"):

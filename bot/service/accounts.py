@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.domain.names import name_skeleton
 from bot.domain.records import AccountInfo, AuditEvent
 from bot.service.context import Actor, Deps
-from bot.service.ports import UnitOfWork
+from bot.service.ports import ConstraintViolation, UnitOfWork
 
 _NAME = re.compile(r"^[\w][\w .&'-]{0,63}$")
 
@@ -135,10 +136,16 @@ class AccountService:
         cleaned = check_account_name(name)
         async with self.deps.uow() as uow:
             await self._default(uow, actor.workspace_id)
-            if await uow.accounts.by_name(actor.workspace_id, cleaned):
-                raise Conflict(f"An account named “{cleaned}” already exists.")
+            await self._check_new_name(uow, actor.workspace_id, cleaned)
             now = self.deps.clock()
-            account = await uow.accounts.create(self.deps.ids(), actor.workspace_id, cleaned, now)
+            try:
+                async with uow.savepoint():
+                    account = await uow.accounts.create(
+                        self.deps.ids(), actor.workspace_id, cleaned, now
+                    )
+            except ConstraintViolation:
+                # Created by someone else a moment ago: the unique key decides.
+                raise Conflict(f"An account named “{cleaned}” already exists.") from None
             await uow.audit.add(
                 AuditEvent(
                     "account.created",
@@ -150,6 +157,20 @@ class AccountService:
             )
             await uow.commit()
             return account
+
+    async def _check_new_name(self, uow: UnitOfWork, workspace_id: str, name: str) -> None:
+        """Refuse a name that is, or looks like, an existing account's (`bot.domain.names`)."""
+        same = await uow.accounts.by_name(workspace_id, name)
+        if same is not None:
+            raise Conflict(f"An account named “{same.name}” already exists.")
+        skeleton = name_skeleton(name)
+        for other in await uow.accounts.all(workspace_id):
+            if name_skeleton(other.name) == skeleton:
+                raise Conflict(
+                    f"“{name}” looks like the existing account “{other.name}” (letters of "
+                    "another alphabet, or digits, that look the same), so people would take "
+                    "one for the other. Choose a name that looks different."
+                )
 
     async def use(self, actor: Actor, channel_id: str, name: str) -> AccountInfo:
         """Bind a channel to an account: its commands then act on that account."""

@@ -29,7 +29,7 @@ from bot.domain.records import AccountInfo, AuditEvent, NumberRecord
 from bot.domain.states import NumberState
 from bot.service.accounts import AccountService
 from bot.service.context import Actor, Deps
-from bot.service.errors import ChangedMeanwhile, LastEmergencyMain
+from bot.service.errors import AgingEnded, ChangedMeanwhile, LastEmergencyMain
 from bot.service.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,12 @@ async def owned_number(
 ) -> NumberRecord:
     """The account's number (in service or aging), in one of `states` (None: either)."""
     record = await uow.numbers.get(e164)
+    if (
+        record is not None
+        and record.account_id == account.id
+        and record.state is NumberState.RETURNING
+    ):
+        raise AgingEnded(record)
     if (
         record is None
         or record.account_id != account.id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.domain.assignment import Assignment
 from bot.domain.errors import (
     BackendUnavailable,
     Conflict,
@@ -10,7 +11,7 @@ from bot.domain.errors import (
     NotFound,
     NumbersBotError,
 )
-from bot.domain.records import PurchaseRequestRecord
+from bot.domain.records import AuditEntry, NumberRecord, PurchaseRequestRecord
 
 
 class StaleRequest(Conflict):
@@ -53,12 +54,50 @@ class LastEmergencyMain(Conflict):
         self.doing = doing
 
 
+class AgingEnded(Conflict):
+    """A released number whose aging is over: the sweep gives it back to the carrier."""
+
+    def __init__(self, record: NumberRecord) -> None:
+        day = f" on {record.aging_until:%Y-%m-%d}" if record.aging_until else ""
+        super().__init__(
+            f"The aging of {record.display} ended{day}: it is going back to the carrier "
+            "and can no longer be restored."
+        )
+        self.number = record.e164
+
+
+class ChangedSincePrompt(Conflict):
+    """A prompt's button clicked after its number changed: nothing is done.
+
+    Carries the number as it is now and the changes since the prompt was drawn;
+    the words are the blocks' (`changed_since_text`).
+    """
+
+    def __init__(self, record: NumberRecord, since: list[AuditEntry]) -> None:
+        super().__init__(f"{record.display} changed after this prompt was drawn; nothing was done.")
+        self.record = record
+        self.since = since
+
+
+class NoLongerSpare(Conflict):
+    """A spare picked to give away rings somewhere now; the blocks name where."""
+
+    def __init__(self, record: NumberRecord, assignment: Assignment) -> None:
+        where = "someone" if assignment.user_id else assignment.label
+        super().__init__(f"{record.display} is no longer spare: it rings {where}.")
+        self.number = record.display
+        self.assignment = assignment
+
+
 __all__ = [
+    "AgingEnded",
     "BackendUnavailable",
     "ChangedMeanwhile",
+    "ChangedSincePrompt",
     "Conflict",
     "InvalidInput",
     "LastEmergencyMain",
+    "NoLongerSpare",
     "NotAllowed",
     "NotFound",
     "NotRequester",

@@ -54,7 +54,7 @@ async def backed(
     holders: dict[str, str | None] = {}
     kept = set()
     for number, record in records.items():
-        if record.state in (NumberState.IN_SERVICE, NumberState.AGING):
+        if record.state in (NumberState.IN_SERVICE, NumberState.AGING, NumberState.RETURNING):
             if record.account_id == account_id:
                 kept.add(number)
             continue

@@ -288,7 +288,10 @@ class MirrorSync:
                 # One of the bot's own holds, being bought: the request records it.
                 report.skipped += 1
                 continue
-            elif row.state == NumberState.AGING.value and row.account_id == bot_account:
+            elif (
+                row.state in (NumberState.AGING.value, NumberState.RETURNING.value)
+                and row.account_id == bot_account
+            ):
                 # Released in the bot: Kazoo keeps it on the account until the bot's
                 # aging ends (and a restore needs it there), so it stays released here.
                 report.unchanged += 1

@@ -26,6 +26,7 @@ from bot.domain.records import (
     AuditEntry,
     AuditEvent,
     AvailableNumber,
+    Drawn,
     NumberCounts,
     NumberFilter,
     NumberRecord,
@@ -41,6 +42,7 @@ from bot.service.changes import (
     owned_number,
 )
 from bot.service.context import Actor, Deps
+from bot.service.errors import AgingEnded, ChangedSincePrompt, NoLongerSpare
 from bot.service.holds import give_back_lapsed
 from bot.service.ports import ConstraintViolation, UnitOfWork
 
@@ -333,11 +335,19 @@ class NumberService(UsesAccounts):
         return await self._one(actor, e164, Move(target), channel_id)
 
     async def release(
-        self, actor: Actor, number: str, *, channel_id: str | None = None
+        self,
+        actor: Actor,
+        number: str,
+        *,
+        channel_id: str | None = None,
+        drawn: Drawn | None = None,
     ) -> NumberRecord:
-        """The number leaves the account and ages; it can be restored until aging ends."""
+        """The number leaves the account and ages; it can be restored until aging ends.
+
+        From a prompt (`drawn`): only while the number is as the prompt showed it.
+        """
         until = self.deps.clock() + timedelta(days=self.deps.settings.aging_days)
-        return await self._one(actor, number, Release(until), channel_id)
+        return await self._one(actor, number, Release(until, drawn), channel_id)
 
     async def restore(
         self, actor: Actor, number: str, *, channel_id: str | None = None
@@ -435,9 +445,7 @@ class GiveSpare(Assign):
 
     async def check(self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord) -> None:
         if record.assignment is not None:
-            raise Conflict(
-                f"{record.display} is no longer spare: it rings {record.assignment.label}."
-            )
+            raise NoLongerSpare(record, record.assignment)
         await check_assignable(uow, record, self.target)
 
 
@@ -513,11 +521,17 @@ class Release(_Unroute):
     verb = "release"
     states = None
 
-    def __init__(self, until: datetime) -> None:
+    def __init__(self, until: datetime, drawn: Drawn | None = None) -> None:
         self.until = until
+        self.drawn = drawn
 
     def settled(self, record: NumberRecord) -> bool:
         return record.state is NumberState.AGING  # released already: a repeat changes nothing
+
+    async def check(self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord) -> None:
+        if self.drawn is not None:
+            await check_drawn(uow, account, record, self.drawn)
+        await super().check(uow, account, record)
 
     async def write(
         self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord, now: datetime
@@ -541,6 +555,9 @@ class Restore(NumberChange):
         return record.state is NumberState.IN_SERVICE
 
     async def check(self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord) -> None:
+        # Once aging ended the sweep may be giving it back to the carrier: never "Restored".
+        if record.aging_until is not None and record.aging_until <= self.numbers.deps.clock():
+            raise AgingEnded(record)
         self.previous = await assignment_before_release(uow, account.workspace_id, record.e164)
 
     async def at_carrier(
@@ -562,6 +579,8 @@ class Restore(NumberChange):
         self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord, now: datetime
     ) -> NumberRecord | None:
         if not await uow.numbers.restore(record.e164, account.id, now):
+            if record.aging_until is not None and record.aging_until <= now:
+                raise AgingEnded(record)  # it ended while the carrier was being told
             return None
         return replace(record, state=NumberState.IN_SERVICE, aging_until=None)
 
@@ -580,6 +599,19 @@ class Restore(NumberChange):
             # (told after the commit would be cleaner; a spare with a route is harmless
             # until the next assignment re-routes it).
             return after
+
+
+async def check_drawn(
+    uow: UnitOfWork, account: AccountInfo, record: NumberRecord, drawn: Drawn
+) -> None:
+    """A prompt acts on the number only as it showed it: refuse, with what changed since.
+
+    The version catches every change of state or account; the audit trail every audited
+    change (an assignment, an e911 address) and says what happened.
+    """
+    since = await uow.audit.since(account.workspace_id, record.e164, drawn.seen)
+    if since or record.version != drawn.version:
+        raise ChangedSincePrompt(record, since)
 
 
 async def assignment_before_release(

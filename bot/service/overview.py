@@ -64,6 +64,7 @@ class ReleasePreview:
     number: NumberRecord
     account: AccountInfo
     aging_days: int
+    seen: int = 0  # the number's latest audit event: the prompt acts only if none came since
 
 
 class OverviewService:
@@ -123,7 +124,8 @@ class OverviewService:
             record = await owned_number(uow, account, e164, states=None)
             if record.state is NumberState.IN_SERVICE:
                 await keep_emergency_main(uow, account, record, "release")
-        return ReleasePreview(record, account, self.deps.settings.aging_days)
+            seen = await uow.audit.latest_id(account.workspace_id, e164)
+        return ReleasePreview(record, account, self.deps.settings.aging_days, seen)
 
     # --- the App Home ---------------------------------------------------------------
 

@@ -8,7 +8,6 @@ in `bot/handlers/slack_people.py`) for the carrier user of each person.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -25,12 +24,9 @@ from bot.backends.carrier import (
     RouteTarget,
     SearchPage,
 )
+from bot.domain.assignment import is_slack_user
 from bot.domain.e911 import E911Address
 from bot.domain.phone import SearchQuery
-
-# A Slack user id. Anything else is the carrier's own user id (the mirror records one
-# for a Kazoo user no Slack user matches) and is routed as it is.
-_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 # (Slack user id, the carrier account's id) -> the carrier user's id.
 CarrierUserFor = Callable[[str, str], Awaitable[str]]
@@ -89,7 +85,9 @@ class PeopleCarrier:
     # --- routing ---------------------------------------------------------------------
 
     async def route(self, e164: str, target: RouteTarget, *, account_id: str) -> None:
-        if target.owner_id is not None and _SLACK_USER.match(target.owner_id):
+        # Anything but a Slack user is the carrier's own user id (the mirror records one for
+        # a Kazoo user no Slack user matches) and is routed as it is.
+        if target.owner_id is not None and is_slack_user(target.owner_id):
             # A Slack user: ring their Kazoo user's callflow (or say why there is none).
             user = await self.lookup(target.owner_id, account_id)
             target = RouteTarget.user(user)
@@ -136,5 +134,5 @@ if TYPE_CHECKING:
 async def check_person(carrier: Carrier, slack_user_id: str, account_id: str) -> None:
     """Before a purchase for a person: `InvalidInput` now if the carrier cannot ring them
     (Kazoo: no Kazoo user with their email), rather than after the numbers are bought."""
-    if isinstance(carrier, PeopleCarrier) and _SLACK_USER.match(slack_user_id):
+    if isinstance(carrier, PeopleCarrier) and is_slack_user(slack_user_id):
         await carrier.lookup(slack_user_id, account_id)

@@ -974,32 +974,48 @@ class PurchaseService:
 
     async def _age_out(self, now: datetime) -> None:
         """Numbers whose aging ended go back to the carrier, then leave the account."""
+        for record, account in await self._aged(now):
+            await self._give_back(record, account, now)
+
+    async def _aged(self, now: datetime) -> list[tuple[NumberRecord, AccountInfo]]:
+        """The numbers to give back (aging ended, or returning still), with their account."""
         async with self.deps.uow(write=False) as uow:
             aged = await uow.numbers.get_many(await uow.numbers.aged_out(now))
             accounts = {
                 a: await uow.accounts.get(a)
                 for a in {r.account_id for r in aged.values() if r.account_id}
             }
-        for number, record in aged.items():
+        found = []
+        for record in aged.values():
             account = accounts.get(record.account_id or "")
-            if account is None:
-                continue
-            try:
-                await self.deps.carrier.release(number, account_id=carrier_account(account))
-            except NotFoundAtCarrier:
-                pass  # the carrier has it back already
-            except CarrierFailure:
-                log.warning(
-                    "could not give %s back to the carrier; next pass", number, exc_info=True
-                )
-                continue
-            async with self.deps.uow() as uow:
-                if await uow.numbers.return_to_stock(number, account.id, now):
-                    await uow.numbers.remove_e911(number)
-                    await uow.audit.add(
-                        AuditEvent("number.aged_out", SYSTEM, "", number=number), now
-                    )
-                    await uow.commit()
+            if account is not None:
+                found.append((record, account))
+        return found
+
+    async def _give_back(self, record: NumberRecord, account: AccountInfo, now: datetime) -> None:
+        """Claim the number in the database first; only the claim's winner calls the carrier.
+
+        A restore that got there first (or another sweep) wins the conditional claim, and
+        the carrier is left alone. A carrier failure after the claim leaves the number
+        returning, which no restore accepts, for the next sweep to retry.
+        """
+        number = record.e164
+        async with self.deps.uow() as uow:
+            if not await uow.numbers.claim_return(number, account.id, record.version, now):
+                return
+            await uow.commit()
+        try:
+            await self.deps.carrier.release(number, account_id=carrier_account(account))
+        except NotFoundAtCarrier:
+            pass  # the carrier has it back already
+        except CarrierFailure:
+            log.warning("could not give %s back to the carrier; next pass", number, exc_info=True)
+            return
+        async with self.deps.uow() as uow:
+            if await uow.numbers.return_to_stock(number, account.id, now):
+                await uow.numbers.remove_e911(number)
+                await uow.audit.add(AuditEvent("number.aged_out", SYSTEM, "", number=number), now)
+                await uow.commit()
 
 
 def _hold_ran_out(request: PurchaseRequestRecord, now: datetime) -> bool:

@@ -52,7 +52,7 @@ async def test_a_zip_code_nobody_has_is_invalid_on_a_named_field(world: World) -
     """Shared: invalid, on a field of the form, with the provider's words.
 
     The field differs: the simulated geocoder names the ZIP code; Kazoo's
-    `address.invalid` names no field, so the Kazoo carrier puts it on the street.
+    400 `invalid` names no field, so the Kazoo carrier puts it on the street.
     """
     [number] = await world.bought()
 

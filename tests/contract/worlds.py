@@ -168,7 +168,7 @@ class KazooWorld(World):
     quote_names_owned_when_charging = False
     # The stand-in ages released numbers, as Kazoo does where aging is configured.
     released_state = CarrierNumberState.AGING
-    # Kazoo's `address.invalid` names no field: the Kazoo carrier puts it on the street.
+    # Kazoo's 400 `invalid` names no field: the Kazoo carrier puts it on the street.
     invalid_zip_field = "street_address"
     # A move is an activation on the destination account, with `accept_charges`.
     move_bills_destination = True

@@ -115,3 +115,17 @@ async def test_long_texts_are_answered_with_a_short_valid_message(direct_bot: Ha
         await bot.settle()
     texts = bot.ephemeral_texts(ADMIN)  # the stand-in refuses blocks Slack would refuse
     assert len(texts) == 5 and all(len(t) < 500 for t in texts), texts
+
+
+async def test_a_look_alike_account_name_is_refused_with_the_existing_name(
+    direct_bot: Harness,
+) -> None:
+    bot = direct_bot
+    bot.slack.add_channel(BRANCH, "branch")
+    await say(bot, "account list")  # the default account, Main, exists
+    refused = shown(await say(bot, "account create Мain"))  # a Cyrillic М
+    assert "looks like the existing account “Main”" in refused
+    found = shown(await say(bot, "account create Örebro"))
+    assert "Created the account Örebro" in found
+    bound = shown(await say(bot, "account use ÖREBRO", channel=BRANCH))
+    assert "now works on the account Örebro" in bound

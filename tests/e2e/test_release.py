@@ -131,3 +131,42 @@ async def test_release_of_a_released_number_says_so_and_of_a_spare_says_no_ringi
     await bot.runtime.services.numbers.release(bot.actor(), a)
     again = shown(await say(bot, f"release {a}"))
     assert "released already" in again and "[ Release ]" not in again
+
+
+async def test_an_old_release_prompt_does_nothing_once_the_number_was_restored(
+    direct_bot: Harness,
+) -> None:
+    """Two prompts for one number; one releases it, it is restored, the other is clicked."""
+    bot = direct_bot
+    a, _ = await own(bot, count=2)
+    old = await say(bot, f"release {a}")
+    fresh = await say(bot, f"release {a}")
+    await bot.driver.click(ADMIN, "Release", channel=CHANNEL, message_ts=fresh.ts)
+    await bot.until(lambda s: "Released" in s.ephemerals_for(CHANNEL, ADMIN)[-1].text)
+    assert "Restored" in shown(await say(bot, f"restore {a}"))
+
+    before = len(bot.state.ephemerals_for(CHANNEL, ADMIN))
+    await bot.driver.click(ADMIN, "Release", channel=CHANNEL, message_ts=old.ts)
+    await bot.until(lambda s: len(s.ephemerals_for(CHANNEL, ADMIN)) > before)
+    await bot.settle()
+    answer = shown(bot.state.ephemerals_for(CHANNEL, ADMIN)[-1])
+    assert "Nothing was released" in answer and "changed after this prompt was drawn" in answer
+    assert "released by @alice, then restored by @alice" in answer
+    assert "Now it rings Main Company Numbers" in answer
+    record = await bot.runtime.services.numbers.get(bot.actor(), a)
+    assert record.state is NumberState.IN_SERVICE and record.assignment == Assignment.main()
+    async with bot.runtime.services.deps.uow(write=False) as uow:
+        events = await uow.audit.for_number(bot.slack.workspace.team_id, a)
+    assert [e.action for e in events].count("number.released") == 1
+
+
+async def test_restore_after_aging_ended_says_so_before_the_sweep_ran(direct_bot: Harness) -> None:
+    bot = direct_bot
+    a, _ = await own(bot, count=2)
+    await bot.runtime.services.numbers.release(bot.actor(), a)
+    bot.clock.advance(days=30, seconds=1)  # aging over; the worker has not run yet
+    late = shown(await say(bot, f"restore {a}"))
+    assert "Restored" not in late
+    assert "ended" in late and "going back to the carrier" in late
+    assert "can no longer be restored" in late
+    assert await _aging(bot) == [a]  # the sweep gives it back; the restore changed nothing

@@ -50,7 +50,7 @@ async def test_e911_invalid_multiple_choice_and_valid_at_kazoo(direct_bot: Harne
     [number] = await own(bot, 1)
     await _open_e911(bot, number)
 
-    # Kazoo's `address.invalid` names no field: the bot puts it on the street.
+    # Kazoo's 400 `invalid` names no field: the bot puts it on the street.
     await bot.driver.fill(ADMIN, "ZIP code", "00012")
     result = await bot.driver.submit(ADMIN)
     assert result.outcome == "errors" and list(result.errors) == ["e911.street"]
@@ -131,3 +131,38 @@ async def test_buying_for_a_slack_user_with_no_kazoo_user_is_refused_before_buyi
     assert "has no Kazoo user on this account" in shown, (result.outcome, result.errors)
     assert kazoo.model.charges == []
     assert not [n for n in kazoo.model.numbers.values() if n.state == "reserved"]
+
+
+async def test_a_kazoo_user_with_no_slack_user_is_restored_to_their_number(
+    direct_bot: Harness,
+) -> None:
+    """SmartPBX gave a number to Frank, who has no Slack account: the sync records him by
+    his Kazoo id; release, then restore, and the number rings Frank again."""
+    bot, kazoo = direct_bot, kazoo_of(direct_bot)
+    frank, number = f"{CHILD_A}-user-frank", "+14155552671"
+    kazoo.model.users[CHILD_A][frank] = {
+        "id": frank,
+        "first_name": "Frank",
+        "last_name": "Field",
+        "email": "frank@example.com",
+    }
+    kazoo.model.callflows[CHILD_A][f"{CHILD_A}-frank"] = {
+        "id": f"{CHILD_A}-frank",
+        "name": "Frank Field SmartPBX's Callflow",
+        "type": "mainUserCallflow",
+        "owner_id": frank,
+        "numbers": ["1006", number],
+        "flow": {"module": "user", "data": {"id": frank}, "children": {}},
+    }
+    kazoo.model.numbers[number] = Number(number, "in_service", assigned_to=CHILD_A)
+    kazoo.model.refresh_used_by(CHILD_A)
+    assert await bot.worker.sync_mirror()
+    await slash_and_wait(bot, "list")
+    assert f"Kazoo user `{frank}`" in text_of(latest_list(bot))
+
+    await bot.runtime.services.numbers.release(bot.actor(), number)
+    assert in_callflows(kazoo, CHILD_A, number) == []
+    restored = await slash_and_wait(bot, f"restore {number}")
+    assert restored is not None and "Restored" in restored.text
+    assert f"Kazoo user `{frank}`" in text_of(restored) and "<@" not in text_of(restored)
+    assert in_callflows(kazoo, CHILD_A, number) == ["Frank Field SmartPBX's Callflow"]

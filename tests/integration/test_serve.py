@@ -222,6 +222,7 @@ async def test_a_refused_app_token_stops_with_one_line(tmp_path: Path) -> None:
     (line,) = bot.lines("SLACK_APP_TOKEN")
     assert line.startswith("numbers-bot: SLACK_APP_TOKEN: Slack refused it (invalid_auth);")
     assert "App-Level Tokens" in line and "xapp-wrong" not in line
+    assert not (tmp_path / "bot.db").exists()  # nothing started before the check
     assert not bot.lines("Traceback")
 
 

@@ -65,7 +65,13 @@ def test_an_invoice_item_without_a_difference_counts_whole() -> None:
     assert quote.activation_today == Decimal("1.25")
 
 
-MAIN = {"id": "m", "type": "main", "name": "MainCallflow", "numbers": ["0"], "flow": {"x": 1}}
+MAIN = {
+    "id": "m",
+    "type": "main",
+    "name": "MainCallflow",
+    "numbers": ["undefinedMainNumber"],
+    "flow": {"x": 1},
+}
 
 
 def test_callflow_edits_touch_only_numbers() -> None:
@@ -81,7 +87,7 @@ def test_numbers_stored_without_plus_or_country_code_are_recognised() -> None:
 
     out = without_number(without_number(doc, "+14155550100"), "+14155550101")
 
-    assert out["numbers"] == ["0"]
+    assert out["numbers"] == ["undefinedMainNumber"]
 
 
 def test_the_faxbox_takes_one_number() -> None:
@@ -96,3 +102,5 @@ def test_group_and_unknown_callflows_are_not_targets() -> None:
     assert target_of({"type": "main", "group_id": "g"}) is None
     assert target_of({"type": "custom"}) is None
     assert target_of({"owner_id": "u1"}) == RouteTarget.user("u1")
+    assert target_of({"owner_id": "u1", "type": "mainUserCallflow"}) == RouteTarget.user("u1")
+    assert target_of({"owner_id": "u1", "type": "mobile"}) is None  # the person's mobile

@@ -6,6 +6,7 @@ import pytest
 
 from bot.backends.carrier import (
     CarrierAuthFailed,
+    CarrierFault,
     CarrierNumberState,
     CarrierUnavailable,
     OrderOutcome,
@@ -48,13 +49,51 @@ async def test_a_token_refused_again_after_reauth_is_an_auth_failure(
     assert len(standin.calls("PUT", "/api_auth")) == 2  # one re-auth, no loop
 
 
-async def test_a_bad_api_key_is_named(standin: KazooStandIn, sleeps: RecordedSleep) -> None:
-    bad = make_carrier(standin, sleeps, key="not-the-key")
+@pytest.mark.parametrize(
+    ("key", "says"),
+    [
+        ("0123456789abcdef" * 4, "Kazoo does not know KAZOO_API_KEY"),  # 404
+        ("not-the-key", "Kazoo refused KAZOO_API_KEY as malformed"),  # 400
+    ],
+)
+async def test_a_bad_api_key_is_named(
+    standin: KazooStandIn, sleeps: RecordedSleep, key: str, says: str
+) -> None:
+    bad = make_carrier(standin, sleeps, key=key)
     try:
-        with pytest.raises(CarrierAuthFailed, match="KAZOO_API_KEY"):
+        with pytest.raises(CarrierAuthFailed, match=says) as refused:
             await bad.ping()
     finally:
         await bad.close()
+    assert key not in str(refused.value)
+    assert sleeps.delays == []  # a refusal is not retried
+
+
+async def test_an_enveloped_500_on_a_change_is_kazoos_answer_not_retried(
+    carrier: KazooCarrier, standin: KazooStandIn, sleeps: RecordedSleep
+) -> None:
+    """M2: Kazoo's 500 (`unspecified_fault`, "fault by carrier") comes back the same on a
+    repeat and re-runs the carrier's side effects: it is returned, not retried."""
+    [number] = await offered(carrier, quantity=1)
+    await carrier.order([number], account_id=CHILD_A, idempotency_key="m2")
+    standin.fail_next(
+        500, count=5, method="PUT", path="/activate", data={"message": "fault by carrier"}
+    )
+
+    with pytest.raises(CarrierFault, match="fault by carrier"):
+        await carrier.move(number, from_account_id=CHILD_A, to_account_id=CHILD_B)
+
+    assert len(standin.calls("PUT", f"{number[1:]}/activate")) == 1
+    assert sleeps.delays == []
+
+
+async def test_kazoos_503_on_a_read_is_retried(
+    carrier: KazooCarrier, standin: KazooStandIn, sleeps: RecordedSleep
+) -> None:
+    standin.fail_next(503, count=2, path="/phone_numbers", message="datastore_unreachable")
+
+    assert len(await offered(carrier, quantity=1)) == 1
+    assert len(sleeps.delays) == 2
 
 
 async def test_a_429_burst_is_retried_with_bounded_jittered_backoff(
@@ -73,14 +112,21 @@ async def test_a_429_burst_is_retried_with_bounded_jittered_backoff(
     assert len(set(sleeps.delays)) == 3
 
 
-async def test_retry_after_is_honoured_up_to_the_cap(
+async def test_an_activation_bucket_that_runs_dry_is_waited_out(
     carrier: KazooCarrier, standin: KazooStandIn, sleeps: RecordedSleep
 ) -> None:
-    standin.fail_next(429, count=1, path="/phone_numbers", retry_after="30")
+    """Crossbar's extra per-account bucket on `PUT /{n}/activate` answers 429, with no
+    Retry-After: the backoff alone waits."""
+    [number] = await offered(carrier, quantity=1)
+    await carrier.order([number], account_id=CHILD_A, idempotency_key="b1")
+    standin.model.activation_tokens = 0.0
+    standin.model.activation_refill = 0.4  # a token is back by the third try
 
-    await offered(carrier, quantity=1)
+    await carrier.move(number, from_account_id=CHILD_A, to_account_id=CHILD_B)
 
-    assert sleeps.delays == [2.0]
+    assert standin.model.numbers[number].assigned_to == CHILD_B
+    assert len(sleeps.delays) == 2
+    assert len(standin.calls("PUT", f"{number[1:]}/activate")) == 3
 
 
 async def test_a_429_that_never_ends_gives_up_after_the_bound(
@@ -208,7 +254,7 @@ async def test_a_callflow_kazoo_refuses_is_a_conflict_with_kazoos_words(
     standin.fail_next(
         400,
         path="/callflows/",
-        method="POST",
+        method="PATCH",
         message="invalid data",
         data={"numbers": {"unique": {"message": f"Number {number} exists in callflow x"}}},
     )

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from slack_bolt.async_app import AsyncApp
 
 from bot.backends.kazoo import KazooCarrier
-from bot.health import backend_health, health_check
-from bot.server import web_app
+from bot.config import SettingsError
+from bot.console.fake_slack import FakeSlack
+from bot.health import backend_health, credentials_refused, health_check
+from bot.server import serve, web_app
+from tests.conftest import make_settings
 from tests.kazoo.conftest import RecordedSleep, make_carrier
 from tests.kazoo_standin import API_KEY, ROOT, KazooStandIn
 
@@ -73,17 +78,59 @@ async def test_health_does_not_wait_for_a_slow_kazoo(
     }
 
 
+@pytest.mark.parametrize(
+    "key",
+    [
+        "0123456789abcdef" * 4,  # 64 characters no account has: Kazoo answers 404
+        "not-the-key",  # not 64 characters: Kazoo answers 400
+    ],
+)
 async def test_health_says_the_key_was_refused(
-    standin: KazooStandIn, sleeps: RecordedSleep
+    standin: KazooStandIn, sleeps: RecordedSleep, key: str
 ) -> None:
-    kazoo = make_carrier(standin, sleeps, key="not-the-key")
+    kazoo = make_carrier(standin, sleeps, key=key)
     try:
         status, body = await _get_health(kazoo)
     finally:
         await kazoo.close()
     assert status == 503
+    # Not "could not be reached": the key is what to fix.
     assert body == {"ok": False, "backend": "kazoo", "detail": "kazoo refused the API key"}
-    assert "not-the-key" not in str(body)
+    assert key not in str(body)
+
+
+async def test_an_unknown_key_stops_start_up_with_one_line(
+    tmp_path: Path, standin: KazooStandIn
+) -> None:
+    unknown = "0123456789abcdef" * 4
+    # Start-up checks the bot token with Slack first (auth.test): a stand-in answers it.
+    async with FakeSlack(bot_token="xoxb-1") as slack:
+        settings = make_settings(
+            tmp_path,
+            slack_bot_token="xoxb-1",
+            slack_signing_secret="s",
+            slack_api_url=slack.api_url,
+            backend="kazoo",
+            kazoo_url=standin.url,
+            kazoo_api_key=unknown,
+            kazoo_account_id=ROOT,
+        )
+        with pytest.raises(SettingsError) as stopped:
+            await serve(settings)
+    line = str(stopped.value)
+    assert line == "Kazoo does not know KAZOO_API_KEY: no account has this API key."
+    assert unknown not in line
+
+
+async def test_kazoo_down_at_start_up_does_not_stop_it(sleeps: RecordedSleep) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    down = KazooCarrier.connect(f"http://127.0.0.1:{port}", API_KEY, ROOT, timeout=0.3)
+    try:
+        assert await credentials_refused(down) is None
+    finally:
+        await down.close()
 
 
 async def test_health_of_the_embedded_backend_is_ok() -> None:

@@ -339,6 +339,61 @@ async def test_a_page_out_of_order_marks_nothing_gone(
     assert (await state(uows))[A4][0] == NumberState.IN_SERVICE.value
 
 
+async def test_open_port_requests_are_not_spares_and_gone_detection_still_works(
+    kazoo_numbers: KazooStandIn, carrier: KazooCarrier, uows: UnitOfWorkFactory
+) -> None:
+    """M4: Kazoo merges open port requests into every listing page (even a rejected one):
+    they are not the account's numbers, and they must not break the key order gone-detection
+    relies on across pages."""
+    standin = kazoo_numbers
+    porting, rejected = "+14155550150", "+14155550160"
+    standin.model.port_requests["port1"] = {
+        "account": CHILD_A,
+        "state": "submitted",
+        "numbers": [porting],
+    }
+    standin.model.port_requests["port2"] = {
+        "account": CHILD_A,
+        "state": "rejected",
+        "numbers": [rejected],
+    }
+    await sync(carrier, uows).run()
+    standin.model.leave_callflows(CHILD_A, A4)
+    standin.model.release(CHILD_A, A4)
+
+    report = await sync(carrier, uows).run()
+
+    mirrored = await state(uows)
+    assert porting not in mirrored and rejected not in mirrored
+    assert report.gone == 1 and report.gone_check_skipped == []
+    assert mirrored[A4] == ("available", None, None)
+    listings = [c for c in standin.calls("GET") if c.path.endswith(f"{CHILD_A}/phone_numbers")]
+    assert listings and all(c.query.get("include_ports") == "false" for c in listings)
+
+
+async def test_a_port_request_row_is_skipped_even_if_kazoo_lists_it(
+    standin: KazooStandIn, carrier: KazooCarrier
+) -> None:
+    own(standin, CHILD_A, A1)
+    standin.model.port_requests["port1"] = {
+        "account": CHILD_A,
+        "state": "submitted",
+        "numbers": [A2],
+    }
+    standin.fail_next(
+        200,
+        method="GET",
+        path=f"{CHILD_A}/phone_numbers",
+        data={
+            "numbers": {A1: {"state": "in_service"}, A2: {"state": "port_in", "port_id": "port1"}}
+        },
+    )
+
+    page = await carrier.list_numbers(account_id=CHILD_A)
+
+    assert [n.e164 for n in page.numbers] == [A1]
+
+
 def test_the_report_line_counts() -> None:
     report = SyncReport(accounts=2, pages=3, seen=5, added=1, changed=2, gone=1, unchanged=2)
     assert report.changes == 4
@@ -379,3 +434,20 @@ async def test_a_number_in_a_callflow_the_bot_does_not_manage_is_counted(
     report = await sync(carrier, uows).run()
     assert report.in_use_elsewhere == 1
     assert (await state(uows))[A4] == ("in_service", CHILD_A, None)
+
+
+async def test_several_fax_numbers_made_in_smartpbx_sync_without_churn(
+    kazoo_numbers: KazooStandIn, carrier: KazooCarrier, uows: UnitOfWorkFactory
+) -> None:
+    """M5: SmartPBX lets MainFaxing hold several numbers; the first is the faxbox's (the one
+    SmartPBX shows), the others are left to SmartPBX, and syncs do not flip between them."""
+    route(kazoo_numbers, CHILD_A, "fax", A4)  # MainFaxing: [A5, A4]
+
+    report = await sync(carrier, uows).run()
+
+    current = await state(uows)
+    assert (current[A5][2], current[A4][2]) == ("faxbox", None)
+    assert report.in_use_elsewhere == 1
+    before = len(await audits(uows))
+    assert (await sync(carrier, uows).run()).changes == 0
+    assert len(await audits(uows)) == before

@@ -25,7 +25,7 @@ async def test_move_leaves_the_old_callflows_then_activates_on_the_destination(
     await carrier.move(number, from_account_id=CHILD_A, to_account_id=CHILD_B)
 
     assert standin.model.routed_numbers(CHILD_A)[f"{CHILD_A}-main"] == []
-    assert standin.model.callflows[CHILD_A][f"{CHILD_A}-main"]["numbers"] == ["0"]
+    assert standin.model.callflows[CHILD_A][f"{CHILD_A}-main"]["numbers"] == ["undefinedMainNumber"]
     status = await carrier.number_status(number, account_id=CHILD_B)
     assert status.owned_by(CHILD_B) and status.spare
     assert (await carrier.number_status(number, account_id=CHILD_A)).state is (
@@ -50,9 +50,41 @@ async def test_release_takes_the_number_out_of_every_callflow_then_deletes(
     assert standin.model.callflows[CHILD_A][f"{CHILD_A}-conf"]["numbers"] == ["undefinedconf"]
     changes = [(s.method, s.path) for s in standin.seen[before:] if s.method != "GET"]
     assert changes == [
-        ("POST", f"/v2/accounts/{CHILD_A}/callflows/{CHILD_A}-conf"),
+        ("PATCH", f"/v2/accounts/{CHILD_A}/callflows/{CHILD_A}-conf"),
         ("DELETE", f"/v2/accounts/{CHILD_A}/phone_numbers/{number}"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("ages", "ends"), [(False, CarrierNumberState.AVAILABLE), (True, CarrierNumberState.AGING)]
+)
+async def test_release_ends_as_kazoos_configuration_says(
+    carrier: KazooCarrier, standin: KazooStandIn, ages: bool, ends: CarrierNumberState
+) -> None:
+    """L1: `released_state` (default `available`) or `aging` when `should_age` is set
+    (knm_config.erl:27-37); the bot records what Kazoo reports."""
+    standin.model.aging = ages
+    [number] = await bought(carrier, CHILD_A)
+
+    result = await carrier.release(number, account_id=CHILD_A)
+
+    assert result.state is ends
+    assert number not in {n.e164 for n in (await carrier.list_numbers(account_id=CHILD_A)).numbers}
+
+
+async def test_a_local_number_kazoo_deletes_on_release_is_reported_deleted(
+    carrier: KazooCarrier, standin: KazooStandIn
+) -> None:
+    """L1: numbers of Kazoo's local carrier are deleted, not made available
+    (knm_numbers.erl:951-970); the answer's state says so."""
+    [number] = await bought(carrier, CHILD_A)
+    standin.fail_next(
+        200, method="DELETE", path="/phone_numbers/", data={"id": number, "state": "deleted"}
+    )
+
+    result = await carrier.release(number, account_id=CHILD_A)
+
+    assert result.state is CarrierNumberState.DELETED
 
 
 async def test_releasing_a_number_that_left_the_account_is_not_found(
@@ -84,6 +116,7 @@ async def test_owned_numbers_are_listed_in_pages_with_start_key(
         if page.next_start_key is None:
             break
         start = page.next_start_key
+        assert not start.startswith("+")  # Crossbar's keys are opaque; passed back as given
 
     assert seen == sorted(numbers) and pages == 3
     first = (await carrier.list_numbers(account_id=CHILD_A, page_size=10)).numbers
@@ -99,6 +132,7 @@ async def test_sub_accounts_come_from_children_across_pages(
 
     child_c = "100000000000000000000000000000cc"
     standin.model.accounts[child_c] = Account(child_c, "Acme North", ROOT)
+    standin.page_size = 2  # Crossbar's default is 50: make it page
 
     accounts = await carrier.accounts()
 

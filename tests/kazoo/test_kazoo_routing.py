@@ -1,4 +1,6 @@
-"""Assignment through SmartPBX's callflows: placeholders and other fields survive."""
+"""Assignment through SmartPBX's callflows, as SmartPBX does it: the main placeholder
+swapped for "0", a faxbox for the fax number, a person's `mainUserCallflow`, and PATCHes
+that leave every other field alone."""
 
 from __future__ import annotations
 
@@ -33,7 +35,6 @@ def without_numbers(doc: dict[str, object]) -> dict[str, object]:
     [
         (RouteTarget.main(), MAIN, ["0", "{n}"]),
         (RouteTarget(AssignmentKind.CONFERENCE), CONF, ["{n}"]),
-        (RouteTarget(AssignmentKind.FAXBOX), FAX, ["{n}"]),
         (RouteTarget.user(ALICE), ALICE_CF, ["1001", "{n}"]),
     ],
 )
@@ -55,12 +56,17 @@ async def test_route_puts_the_number_in_the_target_callflow_and_keeps_every_othe
     assert standin.model.numbers[number].used_by == "callflow"
     routes = await carrier.routes(account_id=CHILD_A)
     assert routes == {number: target}
+    assert standin.model.smartpbx_problems(CHILD_A) == []
+    # Only `numbers` is sent, by PATCH: nothing read (`metadata`) is written back.
+    [patch] = standin.calls("PATCH", "/callflows/")
+    assert patch.body == {"data": {"numbers": after["numbers"]}}
+    assert not standin.calls("POST", "/callflows/")
 
 
 @pytest.mark.parametrize(
     ("target", "cf_id", "placeholder"),
     [
-        (RouteTarget.main(), MAIN, ["0"]),
+        (RouteTarget.main(), MAIN, ["undefinedMainNumber"]),
         (RouteTarget(AssignmentKind.CONFERENCE), CONF, ["undefinedconf"]),
         (RouteTarget(AssignmentKind.FAXBOX), FAX, ["undefinedfaxing"]),
         (RouteTarget.user(ALICE), ALICE_CF, ["1001"]),
@@ -83,6 +89,8 @@ async def test_unroute_leaves_the_placeholder_and_makes_the_number_spare(
     assert callflow(standin, cf_id)["numbers"] == placeholder
     status = await carrier.number_status(number, account_id=CHILD_A)
     assert status.spare
+    assert standin.model.smartpbx_problems(CHILD_A) == []
+    assert standin.model.faxboxes[CHILD_A] == {}  # a fax number's faxbox went with it
 
 
 async def test_rerouting_moves_the_number_so_it_is_in_one_callflow_only(
@@ -95,8 +103,8 @@ async def test_rerouting_moves_the_number_so_it_is_in_one_callflow_only(
     await carrier.route(numbers[0], RouteTarget(AssignmentKind.CONFERENCE), account_id=CHILD_A)
     await carrier.route(numbers[0], RouteTarget.user(ALICE), account_id=CHILD_A)
 
-    routed = standin.model.routed_numbers(CHILD_A)
-    assert routed == {MAIN: [numbers[1]], CONF: [], FAX: [], ALICE_CF: [numbers[0]]}
+    routed = {k: v for k, v in standin.model.routed_numbers(CHILD_A).items() if v}
+    assert routed == {MAIN: [numbers[1]], ALICE_CF: [numbers[0]]}
     assert callflow(standin, CONF)["numbers"] == ["undefinedconf"]
 
 
@@ -115,7 +123,7 @@ async def test_routing_to_a_full_faxbox_is_a_conflict_and_changes_nothing(
 async def test_a_user_with_no_callflow_gets_a_clear_answer(carrier: KazooCarrier) -> None:
     [number] = await bought(carrier, CHILD_A)
 
-    with pytest.raises(NumberConflict, match="no callflow of their own"):
+    with pytest.raises(NumberConflict, match="no SmartPBX callflow of their own"):
         await carrier.route(number, RouteTarget.user(BOB), account_id=CHILD_A)
 
 
@@ -128,15 +136,120 @@ async def test_users_are_matched_by_email_ignoring_case(carrier: KazooCarrier) -
     assert await carrier.user_by_email("nobody@example.com", account_id=CHILD_A) is None
 
 
-async def test_a_placeholder_removed_in_smartpbx_is_put_back_first(
+async def test_the_first_main_number_swaps_the_placeholder_for_0_and_the_last_swaps_back(
+    carrier: KazooCarrier, standin: KazooStandIn
+) -> None:
+    """M5: SmartPBX's MainCallflow holds "undefinedMainNumber" until it has a number; the
+    first makes it "0" so dialling 0 reaches the company; with none left "0" goes."""
+    first, second = await bought(carrier, CHILD_A, quantity=2)
+
+    await carrier.route(first, RouteTarget.main(), account_id=CHILD_A)
+    assert callflow(standin, MAIN)["numbers"] == ["0", first]
+    await carrier.route(second, RouteTarget.main(), account_id=CHILD_A)
+    await carrier.unroute(first, account_id=CHILD_A)
+    assert callflow(standin, MAIN)["numbers"] == ["0", second]
+    await carrier.release(second, account_id=CHILD_A)
+
+    assert callflow(standin, MAIN)["numbers"] == ["undefinedMainNumber"]
+    assert standin.model.smartpbx_problems(CHILD_A) == []
+
+
+async def test_a_lone_0_left_by_smartpbx_is_not_kept_routed(
     carrier: KazooCarrier, standin: KazooStandIn
 ) -> None:
     [number] = await bought(carrier, CHILD_A)
-    callflow(standin, MAIN)["numbers"] = []
+    callflow(standin, MAIN)["numbers"] = ["0"]  # an older SmartPBX's empty main callflow
 
     await carrier.route(number, RouteTarget.main(), account_id=CHILD_A)
-
     assert callflow(standin, MAIN)["numbers"] == ["0", number]
+    await carrier.unroute(number, account_id=CHILD_A)
+
+    assert callflow(standin, MAIN)["numbers"] == ["undefinedMainNumber"]
+
+
+async def test_a_fax_number_gets_a_faxbox_as_smartpbx_makes_one(
+    carrier: KazooCarrier, standin: KazooStandIn
+) -> None:
+    [number] = await bought(carrier, CHILD_A)
+    assert callflow(standin, FAX)["flow"]["data"] == {}  # as SmartPBX creates MainFaxing
+
+    await carrier.route(number, RouteTarget(AssignmentKind.FAXBOX), account_id=CHILD_A)
+
+    fax = callflow(standin, FAX)
+    [box] = standin.model.faxboxes[CHILD_A].values()
+    assert fax["numbers"] == [number] and fax["flow"]["data"] == {"id": box["id"]}
+    assert fax["flow"]["module"] == "faxbox"
+    assert box["caller_id"] == number and box["name"] == "Acme West's Main Faxbox"
+    assert box["owner_id"] == CHILD_A
+    assert standin.model.smartpbx_problems(CHILD_A) == []
+    assert await carrier.routes(account_id=CHILD_A) == {number: RouteTarget(AssignmentKind.FAXBOX)}
+
+
+async def test_a_faxbox_left_answering_as_an_old_number_takes_the_new_one(
+    carrier: KazooCarrier, standin: KazooStandIn
+) -> None:
+    [number] = await bought(carrier, CHILD_A)
+    standin.model.faxboxes[CHILD_A]["box1"] = {"id": "box1", "name": "Fax", "caller_id": "+1999"}
+    callflow(standin, FAX)["flow"]["data"] = {"id": "box1"}
+
+    await carrier.route(number, RouteTarget(AssignmentKind.FAXBOX), account_id=CHILD_A)
+
+    assert standin.model.faxboxes[CHILD_A]["box1"]["caller_id"] == number
+    assert callflow(standin, FAX)["flow"]["data"] == {"id": "box1"}
+    assert standin.model.smartpbx_problems(CHILD_A) == []
+
+
+async def test_several_fax_numbers_made_in_smartpbx_are_left_as_they_are(
+    carrier: KazooCarrier, standin: KazooStandIn
+) -> None:
+    first, second = await bought(carrier, CHILD_A, quantity=2)
+    standin.model.faxboxes[CHILD_A]["box1"] = {"id": "box1", "name": "Fax", "caller_id": first}
+    fax = callflow(standin, FAX)
+    fax["numbers"], fax["flow"]["data"] = [first, second], {"id": "box1"}
+    standin.model.refresh_used_by(CHILD_A)
+
+    # The first is the faxbox's number (SmartPBX shows it); the other is SmartPBX's own.
+    assert await carrier.routes(account_id=CHILD_A) == {first: RouteTarget(AssignmentKind.FAXBOX)}
+    await carrier.unroute(second, account_id=CHILD_A)
+
+    assert callflow(standin, FAX)["numbers"] == [first]
+    assert "box1" in standin.model.faxboxes[CHILD_A]  # still answering on the first
+
+
+async def test_a_persons_number_goes_to_their_smartpbx_callflow_not_their_mobile_one(
+    carrier: KazooCarrier, standin: KazooStandIn
+) -> None:
+    """M5: the mobile callflow also carries the person's `owner_id` and may be listed first."""
+    [number] = await bought(carrier, CHILD_A)
+    mobile = standin.model.callflows[CHILD_A].pop(f"{ALICE_CF}-mobile")
+    standin.model.callflows[CHILD_A] = {
+        f"{CHILD_A}-0-mobile": {**mobile, "id": f"{CHILD_A}-0-mobile"},
+        **standin.model.callflows[CHILD_A],
+    }
+
+    await carrier.route(number, RouteTarget.user(ALICE), account_id=CHILD_A)
+
+    assert callflow(standin, ALICE_CF)["numbers"] == ["1001", number]
+    assert callflow(standin, f"{CHILD_A}-0-mobile")["numbers"] == ["5550001"]
+
+
+async def test_a_concurrent_smartpbx_edit_of_the_callflow_is_kept(
+    carrier: KazooCarrier, standin: KazooStandIn
+) -> None:
+    """M9: Kazoo keeps no revision to refuse a stale save; the bot PATCHes only `numbers`,
+    so a SmartPBX change made between its read and its write survives."""
+    [number] = await bought(carrier, CHILD_A)
+
+    async def edited_meanwhile() -> None:
+        callflow(standin, MAIN)["flow"]["children"]["_"]["data"]["id"] = "edited-in-smartpbx"
+
+    standin.before_next("PATCH", "/callflows/", edited_meanwhile)
+    await carrier.route(number, RouteTarget.main(), account_id=CHILD_A)
+
+    doc = callflow(standin, MAIN)
+    assert doc["numbers"] == ["0", number]
+    assert doc["flow"]["children"]["_"]["data"]["id"] == "edited-in-smartpbx"
+    assert "metadata" not in doc
 
 
 async def test_a_number_routed_elsewhere_in_smartpbx_is_taken_out_first(

@@ -57,6 +57,10 @@ def test_build_carrier_makes_a_kazoo_carrier_from_the_settings(tmp_path: Path) -
     assert isinstance(carrier, KazooCarrier)
     assert carrier.root_account_id == ROOT
     assert API_KEY not in repr(carrier)
+    # The default is long enough for an e911 save or a multi-number activation.
+    assert carrier._client._timeout.total == 60.0
+    slow = build_carrier(kazoo_settings(tmp_path, "https://k.test", kazoo_timeout_seconds=90))
+    assert isinstance(slow, KazooCarrier) and slow._client._timeout.total == 90.0
 
 
 async def test_start_guards_the_kazoo_carrier_and_closes_its_session(

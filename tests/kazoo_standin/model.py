@@ -20,11 +20,13 @@ from typing import Any
 ROOT = "100000000000000000000000000000ff"
 CHILD_A = "100000000000000000000000000000aa"
 CHILD_B = "100000000000000000000000000000bb"
-API_KEY = "apikey-7f3c9e1b2d4a6f8e0c1b3d5f7a9e2c4b"
+# Kazoo's API keys are 64 characters (schemas/api_auth.json); the bot checks it.
+API_KEY = "7f3c9e1b2d4a6f8e0c1b3d5f7a9e2c4b" * 2
 GREGORIAN_BASE = 63_850_000_000
 
 TOLLFREE = ("800", "833", "844", "855", "866", "877", "888")
 OWNED = ("in_service", "port_in")
+CLOSED_PORT_STATES = ("unconfirmed", "canceled", "completed")
 
 
 class KazooError(Exception):
@@ -80,21 +82,22 @@ class Number:
         return "tollfree_us" if self.e164[2:5] in TOLLFREE else "did_us"
 
     def document(self) -> dict[str, Any]:
-        """The number document as `GET /phone_numbers/{NUMBER}` shows it."""
+        """The number document as `GET /phone_numbers/{NUMBER}` shows it: public fields,
+        `state`, `used_by` and a `features` list at the root, empty ones dropped, and
+        `_read_only.features` an object (knm_phone_number.erl:608-640)."""
         read_only = {
             "created": self.created,
             "modified": self.updated,
             "state": self.state,
-            "features": list(self.features),
+            "features": {"available": ["cnam", "e911", "prepend"], "settings": {}},
             "used_by": self.used_by,
         }
+        root = {"features": list(self.features), "state": self.state, "used_by": self.used_by}
         return {
             **copy.deepcopy(self.public),
-            "_read_only": read_only,
-            "features": list(self.features),
+            "_read_only": {k: v for k, v in read_only.items() if v not in ("", None)},
+            **{k: v for k, v in root.items() if v},
             "id": self.e164,
-            "state": self.state,
-            "used_by": self.used_by,
         }
 
     def listing(self) -> dict[str, Any]:
@@ -109,22 +112,32 @@ class Number:
 
 
 def smartpbx_callflows(account_id: str) -> dict[str, dict[str, Any]]:
-    """The callflows SmartPBX sets up, with the fields the bot must leave alone."""
+    """The callflows SmartPBX sets up, as it creates them (monster-ui-voip strategy.js,
+    users.js, app.js), with the fields the bot must leave alone."""
     return {
         f"{account_id}-main": {
             "id": f"{account_id}-main",
             "name": "MainCallflow",
             "type": "main",
-            "numbers": ["0"],
+            # No main number yet: the placeholder, not "0" (strategy.js:2830-2836).
+            "numbers": ["undefinedMainNumber"],
             "patterns": [],
             "contact_list": {"exclude": False},
             "flow": {
                 "module": "temporal_route",
                 "data": {},
-                "children": {"_": {"module": "ring_group", "data": {"name": "All"}}},
+                "children": {"_": {"module": "callflow", "data": {"id": f"{account_id}-open"}}},
             },
             "ui_metadata": {"origin": "voip", "version": "4.3"},
             "ui_is_main_number_cf": True,
+        },
+        # An unnamed `type: main` sub-callflow of the strategy (strategy.js:3805-3819).
+        f"{account_id}-open": {
+            "id": f"{account_id}-open",
+            "type": "main",
+            "numbers": ["MainOpenHoursMenu"],
+            "contact_list": {"exclude": False},
+            "flow": {"module": "callflow", "data": {"id": f"{account_id}-menu"}, "children": {}},
         },
         f"{account_id}-conf": {
             "id": f"{account_id}-conf",
@@ -133,12 +146,13 @@ def smartpbx_callflows(account_id: str) -> dict[str, dict[str, Any]]:
             "numbers": ["undefinedconf"],
             "flow": {"module": "conference", "data": {}, "children": {}},
         },
+        # No faxbox until the first fax number (strategy.js:2719-2740).
         f"{account_id}-fax": {
             "id": f"{account_id}-fax",
             "name": "MainFaxing",
             "type": "faxing",
             "numbers": ["undefinedfaxing"],
-            "flow": {"module": "faxbox", "data": {"id": "faxbox1"}, "children": {}},
+            "flow": {"module": "faxbox", "data": {}, "children": {}},
         },
         f"{account_id}-alice": {
             "id": f"{account_id}-alice",
@@ -147,6 +161,18 @@ def smartpbx_callflows(account_id: str) -> dict[str, dict[str, Any]]:
             "owner_id": f"{account_id}-user-alice",
             "numbers": ["1001"],
             "flow": {"module": "user", "data": {"id": f"{account_id}-user-alice"}, "children": {}},
+        },
+        # Her mobile's callflow carries her `owner_id` too (app.js:306-325; users.js:4483).
+        f"{account_id}-alice-mobile": {
+            "id": f"{account_id}-alice-mobile",
+            "type": "mobile",
+            "owner_id": f"{account_id}-user-alice",
+            "numbers": ["5550001"],
+            "flow": {
+                "module": "callflow",
+                "data": {"id": f"{account_id}-alice"},
+                "children": {},
+            },
         },
     }
 
@@ -183,12 +209,23 @@ class KazooModel:
         self.users: dict[str, dict[str, dict[str, Any]]] = {
             a: default_users(a) for a in self.accounts
         }
+        self.faxboxes: dict[str, dict[str, dict[str, Any]]] = {a: {} for a in self.accounts}
         self.rates: dict[str, Decimal] = {"did_us": Decimal("1.0"), "tollfree_us": Decimal("2.0")}
         self.activation_charge = Decimal("0.5")
         self.quote_shape = "invoices"  # or "legacy"
         self.aging = True
+        # Whether the reseller allows the `e911` feature (else a save carrying it is 403).
+        self.e911_allowed = True
+        # The per-account bucket on `PUT /{n}/activate` (cb_phone_numbers_v2.erl:284-288,
+        # 1015-1027): None is never empty; each request refills `activation_refill`.
+        self.activation_tokens: float | None = None
+        self.activation_refill = 1.0
+        # Upstream `validateLocation` calls: an enveloped 500 has side effects.
+        self.e911_provider_calls = 0
         self.credit: Decimal | None = None  # None: the account never runs out
         self.stock_per_prefix = 40
+        # Port requests by id: {"account", "state", "numbers"} (Kazoo's port_requests db).
+        self.port_requests: dict[str, dict[str, Any]] = {}
         # (account, item) per accepted charge: a number billed twice shows twice.
         self.charges: list[tuple[str, str, str]] = []
         self._clock = itertools.count(GREGORIAN_BASE)
@@ -314,6 +351,25 @@ class KazooModel:
         # Kazoo leaves callflows as they are: the bot must take the number out first.
         return number
 
+    def port_listing(self, account_id: str) -> dict[str, dict[str, Any]]:
+        """What the `phone_numbers_listing` view of open port requests emits for the account
+        (kazoo_number_manager/priv/couchdb/views/port_requests.json:103-122)."""
+        listed: dict[str, dict[str, Any]] = {}
+        for port_id, port in sorted(self.port_requests.items()):
+            if port["account"] != account_id or port["state"] in CLOSED_PORT_STATES:
+                continue
+            for e164 in port["numbers"]:
+                listed[e164] = {
+                    "state": "port_in",
+                    "features": [],
+                    "assigned_to": account_id,
+                    "created": GREGORIAN_BASE,
+                    "updated": GREGORIAN_BASE,
+                    "port_id": port_id,
+                    "port_state": port["state"],
+                }
+        return listed
+
     # --- callflows -------------------------------------------------------------------
 
     def leave_callflows(self, account_id: str, e164: str) -> None:
@@ -337,6 +393,28 @@ class KazooModel:
                 number.used_by = "callflow"
             elif number.used_by == "callflow":
                 number.used_by = ""
+
+    def smartpbx_problems(self, account_id: str) -> list[str]:
+        """What SmartPBX would find wrong: "0" routed with no main number (or missing with
+        one), or a routed fax number with no faxbox to answer it."""
+        problems: list[str] = []
+        for doc in self.callflows.get(account_id, {}).values():
+            numbers = list(doc.get("numbers", []))
+            real = [n for n in numbers if n.startswith("+")]
+            if doc.get("name") == "MainCallflow":
+                if real and "0" not in numbers:
+                    problems.append("main number without 0")
+                if not real and "0" in numbers:
+                    problems.append("0 routed with no main number")
+            if doc.get("type") == "faxing" and real:
+                box = doc.get("flow", {}).get("data", {}).get("id")
+                if box not in self.faxboxes.get(account_id, {}):
+                    problems.append(f"fax number {real[0]} with no faxbox")
+                elif self.faxboxes[account_id][box].get("caller_id") not in real:
+                    problems.append(
+                        f"faxbox sends as {self.faxboxes[account_id][box].get('caller_id')}"
+                    )
+        return problems
 
     def routed_numbers(self, account_id: str) -> dict[str, list[str]]:
         """Callflow id -> its real numbers (tests assert on these)."""

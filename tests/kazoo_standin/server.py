@@ -10,7 +10,9 @@ out, to expire tokens, or to have a number change behind the bot's back.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import copy
 import json
 import secrets
 import uuid
@@ -45,7 +47,6 @@ class Fault:
     path: str | None = None
     message: str = ""
     data: Any = None
-    retry_after: str | None = None
     plain: bool = False  # a proxy's answer: no Kazoo envelope
 
     def matches(self, request: web.Request) -> bool:
@@ -80,10 +81,13 @@ class KazooStandIn:
         self.tokens: dict[str, str] = {}
         self.faults: list[Fault] = []
         self.hangs: list[Hang] = []
+        self.befores: list[tuple[str, str, Callable[[], Awaitable[None]]]] = []
         self.failing_numbers: dict[str, dict[str, Any]] = {}
         self.seen: list[Seen] = []
         self.schema_errors: list[tuple[str, Any]] = []
         self._unhang = asyncio.Event()
+        # Crossbar's default `pagination_page_size` (cb_context.erl:124-126).
+        self.page_size = 50
 
     # --- what tests tell it ------------------------------------------------------------
 
@@ -99,6 +103,10 @@ class KazooStandIn:
             "error": error,
             "message": message or "fault by carrier",
         }
+
+    def before_next(self, method: str, path: str, change: Callable[[], Awaitable[None]]) -> None:
+        """Run `change` (SmartPBX acting meanwhile) just before the next matching request."""
+        self.befores.append((method, path, change))
 
     def hang_next(self, method: str, path: str, *, apply: bool) -> None:
         self.hangs.append(Hang(method, path, apply))
@@ -132,6 +140,11 @@ class KazooStandIn:
         r.add_get("/v2/accounts/{account}/callflows", self._callflows)
         r.add_get("/v2/accounts/{account}/callflows/{id}", self._callflow)
         r.add_post("/v2/accounts/{account}/callflows/{id}", self._save_callflow)
+        r.add_patch("/v2/accounts/{account}/callflows/{id}", self._patch_callflow)
+        r.add_put("/v2/accounts/{account}/faxboxes", self._create_faxbox)
+        r.add_get("/v2/accounts/{account}/faxboxes/{id}", self._faxbox)
+        r.add_patch("/v2/accounts/{account}/faxboxes/{id}", self._faxbox)
+        r.add_delete("/v2/accounts/{account}/faxboxes/{id}", self._faxbox)
         numbers = "/v2/accounts/{account}/phone_numbers"
         r.add_get(numbers, self._numbers)
         r.add_put(numbers + "/collection/activate", self._collection_activate)
@@ -181,24 +194,26 @@ class KazooStandIn:
             except ValueError:
                 return self._error(request, 400, "invalid request body: not JSON")
         request[BODY] = body
+        for before in list(self.befores):
+            if before[0] == request.method and before[1] in request.path:
+                self.befores.remove(before)
+                await before[2]()
         self.seen.append(
             Seen(request.method, request.path, dict(request.query), body, dict(request.headers))
         )
         for fault in self.faults:
             if fault.count > 0 and fault.matches(request):
                 fault.count -= 1
-                headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
                 if fault.plain:
-                    return web.Response(status=fault.status, text="Bad Gateway", headers=headers)
-                response = self._error(
+                    return web.Response(status=fault.status, text="Bad Gateway")
+                # Crossbar sends no Retry-After, on a 429 or anything else
+                # (cb_context.erl:978-980; api_util.erl sets none).
+                return self._error(
                     request,
                     fault.status,
                     fault.message or _default_message(fault.status),
-                    fault.data,
+                    fault.data if fault.data is not None else _default_data(fault.status),
                 )
-                if headers:
-                    response.headers.update(headers)
-                return response
         if request.path != "/v2/api_auth":
             denied = self._authorise(request)
             if denied is not None:
@@ -235,6 +250,8 @@ class KazooStandIn:
         token = request.headers.get("X-Auth-Token")
         owner = self.tokens.get(token or "")
         if owner is None:
+            # An expired or unknown token is 401 (cb_token_auth.erl:194-210,
+            # api_util.erl:772-781); the client logs in again once.
             return self._error(request, 401, "invalid credentials", {"message": "invalid token"})
         account = request.match_info.get("account")
         if account is not None and (
@@ -257,10 +274,18 @@ class KazooStandIn:
     # --- auth and accounts -------------------------------------------------------------
 
     async def _api_auth(self, request: web.Request) -> web.Response:
-        data, _ = self._body(request, "api_auth")
-        account = self.model.api_keys.get(str(data.get("api_key")))
+        """cb_api_auth.erl:95-164: a key that is not 64 characters fails the schema (400
+        `validation error`); one no account has is 404 `bad identifier`, echoing the key
+        (crossbar_util.erl:241-244). Expired tokens are 401 (`_authorise`)."""
+        raw = request.get(BODY)
+        data = raw.get("data", {}) if isinstance(raw, dict) else {}
+        problems = validation.errors("api_auth", data)
+        if problems:
+            return self._error(request, 400, "validation error", problems)
+        key = str(data.get("api_key"))
+        account = self.model.api_keys.get(key)
         if account is None:
-            return self._error(request, 401, "invalid credentials")
+            return self._error(request, 404, "bad identifier", [key])
         token = secrets.token_hex(16)
         self.tokens[token] = account
         # Kazoo answers the token at the envelope's root.
@@ -289,62 +314,142 @@ class KazooStandIn:
     def _paged(self, request: web.Request, rows: list[dict[str, Any]]) -> web.Response:
         """Crossbar's paging: `page_size`, `start_key`, answered with `next_start_key`."""
         rows = sorted(rows, key=lambda r: str(r["id"]))
-        start = request.query.get("start_key")
+        start = decode_start_key(request.query.get("start_key"))
         if start is not None:
             rows = [r for r in rows if str(r["id"]) >= start]
-        size = int(request.query.get("page_size", "2"))
+        size = int(request.query.get("page_size", str(self.page_size)))
         page, rest = rows[:size], rows[size:]
-        response = self._envelope(request, page)
+        body = {**_json(self._envelope(request, page)), "page_size": len(page)}
+        if page:
+            body["start_key"] = encode_start_key(str(page[0]["id"]))
         if rest:
-            body = {**_json(response), "next_start_key": str(rest[0]["id"]), "page_size": len(page)}
-            return web.json_response(body)
-        return response
+            body["next_start_key"] = encode_start_key(str(rest[0]["id"]))
+        return web.json_response(body)
 
     # --- callflows -----------------------------------------------------------------------
 
     async def _callflows(self, request: web.Request) -> web.Response:
+        """The `crossbar_listing` view: a summary (core/kazoo_apps/priv/couchdb/account/
+        callflows.json); the bot reads a callflow before changing it."""
         docs = self.model.callflows.get(request.match_info["account"], {}).values()
         filters = {k[7:]: v for k, v in request.query.items() if k.startswith("filter_")}
         rows = [
-            # Kazoo's listing is a summary; the bot reads a callflow before changing it.
-            {"id": d["id"], "name": d.get("name", ""), "numbers": list(d.get("numbers", []))}
+            {
+                "id": d["id"],
+                "name": d.get("name"),
+                "type": d.get("type"),
+                "numbers": list(d.get("numbers", [])),
+                "patterns": list(d.get("patterns", [])),
+                "featurecode": d.get("featurecode", False),
+                "owner_id": d.get("owner_id"),
+                "group_id": d.get("group_id"),
+                "modules": _modules(d.get("flow")),
+                "flags": list(d.get("flags", [])),
+            }
             for d in docs
             if all(str(d.get(k, "")) == v for k, v in filters.items())
         ]
-        return self._paged(request, rows)
+        return self._paged(request, [{k: v for k, v in r.items() if v is not None} for r in rows])
 
     async def _callflow(self, request: web.Request) -> web.Response:
         docs = self.model.callflows.get(request.match_info["account"], {})
         doc = docs.get(request.match_info["id"])
         if doc is None:
             raise KazooError(404, "bad_identifier", {"message": "bad identifier"})
-        return self._envelope(request, doc)
+        # GET adds a computed `metadata` (cb_callflows.erl:160-178); it is not stored.
+        return self._envelope(request, {**doc, "metadata": {"faxbox1": {"name": "computed"}}})
 
     async def _save_callflow(self, request: web.Request) -> web.Response:
+        """POST replaces the callflow; there is no revision to check, the last writer wins."""
         account = request.match_info["account"]
         cf_id = request.match_info["id"]
-        data, _ = self._body(request, "callflows")
         if cf_id not in self.model.callflows.get(account, {}):
             raise KazooError(404, "bad_identifier", {"message": "bad identifier"})
-        for number in data.get("numbers", []):
+        data, _ = self._body(request, "callflows")
+        return self._store_callflow(request, account, cf_id, data)
+
+    async def _patch_callflow(self, request: web.Request) -> web.Response:
+        """PATCH merges the body into the stored callflow, the body winning and `null`
+        deleting (crossbar_doc.erl:309-312, kz_json.erl:421-445), then validates it."""
+        account = request.match_info["account"]
+        cf_id = request.match_info["id"]
+        stored = self.model.callflows.get(account, {}).get(cf_id)
+        if stored is None:
+            raise KazooError(404, "bad_identifier", {"message": "bad identifier"})
+        raw = request.get(BODY)
+        patch = raw.get("data", {}) if isinstance(raw, dict) else {}
+        merged = merge_right(copy.deepcopy(stored), patch)
+        problems = validation.errors("callflows", merged)
+        if problems:
+            self.schema_errors.append((request.path, problems))
+            raise KazooError(400, "validation error", problems)
+        return self._store_callflow(request, account, cf_id, merged)
+
+    def _store_callflow(
+        self, request: web.Request, account: str, cf_id: str, data: dict[str, Any]
+    ) -> web.Response:
+        """kzd_callflows:validate (kzd_callflows.erl:164-277, 430-449): numbers normalised
+        to E.164, unique within the account, owned by it."""
+        numbers = [_normalise(str(n)) for n in data.get("numbers", [])]
+        for number in numbers:
             holder = self.model.callflow_holding(account, number, other_than=cf_id)
             if holder is not None:
+                name = self.model.callflows[account][holder].get("name", "")
                 raise KazooError(
                     400,
                     "invalid data",
                     {
                         "numbers": {
                             "unique": {
-                                "message": f"Number {number} exists in callflow {holder}",
+                                "message": f"{number} exists in callflow {holder} ({name})",
                                 "cause": number,
                             }
                         }
                     },
                 )
-        doc = {**data, "id": cf_id}
+        foreign = [
+            n
+            for n in numbers
+            if n in self.model.numbers
+            and self.model.numbers[n].assigned_to not in (None, account)
+            and not self.model.descends(str(self.model.numbers[n].assigned_to), account)
+        ]
+        if foreign:
+            # throw({system_error, {forbidden, "unauthorized to use ..."}}): the message
+            # is replaced by "forbidden" (cb_context.erl:1043-1045).
+            raise KazooError(403, "forbidden", {"message": "forbidden"})
+        doc = {
+            **{k: v for k, v in data.items() if k != "metadata"},
+            "numbers": numbers,
+            "id": cf_id,
+        }
         self.model.callflows[account][cf_id] = doc
         self.model.refresh_used_by(account)
         return self._envelope(request, doc)
+
+    # --- faxboxes ------------------------------------------------------------------------
+
+    async def _create_faxbox(self, request: web.Request) -> web.Response:
+        account = request.match_info["account"]
+        data, _ = self._body(request, None)
+        if not data.get("name"):  # faxbox.json requires only `name`
+            raise KazooError(400, "validation error", {"name": {"required": {}}})
+        box = {**data, "id": uuid.uuid4().hex}
+        self.model.faxboxes.setdefault(account, {})[box["id"]] = box
+        return self._envelope(request, box, status=201)
+
+    async def _faxbox(self, request: web.Request) -> web.Response:
+        box = self.model.faxboxes.get(request.match_info["account"], {}).get(
+            request.match_info["id"]
+        )
+        if box is None:
+            raise KazooError(404, "bad_identifier", {"message": "bad identifier"})
+        if request.method == "DELETE":
+            del self.model.faxboxes[request.match_info["account"]][box["id"]]
+        elif request.method == "PATCH":
+            data, _ = self._body(request, None)
+            box.update(data)
+        return self._envelope(request, box)
 
     # --- phone numbers -------------------------------------------------------------------
 
@@ -372,23 +477,28 @@ class KazooStandIn:
         state = request.query.get("filter_state")
         if state:
             owned = [n for n in owned if n.state == state]
-        start = request.query.get("start_key")
+        start = decode_start_key(request.query.get("start_key"))
         if start is not None:
             owned = [n for n in owned if n.e164 >= start]
-        size = int(request.query.get("page_size", "50"))
+        size = int(request.query.get("page_size", str(self.page_size)))
         page, rest = owned[:size], owned[size:]
+        # Open port requests are merged into every page, unpaged, under the number docs,
+        # unless `include_ports=false` (cb_phone_numbers_v2.erl:513-556; the view
+        # port_requests.json:103-122 skips unconfirmed, canceled and completed ones).
+        listed: dict[str, Any] = {}
+        if request.query.get("include_ports", "true").lower() != "false":
+            listed = self.model.port_listing(account)
+        for n in page:
+            listed[n.e164] = {**listed.get(n.e164, {}), **n.listing()}
         body = {
-            **_json(
-                self._envelope(
-                    request, {"cascade_quantity": 0, "numbers": {n.e164: n.listing() for n in page}}
-                )
-            ),
+            **_json(self._envelope(request, {"cascade_quantity": 0, "numbers": listed})),
             "page_size": len(page),
         }
+        # Keys are opaque: base64url of an Erlang term (api_util.erl:1680-1704).
         if page:
-            body["start_key"] = page[0].e164
+            body["start_key"] = encode_start_key(page[0].e164)
         if rest:
-            body["next_start_key"] = rest[0].e164
+            body["next_start_key"] = encode_start_key(rest[0].e164)
         return web.json_response(body)
 
     def _charges(
@@ -520,6 +630,16 @@ class KazooStandIn:
     async def _activate_one(self, request: web.Request) -> web.Response:
         account = request.match_info["account"]
         e164 = request.match_info["number"]
+        tokens = self.model.activation_tokens
+        if tokens is not None:
+            # The extra bucket on single-number activation (cb_phone_numbers_v2.erl:284-288).
+            tokens += self.model.activation_refill
+            if tokens < 1:
+                self.model.activation_tokens = tokens
+                return self._error(
+                    request, 429, "too_many_requests", {"message": "too many requests"}
+                )
+            self.model.activation_tokens = tokens - 1
         _, accept = self._body(request, "phone_numbers")
         owner = self.tokens[request.headers["X-Auth-Token"]]
         number = self.model.check_activation(account, e164, owner)
@@ -548,9 +668,15 @@ class KazooStandIn:
             for k, v in data.items()
             if k not in ("id", "state", "used_by", "features", "_read_only")
         }
-        if "e911" in public:
+        # POST = reset_doc: the body replaces the public document
+        # (knm_phone_number.erl:1506-1514); an unchanged `e911` calls no provider, a
+        # missing one is removed upstream (knm_dash_e911.erl:93-101).
+        if "e911" in public and public["e911"] != number.public.get("e911"):
             return self._provision(request, number, public)
         number.public = public
+        if "e911" in public:
+            number.updated = self.model.tick()
+            return self._envelope(request, number.document())
         number.features = [f for f in number.features if f != "e911"]
         number.updated = self.model.tick()
         return self._envelope(request, number.document())
@@ -558,11 +684,12 @@ class KazooStandIn:
     async def _patch_number(self, request: web.Request) -> web.Response:
         number = self.model.owned(request.match_info["account"], request.match_info["number"])
         data, _ = self._body(request, "phone_numbers")
-        merged = {
-            **number.public,
-            **{k: v for k, v in data.items() if k not in ("id", "state", "_read_only")},
-        }
-        if "e911" in data:
+        # PATCH = update_doc: a recursive right-merge into the stored document where
+        # `null` deletes (knm_phone_number.erl:1497-1504, kz_json.erl:447-470).
+        merged = merge_right(
+            number.public, {k: v for k, v in data.items() if k not in ("id", "state", "_read_only")}
+        )
+        if "e911" in merged and merged.get("e911") != number.public.get("e911"):
             return self._provision(request, number, merged)
         number.public = merged
         number.updated = self.model.tick()
@@ -571,84 +698,91 @@ class KazooStandIn:
     def _provision(
         self, request: web.Request, number: Number, public: dict[str, Any]
     ) -> web.Response:
-        """A deterministic e911 provider (docs/decisions/kazoo.md lists its answers)."""
+        """A deterministic Dash e911 provider, answering as 4.3 does.
+
+        It reads the merged `e911` object (knm_dash_e911.erl:90-111) and answers
+        (docs/decisions/kazoo.md lists the streets that trigger each):
+        - the feature not allowed: 403 `forbidden` (knm_providers.erl:537-546,
+          knm_errors.erl:141-143);
+        - provider down: 500 `unspecified_fault`, the reason as `message`
+          (knm_dash_e911.erl:117-119, knm_errors.erl:166-168);
+        - not geocoded: 400 `invalid`, free-text `cause` ending with the address JSON
+          (knm_dash_e911.erl:120-123, knm_errors.erl:155-157);
+        - several matches: 500 `unspecified_fault`, `message: "multiple_choice"`, the
+          `{cause, details, message}` JSON-encoded in `cause` (knm_dash_e911.erl:130-138,
+          knm_errors.erl:166-168, kz_term.erl:335-338).
+        Each try counts one upstream `validateLocation` in `e911_provider_calls`.
+        Errors carry the envelope message `error` (cb_phone_numbers_v2.erl:921-927).
+        """
         e911 = dict(public["e911"])
+        if not self.model.e911_allowed:
+            raise KazooError(
+                403,
+                "forbidden",
+                {
+                    "code": 403,
+                    "error": "forbidden",
+                    "message": "requestor is unauthorized to perform operation",
+                },
+            )
+        self.model.e911_provider_calls += 1
         street = str(e911.get("street_address", ""))
         words = street.lower().split()
+        address = {
+            k: e911[k]
+            for k in ("street_address", "extended_address", "locality", "region", "postal_code")
+            if k in e911
+        }
         if "fault" in words:
             raise KazooError(
                 500,
                 "unspecified_fault",
-                {"code": 500, "error": "unspecified_fault", "message": "e911 provider timeout"},
-            )
-        if "cause" in words:
-            raise KazooError(
-                400,
-                "invalid data",
-                {
-                    "code": 400,
-                    "error": "address_not_found",
-                    "cause": "postal_code",
-                    "message": "postal code does not match city",
-                },
+                {"code": 500, "error": "unspecified_fault", "message": "server_error"},
             )
         if words[:1] == ["0"] or str(e911.get("postal_code", "")).startswith("000"):
-            cause = {
-                k: e911[k]
-                for k in (
-                    "caller_name",
-                    "postal_code",
-                    "street_address",
-                    "extended_address",
-                    "locality",
-                    "region",
-                )
-                if k in e911
-            }
             raise KazooError(
                 400,
-                "invalid data",
-                {"address": {"invalid": {"cause": cause, "message": "Location is not geocoded"}}},
+                "invalid",
+                {
+                    "code": 400,
+                    "error": "invalid",
+                    "message": "invalid",
+                    "cause": f"Location is not geocoded ({json.dumps(e911)})",
+                },
             )
         if not words or words[-1] not in STREET_TYPES:
-            cause = {
-                k: e911[k]
-                for k in ("postal_code", "street_address", "extended_address", "locality", "region")
-                if k in e911
-            }
             details = [
-                {**cause, "street_address": f"{street.upper()} {suffix}"}
+                {**address, "street_address": f"{street.upper()} {suffix}", "status": "GEOCODED"}
                 for suffix in ("ST", "AVE")
             ]
+            choice = {"cause": e911, "details": details, "message": "more than one address found"}
             raise KazooError(
-                400,
-                "multiple_choice",
+                500,
+                "unspecified_fault",
                 {
-                    "multiple_choice": {
-                        "e911": {
-                            "cause": cause,
-                            "details": details,
-                            "message": "more than one address found",
-                        }
-                    }
+                    "code": 500,
+                    "error": "unspecified_fault",
+                    "message": "multiple_choice",
+                    "cause": json.dumps(choice),
                 },
             )
-        e911.update(
-            {
-                "street_address": street.upper(),
-                "locality": str(e911.get("locality", "")).upper(),
-                "latitude": "37.786861",
-                "longitude": "-122.399484",
-                "location_id": "27578725",
-                "plus_four": "3745",
-                "status": "PROVISIONED",
-                "legacy_data": {
-                    "house_number": words[0],
-                    "streetname": " ".join(words[1:]).upper(),
-                },
-            }
-        )
-        number.public = {**public, "e911": e911}
+        # The stored object is the request merged with Dash's answer (knm_dash_e911.erl:105).
+        answer: dict[str, Any] = {
+            "street_address": street.upper(),
+            "locality": str(e911.get("locality", "")).upper(),
+            "latitude": "37.786861",
+            "longitude": "-122.399484",
+            "location_id": "27578725",
+            "plus_four": "3745",
+            "status": "PROVISIONED",
+            "legacy_data": {
+                "house_number": words[0],
+                "streetname": " ".join(words[1:]).upper(),
+            },
+        }
+        if e911.get("extended_address"):
+            answer["legacy_data"]["suite"] = str(e911["extended_address"]).upper()
+        number.public = {**public, "e911": {**e911, **answer}}
         if "e911" not in number.features:
             number.features.append("e911")
         number.updated = self.model.tick()
@@ -676,10 +810,71 @@ async def running(host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[Kazoo
         await runner.cleanup()
 
 
+def _modules(flow: Any) -> list[str]:
+    """The listing's `modules`: every module of the flow tree, once."""
+    found: list[str] = []
+    stack = [flow]
+    while stack:
+        node = stack.pop(0)
+        if not isinstance(node, dict):
+            continue
+        if node.get("module") and node.get("module") not in found:
+            found.append(str(node["module"]))
+        children = node.get("children")
+        if isinstance(children, dict):
+            stack.extend(children.values())
+    return found
+
+
+def _normalise(entry: str) -> str:
+    """knm_converters:normalize on a US number: `4155550123`/`14155550123` -> E.164;
+    extensions and SmartPBX's placeholders stay as they are."""
+    if entry.isdigit() and len(entry) == 10:
+        return "+1" + entry
+    if entry.isdigit() and len(entry) == 11 and entry.startswith("1"):
+        return "+" + entry
+    return entry
+
+
+def encode_start_key(key: str) -> str:
+    """An opaque paging key, as Crossbar's base64url(term_to_binary(Key)) is to a client."""
+    return base64.urlsafe_b64encode(b"\x83k" + key.encode()).decode().rstrip("=")
+
+
+def decode_start_key(encoded: str | None) -> str | None:
+    """Crossbar decodes its own keys and takes anything else as given (api_util.erl:1700-1704)."""
+    if encoded is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    except ValueError:
+        return encoded
+    return raw[2:].decode() if raw.startswith(b"\x83k") else encoded
+
+
+def merge_right(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
+    """kz_json:merge/2: right wins, objects merge recursively, `null` deletes the key,
+    an empty object on the right replaces the left one (kz_json.erl:447-470)."""
+    merged = dict(left)
+    for key, value in right.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, dict) and value and isinstance(merged.get(key), dict):
+            merged[key] = merge_right(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _default_data(status: int) -> Any:
+    # add_system_error('too_many_requests') (cb_context.erl:979-980).
+    return {"message": "too many requests"} if status == 429 else None
+
+
 def _default_message(status: int) -> str:
     return {
         402: "accept charges",
-        429: "too many requests",
+        429: "too_many_requests",
         500: "unspecified_fault",
         503: "service unavailable",
     }.get(status, "error")

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.assignment import LABELS, MAX_PER_ACCOUNT, Assignment, AssignmentKind
+from bot.domain.assignment import (
+    LABELS,
+    MAX_PER_ACCOUNT,
+    Assignment,
+    AssignmentKind,
+    is_slack_user,
+)
 from bot.domain.errors import InvalidInput
 
 A = AssignmentKind
+KAZOO_ID = "6b71cb72c876b5b1396a335f8f8a2594"  # Kazoo's ids: 32 lowercase hex digits
 
 
 @pytest.mark.parametrize(
@@ -71,7 +78,9 @@ def test_parse_refuses_and_says_what_is_accepted(text: str) -> None:
         (Assignment.main(), "main", "Main Company Numbers"),
         (Assignment(A.CONFERENCE), "conference", "Main Conference Number"),
         (Assignment(A.FAXBOX), "faxbox", "Main Faxbox Number"),
-        (Assignment.user("U123"), "user:U123", "<@U123>"),
+        # No mention inside the domain: blocks name the person (`target_text`).
+        (Assignment.user("U123"), "user:U123", "User"),
+        (Assignment.user(KAZOO_ID), f"user:{KAZOO_ID}", "User"),
     ],
 )
 def test_key_label_and_round_trip(assignment: Assignment, key: str, label: str) -> None:
@@ -95,3 +104,32 @@ def test_labels_and_limits_are_the_products_words() -> None:
     assert LABELS[A.CONFERENCE] == "Main Conference Number"
     assert LABELS[A.FAXBOX] == "Main Faxbox Number"
     assert MAX_PER_ACCOUNT == {A.FAXBOX: 1}
+
+
+@pytest.mark.parametrize(
+    "assignment",
+    [
+        Assignment.main(),
+        Assignment(A.CONFERENCE),
+        Assignment(A.FAXBOX),
+        Assignment.user("U0ABC123"),  # a Slack user
+        Assignment.user("W0ABC123"),  # an Enterprise Grid user
+        Assignment.user(KAZOO_ID),  # a Kazoo user no Slack user matched (the mirror's)
+        Assignment.user(f"{KAZOO_ID}-user-alice"),  # the Kazoo stand-in's ids
+    ],
+)
+def test_every_stored_key_parses_back(assignment: Assignment) -> None:
+    """Restore reads the key back from the audit trail: it must parse, for every person."""
+    assert Assignment.parse(assignment.key) == assignment
+    assert "<@" not in assignment.label
+
+
+@pytest.mark.parametrize("text", [KAZOO_ID, f"@{KAZOO_ID}", f"<@{KAZOO_ID}>", "user:bob"])
+def test_a_kazoo_id_is_taken_only_in_the_stored_form(text: str) -> None:
+    with pytest.raises(InvalidInput):
+        Assignment.parse(text)
+
+
+def test_one_slack_id_pattern() -> None:
+    assert is_slack_user("U0ABC123") and is_slack_user("W0ABC123")
+    assert not is_slack_user(KAZOO_ID) and not is_slack_user("u123")

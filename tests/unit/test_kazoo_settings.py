@@ -9,7 +9,7 @@ import pytest
 from bot.config import SettingsError, load_settings
 
 ACCOUNT = "0123456789abcdef0123456789ABCDEF"
-KEY = "k3y-7f3c9e1b2d4a6f8e0c1b3d5f7a9e2c4b"
+KEY = "7f3c9e1b2d4a6f8e0c1b3d5f7a9e2c4b" * 2
 GOOD = {
     "NUMBERS_BOT_BACKEND": "kazoo",
     "KAZOO_URL": "https://kazoo.example.com:8443",
@@ -22,7 +22,12 @@ GOOD = {
 def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
     # No numbers-bot.yml of the working directory leaks in.
     monkeypatch.chdir(tmp_path)
-    for name in ("NUMBERS_BOT_CONFIG", "NUMBERS_BOT_KAZOO_SYNC_MINUTES", *GOOD):
+    for name in (
+        "NUMBERS_BOT_CONFIG",
+        "NUMBERS_BOT_KAZOO_SYNC_MINUTES",
+        "NUMBERS_BOT_KAZOO_TIMEOUT_SECONDS",
+        *GOOD,
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in GOOD.items():
         monkeypatch.setenv(name, value)
@@ -54,6 +59,8 @@ def test_a_trailing_v2_is_dropped_from_the_url(env: pytest.MonkeyPatch) -> None:
         ("KAZOO_API_KEY", "", "KAZOO_API_KEY: required with NUMBERS_BOT_BACKEND=kazoo"),
         ("KAZOO_API_KEY", "   ", "KAZOO_API_KEY: required"),
         ("KAZOO_API_KEY", "abc def", "KAZOO_API_KEY: must be the key alone"),
+        # Kazoo answers 400 to a key of another length: caught before starting.
+        ("KAZOO_API_KEY", KEY[:-1], "KAZOO_API_KEY: must be 64 characters"),
         ("KAZOO_ACCOUNT_ID", "acct000000aa", "KAZOO_ACCOUNT_ID: must be a Kazoo account id, 32"),
         ("KAZOO_ACCOUNT_ID", ACCOUNT + "0", "KAZOO_ACCOUNT_ID: must be a Kazoo account id"),
         ("KAZOO_ACCOUNT_ID", "g" * 32, "KAZOO_ACCOUNT_ID: must be a Kazoo account id"),
@@ -93,6 +100,25 @@ def test_the_sync_interval_comes_from_the_environment_or_yaml(
     config = tmp_path / "bot.yml"
     config.write_text("kazoo:\n  sync_minutes: 60\n")
     assert load_settings(config).kazoo_sync_minutes == 60
+
+
+def test_the_kazoo_timeout_comes_from_the_environment_or_yaml(
+    env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert load_settings().kazoo_timeout_seconds == 60.0
+    env.setenv("NUMBERS_BOT_KAZOO_TIMEOUT_SECONDS", "90")
+    assert load_settings().kazoo_timeout_seconds == 90.0
+    env.delenv("NUMBERS_BOT_KAZOO_TIMEOUT_SECONDS")
+    config = tmp_path / "bot.yml"
+    config.write_text("kazoo:\n  timeout_seconds: 45\n  sync_minutes: 5\n")
+    assert load_settings(config).kazoo_timeout_seconds == 45.0
+
+
+@pytest.mark.parametrize("value", ["0", "601", "slow"])
+def test_a_bad_kazoo_timeout_is_named(env: pytest.MonkeyPatch, value: str) -> None:
+    env.setenv("NUMBERS_BOT_KAZOO_TIMEOUT_SECONDS", value)
+    with pytest.raises(SettingsError, match=r"^NUMBERS_BOT_KAZOO_TIMEOUT_SECONDS: "):
+        load_settings()
 
 
 @pytest.mark.parametrize("value", ["0", "1441", "often"])

@@ -32,7 +32,8 @@ NUMBER_MOVES = {
     (N.IN_SERVICE, N.IN_SERVICE),  # moved to another account
     (N.IN_SERVICE, N.AGING),  # released
     (N.AGING, N.IN_SERVICE),  # restored
-    (N.AGING, N.AVAILABLE),  # aging over
+    (N.AGING, N.RETURNING),  # aging over: the sweep claims it for the carrier
+    (N.RETURNING, N.AVAILABLE),  # the carrier has it back
 }
 REQUEST_MOVES = {
     (R.QUOTED, R.AWAITING_APPROVAL),
@@ -52,7 +53,8 @@ REQUEST_MOVES = {
 def test_state_names_are_kazoos_and_the_specs() -> None:
     # Kazoo's names for the states the bot's database uses (Kazoo's full list, `deleted`
     # and all, is the carrier's: CarrierNumberState).
-    assert {s.value for s in N} == {"available", "reserved", "in_service", "aging"}
+    # `returning` is the bot's own: aging ended, being given back to the carrier.
+    assert {s.value for s in N} == {"available", "reserved", "in_service", "aging", "returning"}
     assert {s.value for s in R} == {
         "quoted",
         "awaiting_approval",
