@@ -38,8 +38,13 @@ fmt: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Every tier on SQLite, then the tiers that touch the database again on a real PostgreSQL
+# (started by the tests from the pgserver package; tests/postgres.py).
+PG_TIERS := tests/integration tests/contract tests/e2e tests/kazoo tests/e2e_kazoo tests/replicas
+
 pytest: $(STAMP)
 	$(BIN)/pytest
+	NUMBERS_BOT_TEST_DATABASE=postgresql $(BIN)/pytest $(PG_TIERS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.search
@@ -47,6 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.list_kazoo
 	$(BIN)/python -m bench.contention
 	$(BIN)/python -m bench.ack
+	$(BIN)/python -m bench.parse
 
 # Mutation testing of bot/domain and bot/service (config: [tool.mutmut] in pyproject.toml).
 # Slow (tens of minutes); not part of `make test` or CI. Results are kept in mutants/ and

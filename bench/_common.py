@@ -60,9 +60,11 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
-def bench_settings(db_path: Path, **overrides: Any) -> Settings:
-    """Settings for a benchmark database; no YAML file or environment is consulted."""
-    base: dict[str, Any] = {"database_url": f"sqlite+aiosqlite:///{db_path}"}
+def bench_settings(db_path: Path | str, **overrides: Any) -> Settings:
+    """Settings for a benchmark database (a SQLite file, or a database URL); no YAML file or
+    environment is consulted."""
+    url = db_path if isinstance(db_path, str) else f"sqlite+aiosqlite:///{db_path}"
+    base: dict[str, Any] = {"database_url": url}
     base.update(overrides)
     saved = os.environ.pop("NUMBERS_BOT_CONFIG", None)
     try:

@@ -1,14 +1,17 @@
 """Purchase contention: 200 concurrent purchase requests competing for 50 numbers.
 
     python -m bench.contention [--contenders 200] [--numbers 50] [--accounts 4] [--seed 7]
+        [--sqlite-only]
 
 Each contender is a different admin, in a channel bound to one of a few
 accounts, asking for one to three numbers of the same pool of 50 (so picks
 overlap): request_purchase → accept (approvals.mode=never, so accept goes
 straight to provisioning) → provision, all through the service layer on a
 real SQLite file. The same requests then run one after another on a fresh
-database as the baseline. After each run the database is checked for double
-sales: every number bought is in service on exactly the account whose
+database as the baseline, then concurrently on PostgreSQL (started from the
+pgserver package) in one app process and in three (replicas, each with its own
+engine and carrier, the contenders dealt round-robin). After each run the
+database is checked for double sales: every number bought is in service on exactly the account whose
 request bought it, has exactly one `bought` purchase item across all requests,
 one `number.purchased` audit event and one carrier order.
 """
@@ -17,8 +20,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
-import sqlite3
 import sys
 import tempfile
 import time
@@ -26,6 +29,9 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.backends.carrier import OrderResult
 from bot.bootstrap import Runtime, start
@@ -72,6 +78,7 @@ class ContentionRun:
     checks: list[Check] = field(default_factory=list)
     bought: int = 0
     # What `verify` needs to check the database again (the smoke test tampers with it).
+    database_url: str = ""
     db_path: Path | None = None
     numbers: tuple[str, ...] = ()
     orders: dict[str, set[str]] = field(default_factory=dict)
@@ -167,45 +174,62 @@ async def purchase(rt: Runtime, c: Contender) -> Outcome:
     return Outcome(c, result, time.perf_counter() - started, request_id)
 
 
-def verify(db_path: Path, pool: Sequence[str], orders: dict[str, set[str]]) -> list[Check]:
-    """The proof: read the database directly and count."""
-    conn = sqlite3.connect(db_path)
+async def verify(
+    database_url: str, pool: Sequence[str], orders: dict[str, set[str]]
+) -> list[Check]:
+    """The proof: read the database directly (SQLite or PostgreSQL) and count."""
+    engine = create_async_engine(database_url)
     try:
-        items = conn.execute(
-            "SELECT i.number, i.request_id, r.account_id, r.target, r.state"
-            " FROM purchase_items i JOIN purchase_requests r ON r.id = i.request_id"
-            " WHERE i.outcome = ?",
-            (ItemOutcome.BOUGHT.value,),
-        ).fetchall()
-        bought_by: dict[str, list[tuple[str, str, str, str]]] = {}
-        for number, request_id, account_id, target, state in items:
-            bought_by.setdefault(number, []).append((request_id, account_id, target, state))
-        numbers = {
-            row[0]: (row[1], row[2])
-            for row in conn.execute(
-                f"SELECT e164, state, account_id FROM numbers WHERE e164 IN"
-                f" ({', '.join('?' * len(pool))})",
-                tuple(pool),
+        async with engine.connect() as conn:
+            items = (
+                await conn.execute(
+                    text(
+                        "SELECT i.number, i.request_id, r.account_id, r.target, r.state"
+                        " FROM purchase_items i JOIN purchase_requests r ON r.id = i.request_id"
+                        " WHERE i.outcome = :bought"
+                    ),
+                    {"bought": ItemOutcome.BOUGHT.value},
+                )
+            ).all()
+            bought_by: dict[str, list[tuple[str, str, str, str]]] = {}
+            for number, request_id, account_id, target, state in items:
+                bought_by.setdefault(number, []).append((request_id, account_id, target, state))
+            in_pool = text(
+                "SELECT e164, state, account_id FROM numbers WHERE e164 IN :pool"
+            ).bindparams(bindparam("pool", expanding=True))
+            numbers = {
+                row[0]: (row[1], row[2])
+                for row in await conn.execute(in_pool, {"pool": list(pool)})
+            }
+            purchased = Counter(
+                row[0]
+                for row in await conn.execute(
+                    text("SELECT number FROM audit_events WHERE action = 'number.purchased'")
+                )
             )
-        }
-        purchased = Counter(
-            row[0]
-            for row in conn.execute(
-                "SELECT number FROM audit_events WHERE action = 'number.purchased'"
-            )
-        )
-        assigned = {
-            row[0]: (row[1], row[2])
-            for row in conn.execute("SELECT number, account_id, user_id FROM assignments")
-        }
-        in_service = {n for n, (state, _a) in numbers.items() if state == NumberState.IN_SERVICE}
-        open_items = conn.execute(
-            "SELECT count(*) FROM purchase_items i JOIN purchase_requests r"
-            " ON r.id = i.request_id WHERE i.outcome = ? OR r.state = ?",
-            (ItemOutcome.PENDING.value, RequestState.PROVISIONING.value),
-        ).fetchone()[0]
+            assigned = {
+                row[0]: (row[1], row[2])
+                for row in await conn.execute(
+                    text("SELECT number, account_id, user_id FROM assignments")
+                )
+            }
+            in_service = {
+                n for n, (state, _a) in numbers.items() if state == NumberState.IN_SERVICE
+            }
+            open_items = (
+                await conn.execute(
+                    text(
+                        "SELECT count(*) FROM purchase_items i JOIN purchase_requests r"
+                        " ON r.id = i.request_id WHERE i.outcome = :pending OR r.state = :busy"
+                    ),
+                    {
+                        "pending": ItemOutcome.PENDING.value,
+                        "busy": RequestState.PROVISIONING.value,
+                    },
+                )
+            ).scalar_one()
     finally:
-        conn.close()
+        await engine.dispose()
 
     checks = []
     twice = sorted(n for n, b in bought_by.items() if len(b) != 1)
@@ -296,34 +320,140 @@ async def run_mode(
     *,
     carrier_latency_ms: int = 0,
     db_dir: Path | None = None,
+    database: str = "sqlite",
+    replicas: int = 1,
 ) -> ContentionRun:
-    """One run on a fresh database file in `db_dir` (a temporary directory by default)."""
+    """One run on a fresh database: a SQLite file in `db_dir` (a temporary directory by
+    default) or a new PostgreSQL database; `replicas` > 1 runs that many app processes."""
     if db_dir is None:
         with tempfile.TemporaryDirectory(prefix="numbers-bench-") as tmp:
             return await run_mode(
                 mode, runner, contenders, pool_size, accounts, seed,
                 carrier_latency_ms=carrier_latency_ms, db_dir=Path(tmp),
+                database=database, replicas=replicas,
             )  # fmt: skip
-    db_path = db_dir / f"contention-{mode}.db"
+    db_path: Path | None = None
+    if database == "postgresql":
+        from bench import pg
+
+        url = pg.create_database(f"contention_{mode.replace(' ', '_').replace('-', '_')}")
+    else:
+        db_path = db_dir / f"contention-{mode.replace(' ', '-')}.db"
+        url = f"sqlite+aiosqlite:///{db_path}"
     settings = bench_settings(
-        db_path, approvals={"mode": "never"}, carrier={"latency_ms": carrier_latency_ms}
+        url, approvals={"mode": "never"}, carrier={"latency_ms": carrier_latency_ms}
     )
     rt = await start(settings)
     try:
         channels = await prepare(rt, accounts)
         pool = await find_pool(rt, pool_size)
         planned = plan_contenders(pool, contenders, channels, seed)
-        orders = count_orders(rt)
-        started = time.perf_counter()
-        outcomes = await runner(rt, planned)
-        elapsed = time.perf_counter() - started
+        if replicas == 1:
+            orders = count_orders(rt)
+            started = time.perf_counter()
+            outcomes = await runner(rt, planned)
+            elapsed = time.perf_counter() - started
     finally:
         await rt.close()
+    if replicas > 1:
+        outcomes, orders, elapsed = await on_replicas(
+            url, replicas, pool, channels, contenders, seed, carrier_latency_ms
+        )
     run = ContentionRun(mode, contenders, pool_size, elapsed, outcomes)
-    run.checks = verify(db_path, pool, orders)
+    run.checks = await verify(url, pool, orders)
     run.bought = sum(len(v) for v in orders.values())
-    run.db_path, run.numbers, run.orders = db_path, tuple(pool), orders
+    run.database_url, run.db_path = url, db_path
+    run.numbers, run.orders = tuple(pool), orders
     return run
+
+
+# --- replicas: app processes on one database ---------------------------------------------
+
+
+async def on_replicas(
+    url: str,
+    replicas: int,
+    pool: Sequence[str],
+    channels: Sequence[str],
+    contenders: int,
+    seed: int,
+    carrier_latency_ms: int,
+) -> tuple[list[Outcome], dict[str, set[str]], float]:
+    """Deal the contenders round-robin to `replicas` processes, start them together, merge.
+
+    Each process starts its own runtime (engine, simulated carrier) on the database, says
+    it is ready, and runs its share concurrently when told to go; the clock runs from the
+    go to the last answer, so interpreter start-up is not counted.
+    """
+    job = {
+        "url": url, "pool": list(pool), "channels": list(channels),
+        "contenders": contenders, "seed": seed, "latency": carrier_latency_ms,
+    }  # fmt: skip
+    procs = []
+    for r in range(replicas):
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.contention", "--replica", f"{r}/{replicas}",
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        assert proc.stdin is not None
+        proc.stdin.write((json.dumps(job) + "\n").encode())
+        await proc.stdin.drain()
+        procs.append(proc)
+    for proc in procs:
+        assert proc.stdout is not None
+        if (await proc.stdout.readline()).strip() != b"ready":
+            raise RuntimeError("a replica did not start")
+    started = time.perf_counter()
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(b"go\n")
+        proc.stdin.close()
+    lines = await asyncio.gather(*(proc.stdout.readline() for proc in procs if proc.stdout))
+    elapsed = time.perf_counter() - started
+    answers = [json.loads(line) for line in lines]
+    for proc in procs:
+        await proc.wait()
+    planned = plan_contenders(pool, contenders, channels, seed)
+    outcomes: list[Outcome] = []
+    orders: dict[str, set[str]] = {}
+    for answer in answers:
+        for index, result, seconds, request_id in answer["outcomes"]:
+            outcomes.append(Outcome(planned[index], result, seconds, request_id))
+        for number, refs in answer["orders"].items():
+            orders.setdefault(number, set()).update(refs)
+    return outcomes, orders, elapsed
+
+
+async def replica(share: str) -> None:
+    """One replica's side of `on_replicas` (`--replica K/N`): its share of the contenders."""
+    k, n = (int(x) for x in share.split("/"))
+    job = json.loads(sys.stdin.readline())
+    settings = bench_settings(
+        job["url"], approvals={"mode": "never"}, carrier={"latency_ms": job["latency"]}
+    )
+    rt = await start(settings, migrate=False)
+    try:
+        planned = plan_contenders(job["pool"], job["contenders"], job["channels"], job["seed"])
+        mine = [c for c in planned if c.index % n == k]
+        orders = count_orders(rt)
+        await warm(rt)
+        print("ready", flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        outcomes = await concurrently(rt, mine)
+        # Answer before closing: the clock stops at the last answer, not at process exit.
+        answer = {
+            "outcomes": [[o.contender.index, o.result, o.seconds, o.request_id] for o in outcomes],
+            "orders": {number: sorted(refs) for number, refs in orders.items()},
+        }
+        print(json.dumps(answer), flush=True)
+    finally:
+        await rt.close()
+
+
+async def warm(rt: Runtime, connections: int = 10) -> None:
+    """Open the pool's connections and read once, as a replica that served before would have."""
+    admin = Actor(ADMIN, WORKSPACE, is_admin=True, channel_id="C0")
+    await asyncio.gather(*(rt.services.accounts.list_accounts(admin) for _ in range(connections)))
 
 
 async def run(
@@ -334,17 +464,25 @@ async def run(
     *,
     carrier_latency_ms: int = 0,
     db_dir: Path | None = None,
+    postgresql: bool = True,
 ) -> list[ContentionRun]:
-    modes: list[tuple[str, Runner]] = [
-        ("concurrent", concurrently),
-        ("sequential", sequentially),
+    """SQLite concurrent and sequential (the baseline), then PostgreSQL with 1 and 3 replicas."""
+    modes: list[tuple[str, Runner, str, int]] = [
+        ("sqlite concurrent", concurrently, "sqlite", 1),
+        ("sqlite sequential", sequentially, "sqlite", 1),
     ]
+    if postgresql:
+        modes += [
+            ("postgresql 1 replica", concurrently, "postgresql", 1),
+            ("postgresql 3 replicas", concurrently, "postgresql", 3),
+        ]
     runs = []
-    for mode, runner in modes:
+    for mode, runner, database, replicas in modes:
         print(f"{mode}: {contenders} requests for {pool} numbers ...", flush=True)
         one = await run_mode(
             mode, runner, contenders, pool, accounts, seed,
             carrier_latency_ms=carrier_latency_ms, db_dir=db_dir,
+            database=database, replicas=replicas,
         )  # fmt: skip
         runs.append(one)
     return runs
@@ -401,7 +539,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=0,
         help="simulated carrier latency per call (search, order); 0 by default",
     )
+    parser.add_argument(
+        "--sqlite-only", action="store_true", help="skip the PostgreSQL runs (1 and 3 replicas)"
+    )
+    parser.add_argument("--replica", help=argparse.SUPPRESS)  # K/N: one replica process
     args = parser.parse_args(argv)
+    if args.replica:
+        asyncio.run(replica(args.replica))
+        return 0
     print(f"bench.contention: {environment()}")
     print(f"simulated carrier latency {args.carrier_latency_ms} ms, approvals.mode=never\n")
     runs = asyncio.run(
@@ -411,6 +556,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.accounts,
             args.seed,
             carrier_latency_ms=args.carrier_latency_ms,
+            postgresql=not args.sqlite_only,
         )
     )
     print()

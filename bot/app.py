@@ -8,10 +8,19 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.listener.async_builtins import AsyncTokenRevocationListeners
+from slack_bolt.oauth.async_callback_options import (
+    AsyncCallbackOptions,
+    AsyncFailureArgs,
+    AsyncSuccessArgs,
+)
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -21,19 +30,35 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.bootstrap import Runtime
+from bot.blocks.install import NOT_INSTALLED, failure_page, success_page
+from bot.bootstrap import Installs, Runtime
 from bot.config import Settings
 from bot.handlers import register_all
 from bot.handlers.cards import CardPublisher
 from bot.handlers.errors import on_error
-from bot.handlers.kit import KIT_KEY, Kit
+from bot.handlers.home_publish import HomeRedraws
+from bot.handlers.kit import KIT_KEY, InFlight, Kit
 from bot.handlers.roles import Roles
+from bot.handlers.slack_clients import SlackClients
 from bot.handlers.teams import only_installed_team
 from bot.mirror_job import MirrorJob
 from bot.worker import Worker
 
 _KITS: weakref.WeakKeyDictionary[AsyncApp, Kit] = weakref.WeakKeyDictionary()
 _MIRRORS: weakref.WeakKeyDictionary[AsyncApp, MirrorJob] = weakref.WeakKeyDictionary()
+
+# What a workspace install grants the bot: the manifest's bot scopes (a test holds them equal).
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "users:read",
+    "users:read.email",
+    "usergroups:read",
+    "im:write",
+)
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
 
 
 def web_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
@@ -73,12 +98,18 @@ def build_app(
     if client is None:
         http = aiohttp.ClientSession()
         client = web_client(settings, http)
-    roles = roles or Roles(settings, client)
+    installs = runtime.installs
+    clients = SlackClients(client, installs.installations if installs else None)
+    roles = roles or Roles(settings, client, clients=clients)
+    inflight = InFlight()
+    homes = HomeRedraws(runtime.services, roles, client, clients=clients, spawn=inflight.spawn)
     kit = Kit(
         services=runtime.services,
         settings=settings,
         roles=roles,
-        cards=CardPublisher(runtime.services, client, roles, settings),
+        cards=CardPublisher(runtime.services, client, roles, settings, homes, clients=clients),
+        inflight=inflight,
+        homes=homes,
         http=http,
     )
     app = AsyncApp(
@@ -86,6 +117,10 @@ def build_app(
         signing_secret=settings.slack_signing_secret,
         # Socket Mode has no signatures to check; HTTP always does.
         request_verification_enabled=not settings.slack_app_token,
+        # Workspace installs: each request is authorized with its workspace's bot token.
+        oauth_flow=oauth_flow(settings, installs, client) if installs else None,
+        # Said to a person of a workspace whose install is gone (uninstalled, revoked).
+        user_facing_authorize_error_message=NOT_INSTALLED,
     )
 
     async def inject(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:
@@ -97,6 +132,8 @@ def build_app(
     app.use(inject)
     app.error(on_error)
     register_all(app, kit.inflight)
+    if installs is not None:
+        _forget_revoked_tokens(app, installs, clients, kit.inflight)
     _KITS[app] = kit
     if runtime.mirror_units is not None:
         _MIRRORS[app] = MirrorJob(
@@ -107,6 +144,67 @@ def build_app(
             clock=runtime.services.deps.clock,
         )
     return app
+
+
+def oauth_flow(settings: Settings, installs: Installs, client: AsyncWebClient) -> AsyncOAuthFlow:
+    """bolt's OAuth flow on our stores: `/slack/install` and Slack's redirect back."""
+    assert settings.slack_client_id and settings.slack_client_secret  # settings validation
+
+    async def installed(args: AsyncSuccessArgs) -> BoltResponse:
+        utils = args.settings.state_utils
+        return BoltResponse(
+            status=200,
+            body=success_page(args.installation.team_name),
+            headers={
+                "Content-Type": "text/html; charset=utf-8",
+                "Set-Cookie": [utils.build_set_cookie_for_deletion()],
+            },
+        )
+
+    async def refused(args: AsyncFailureArgs) -> BoltResponse:
+        utils = args.settings.state_utils
+        return BoltResponse(
+            status=args.suggested_status_code,
+            body=failure_page(args.reason, args.settings.install_path),
+            headers={
+                "Content-Type": "text/html; charset=utf-8",
+                "Set-Cookie": [utils.build_set_cookie_for_deletion()],
+            },
+        )
+
+    return AsyncOAuthFlow(
+        client=client,
+        settings=AsyncOAuthSettings(
+            client_id=settings.slack_client_id,
+            client_secret=settings.slack_client_secret,
+            scopes=list(BOT_SCOPES),
+            user_scopes=[],
+            install_path=INSTALL_PATH,
+            redirect_uri_path=REDIRECT_PATH,
+            callback_options=AsyncCallbackOptions(success=installed, failure=refused),
+            installation_store=installs.installations,
+            installation_store_bot_only=True,
+            state_store=installs.states,
+        ),
+    )
+
+
+def _forget_revoked_tokens(
+    app: AsyncApp, installs: Installs, clients: SlackClients, inflight: InFlight
+) -> None:
+    """`app_uninstalled` and `tokens_revoked`: the workspace's tokens are deleted at once."""
+    revoked = AsyncTokenRevocationListeners(installs.installations)
+
+    async def uninstalled(context: AsyncBoltContext) -> None:
+        await revoked.handle_app_uninstalled_events(context)
+        clients.forget(context.team_id or "")
+
+    async def tokens_revoked(event: dict[str, object], context: AsyncBoltContext) -> None:
+        await revoked.handle_tokens_revoked_events(event, context)
+        clients.forget(context.team_id or "")
+
+    app.event("app_uninstalled")(inflight.track(uninstalled))
+    app.event("tokens_revoked")(inflight.track(tokens_revoked))
 
 
 def mirror_for(app: AsyncApp) -> MirrorJob | None:
@@ -125,7 +223,7 @@ async def close_app(app: AsyncApp) -> None:
         await kit.http.close()
 
 
-def worker_for(app: AsyncApp, *, interval: float = 30.0) -> Worker:
+def worker_for(app: AsyncApp, *, interval: float | None = None) -> Worker:
     """The background worker sharing the app's client, roles and card publisher.
 
     With the kazoo backend it also keeps the mirror in step with Kazoo."""
@@ -133,7 +231,8 @@ def worker_for(app: AsyncApp, *, interval: float = 30.0) -> Worker:
     return Worker(
         kit.services,
         kit.cards,
-        interval=interval,
+        interval=kit.settings.worker.interval_seconds if interval is None else interval,
+        resume_grace=timedelta(seconds=kit.settings.worker.resume_after_seconds),
         mirror=_MIRRORS.get(app),
         sync_every=kit.settings.kazoo_sync_minutes * 60.0,
     )

@@ -13,16 +13,30 @@ from bot.backends.carrier_sim import SimulatedCarrier
 from bot.backends.guard import GuardedCarrier
 from bot.backends.kazoo import KazooCarrier
 from bot.backends.sim_carrier import SimCarrier
-from bot.config import Settings, SettingsError
+from bot.config import Settings, SettingsError, token_keys
 from bot.handlers.slack_people import slack_directory
 from bot.service import ports
 from bot.service.container import Services
 from bot.service.context import Clock, Deps, utc_now
 from bot.service.people import PeopleCarrier
 from storage.db import create_engine, session_factory
+from storage.installs import (
+    SqlInstallationStore,
+    SqlOAuthStateStore,
+    TokenCipher,
+    UndecryptableTokens,
+)
 from storage.migrate import upgrade
 from storage.mirror import mirror_units
 from storage.uow import UnitOfWorkFactory
+
+
+@dataclass(frozen=True, slots=True)
+class Installs:
+    """Workspace installs (OAuth): where installs and OAuth states are kept."""
+
+    installations: SqlInstallationStore
+    states: SqlOAuthStateStore
 
 
 @dataclass(slots=True)
@@ -36,6 +50,8 @@ class Runtime:
     guard: GuardedCarrier
     # The kazoo backend's mirror units (`storage.mirror.mirror_units`); None when embedded.
     mirror_units: Any = None
+    # Workspace installs (OAuth); None with one bot token.
+    installs: Installs | None = None
 
     @property
     def backend(self) -> Carrier:
@@ -87,7 +103,33 @@ async def start(settings: Settings, *, clock: Clock = utc_now, migrate: bool = T
         units = mirror_units(UnitOfWorkFactory(session_factory(engine)))
     deps = Deps(uow=uow, carrier=services_carrier, settings=settings, clock=clock)
     simulated = carrier if isinstance(carrier, SimCarrier) else None
-    return Runtime(settings, engine, Services.build(deps), simulated, guard, units)
+    installs = None
+    if settings.installs_enabled:
+        try:
+            installs = await open_installs(settings, engine, clock)
+        except SettingsError:
+            await guard.close()
+            await engine.dispose()
+            raise
+    return Runtime(settings, engine, Services.build(deps), simulated, guard, units, installs)
+
+
+async def open_installs(settings: Settings, engine: AsyncEngine, clock: Clock) -> Installs:
+    """The install and state stores; tokens an older key sealed are sealed again with
+    the newest. Tokens that no key given opens stop start-up (one line, no traceback)."""
+    assert settings.slack_client_id and settings.state_secret  # settings validation
+    sessions = session_factory(engine)
+    installations = SqlInstallationStore(
+        sessions, TokenCipher(token_keys(settings.token_key)), settings.slack_client_id, clock
+    )
+    try:
+        await installations.rotate_keys()
+    except UndecryptableTokens as exc:
+        raise SettingsError(
+            f"NUMBERS_BOT_TOKEN_KEY: does not decrypt the tokens installed (workspace {exc});"
+            " keep the key they were sealed with after the new one, separated by a comma"
+        ) from None
+    return Installs(installations, SqlOAuthStateStore(sessions, settings.state_secret, clock))
 
 
 async def adopt(carrier: SimCarrier, uow: ports.UnitOfWorkFactory) -> None:

@@ -16,7 +16,9 @@ def _serve(settings: Settings) -> int:
     if not settings.has_slack_credentials:
         print(
             "numbers-bot: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for "
-            "Socket Mode) are needed to connect to Slack; `numbers-bot console` runs offline.",
+            "Socket Mode, or SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and NUMBERS_BOT_STATE_SECRET "
+            "for workspace installs) are needed to connect to Slack; `numbers-bot console` "
+            "runs offline.",
             file=sys.stderr,
         )
         return 2
@@ -26,7 +28,7 @@ def _serve(settings: Settings) -> int:
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve(settings))
-    except SettingsError as exc:  # Slack refused a token, the port is taken: one line
+    except SettingsError as exc:  # a token refused, the port taken, tokens no key opens
         print(f"numbers-bot: {exc}", file=sys.stderr)
         return 2
     return 0

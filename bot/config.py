@@ -72,6 +72,15 @@ class HoldSettings(BaseModel):
     approval_minutes: int = Field(default=240, ge=1, le=10080)
 
 
+class WorkerSettings(BaseModel):
+    """The background sweeps every replica runs (each due item is done by one of them)."""
+
+    interval_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # A purchase whose provisioning has been quiet this long is taken over by any replica
+    # (its process died); longer than any single carrier order takes.
+    resume_after_seconds: int = Field(default=300, ge=1, le=86_400)
+
+
 class CarrierSettings(BaseModel):
     """The simulated carrier of the embedded backend."""
 
@@ -84,8 +93,18 @@ class CarrierSettings(BaseModel):
 
 # Settings whose values are never printed: not in repr/str, not in a SettingsError.
 SECRET_FIELDS = frozenset(
-    {"slack_bot_token", "slack_signing_secret", "slack_app_token", "kazoo_api_key"}
+    {
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "kazoo_api_key",
+        "slack_client_secret",
+        "state_secret",
+        "token_key",
+    }
 )
+# The shortest NUMBERS_BOT_STATE_SECRET accepted: it signs the OAuth state.
+MIN_STATE_SECRET = 16
 MASK = "**********"
 _KAZOO_ACCOUNT_ID = re.compile(r"^[0-9a-fA-F]{32}$")
 KAZOO_API_KEY_LENGTH = 64
@@ -102,6 +121,33 @@ def kazoo_url_problem(url: str) -> str | None:
         return "must be an http(s) URL with a host"
     if parts.username or parts.password or parts.query or parts.fragment:
         return "must not carry a user, password, query or fragment"
+    return None
+
+
+TOKEN_KEY_ACCEPTS = (
+    "a Fernet key (44 characters of url-safe base64, e.g. from"
+    " `python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`),"
+    " or several separated by commas, the newest first"
+)
+
+
+def token_keys(value: str | None) -> list[str]:
+    """The keys of NUMBERS_BOT_TOKEN_KEY, the newest (the one that encrypts) first."""
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def token_key_problem(value: str | None) -> str | None:
+    """Why NUMBERS_BOT_TOKEN_KEY cannot encrypt tokens (never echoing it), or None."""
+    from cryptography.fernet import Fernet  # only needed with workspace installs
+
+    keys = token_keys(value)
+    if not keys:
+        return f"required with workspace installs (OAuth); {TOKEN_KEY_ACCEPTS}"
+    for key in keys:
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            return f"is not a valid key; {TOKEN_KEY_ACCEPTS}"
     return None
 
 
@@ -127,6 +173,17 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "slack_app_token")
     )
     slack_api_url: str = "https://slack.com/api/"
+    # Workspace installs (OAuth): all three on, or none.
+    slack_client_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_CLIENT_ID", "slack_client_id")
+    )
+    slack_client_secret: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_CLIENT_SECRET", "slack_client_secret"),
+    )
+    state_secret: str | None = None
+    # Fernet key(s) for installed tokens at rest: comma-separated, the newest first.
+    token_key: str | None = None
     database_url: str = "sqlite+aiosqlite:///numbers-bot.db"
     host: str = "0.0.0.0"
     port: int = Field(default=3000, ge=1, le=65535)
@@ -150,6 +207,7 @@ class Settings(BaseSettings):
     aging_days: int = Field(default=30, ge=0, le=365)
     service_plan: PlanSettings = PlanSettings()
     carrier: CarrierSettings = CarrierSettings()
+    worker: WorkerSettings = WorkerSettings()
     default_account_name: str = Field(default="Main", min_length=1, max_length=64)
     # How often the kazoo backend re-reads every number from Kazoo into the mirror.
     kazoo_sync_minutes: int = Field(default=15, ge=1, le=1440)
@@ -211,6 +269,52 @@ class Settings(BaseSettings):
         self.kazoo_account_id = self.kazoo_account_id.lower()
         return self
 
+    @model_validator(mode="after")
+    def _installs(self) -> Settings:
+        """Workspace installs need all three OAuth settings, a token key that Fernet
+        accepts, the signing secret, and the HTTP server (the redirect comes to it)."""
+        given = {
+            "SLACK_CLIENT_ID": self.slack_client_id,
+            "SLACK_CLIENT_SECRET": self.slack_client_secret,
+            "NUMBERS_BOT_STATE_SECRET": self.state_secret,
+        }
+        if not any(given.values()):
+            return self
+        for name, value in given.items():
+            if not value or not value.strip():
+                others = " and ".join(n for n in given if n != name)
+                raise ValueError(f"{name}: required with {others} for workspace installs (OAuth)")
+        if len(self.state_secret or "") < MIN_STATE_SECRET:
+            raise ValueError(
+                f"NUMBERS_BOT_STATE_SECRET: must be at least {MIN_STATE_SECRET} characters;"
+                " a long random string, e.g. from `openssl rand -hex 32`"
+            )
+        if token_key_problem(self.token_key):
+            raise ValueError(f"NUMBERS_BOT_TOKEN_KEY: {token_key_problem(self.token_key)}")
+        if not self.slack_signing_secret:
+            raise ValueError("SLACK_SIGNING_SECRET: required with workspace installs (OAuth)")
+        if self.slack_app_token:
+            raise ValueError(
+                "SLACK_APP_TOKEN: workspace installs (OAuth) are served over HTTP;"
+                " unset SLACK_APP_TOKEN to use them"
+            )
+        if self.slack_bot_token:
+            raise ValueError(
+                "SLACK_BOT_TOKEN: unset it with workspace installs (OAuth);"
+                " each workspace's token comes from its install"
+            )
+        if self.backend == "kazoo":
+            raise ValueError(
+                "NUMBERS_BOT_BACKEND: kazoo serves one workspace;"
+                " unset SLACK_CLIENT_ID to use it with SLACK_BOT_TOKEN"
+            )
+        return self
+
+    @property
+    def installs_enabled(self) -> bool:
+        """Workspace installs (OAuth): `/slack/install` and each workspace's own token."""
+        return bool(self.slack_client_id and self.slack_client_secret and self.state_secret)
+
     def __repr_args__(self) -> Any:
         # repr() and str() of the settings never show a secret.
         for name, value in super().__repr_args__():
@@ -238,6 +342,8 @@ class Settings(BaseSettings):
 
     @property
     def has_slack_credentials(self) -> bool:
+        if self.installs_enabled:
+            return True  # validated above: the signing secret is there
         return bool(self.slack_bot_token and (self.slack_app_token or self.slack_signing_secret))
 
     @property
@@ -285,6 +391,8 @@ _ENV_NAMES = {
     "kazoo_url": "KAZOO_URL",
     "kazoo_api_key": "KAZOO_API_KEY",
     "kazoo_account_id": "KAZOO_ACCOUNT_ID",
+    "slack_client_id": "SLACK_CLIENT_ID",
+    "slack_client_secret": "SLACK_CLIENT_SECRET",
 }
 
 

@@ -64,6 +64,18 @@ def web_app(
     application = web.Application()
     application.router.add_post(EVENTS_PATH, events)
     application.router.add_get("/health", health_route)
+    if (flow := app.oauth_flow) is not None:
+        # Workspace installs (OAuth): the install page, and Slack's redirect back to us.
+        async def install(request: web.Request) -> web.Response:
+            bolt_request = await to_bolt_request(request)
+            return await to_aiohttp_response(await flow.handle_installation(bolt_request))
+
+        async def oauth_redirect(request: web.Request) -> web.Response:
+            bolt_request = await to_bolt_request(request)
+            return await to_aiohttp_response(await flow.handle_callback(bolt_request))
+
+        application.router.add_get(flow.install_path, install)
+        application.router.add_get(flow.redirect_uri_path, oauth_redirect)
     return application
 
 
@@ -162,8 +174,9 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
         # A wrong token stops here, before anything is opened and before users meet
         # bolt's "installation no longer available"; Slack unreachable is retried, one
         # log line a try.
-        identity = await check_bot_token(settings, stop)
-        log.info("SLACK_BOT_TOKEN accepted for team %s", identity.get("team_id", "?"))
+        if settings.slack_bot_token:  # workspace installs have a token per workspace
+            identity = await check_bot_token(settings, stop)
+            log.info("SLACK_BOT_TOKEN accepted for team %s", identity.get("team_id", "?"))
         first_url = await socket_mode_url(settings, stop) if settings.slack_app_token else None
     except Stopped:
         return

@@ -69,6 +69,8 @@ def credentials_problem(settings: Settings) -> str | None:
     With none of them set the bot runs the offline console; with some but not
     all it would silently do that too, which hides a typo in the environment.
     """
+    if settings.installs_enabled:
+        return None  # workspace installs: the settings' own validation checked them
     token, secret, app = (
         settings.slack_bot_token,
         settings.slack_signing_secret,

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -74,6 +74,11 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     kwargs: dict[str, Any] = {"echo": echo}
     if is_sqlite:
         kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}
+    elif make_url(url).get_backend_name() == "postgresql":
+        # A writer waiting on another's row lock gives up as SQLite's busy timeout does,
+        # so the person hears "busy, try again" instead of waiting with no end.
+        kwargs["connect_args"] = {"server_settings": {"lock_timeout": str(BUSY_TIMEOUT_MS)}}
+        kwargs["pool_pre_ping"] = True  # a replica outlives a database restart
     engine = create_async_engine(url, **kwargs)
     if is_sqlite:
         sync_engine = engine.sync_engine
@@ -86,6 +91,22 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
         event.listen(sync_engine, "begin", _sqlite_begin)
     return engine
+
+
+# Keys of PostgreSQL advisory locks: writers that read, decide, then insert many rows.
+MIRROR_TURN = 0x6E756D6D  # the inventory sync
+
+
+async def take_turn(session: AsyncSession, key: int) -> None:
+    """On PostgreSQL, queue this transaction behind any other holding `key`, across replicas.
+
+    Row-level conditions decide races of single rows. The inventory sync reads a page and
+    inserts what it did not find, which two replicas would both do; taking turns makes it
+    behave as it does on SQLite, whose writers already take turns (BEGIN IMMEDIATE). The
+    lock is the transaction's: commit or rollback gives it back.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -27,6 +27,7 @@ from bot.domain.phone import kind_of
 from bot.domain.states import NumberState
 from bot.service.ports import MirrorRepository
 from storage import models as m
+from storage.db import MIRROR_TURN, take_turn
 from storage.repositories import NumbersRepo, _rowcount, _upsert_insert
 from storage.uow import UnitOfWorkFactory
 
@@ -338,6 +339,8 @@ def mirror_units(factory: UnitOfWorkFactory) -> Any:
     @asynccontextmanager
     async def unit(write: bool) -> AsyncIterator[MirrorUnit]:
         async with factory(write=write) as uow:
+            if write:
+                await take_turn(uow.session, MIRROR_TURN)
             mark = write_unit_of_work_opened() if write else None
             try:
                 yield MirrorUnit(uow.session, uow.commit)

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -147,7 +148,8 @@ class NumberAssignment(Base):
     )
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
     kind: Mapped[str] = mapped_column(String(16))
-    user_id: Mapped[str | None] = mapped_column(String(32))
+    # Slack ids, or a carrier's own id for a person it alone knows (migration 0008).
+    user_id: Mapped[str | None] = mapped_column(String(64))
     assigned_by: Mapped[str] = mapped_column(String(32))
     assigned_at: Mapped[datetime]
 
@@ -185,7 +187,7 @@ class PurchaseRequest(Base):
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
     requester_id: Mapped[str] = mapped_column(String(32))
-    target: Mapped[str] = mapped_column(String(48))
+    target: Mapped[str] = mapped_column(String(80))
     kind: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(24))
     quote: Mapped[dict[str, Any]]
@@ -262,3 +264,47 @@ class HomeViewer(Base):
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
     opened_at: Mapped[datetime]
+
+
+class SlackInstallation(Base):
+    """A workspace's install (OAuth): its bot and who installed it. One row per workspace;
+    a re-install replaces it. Tokens are Fernet-encrypted (storage/installs.py)."""
+
+    __tablename__ = "slack_installations"
+    __table_args__ = (
+        UniqueConstraint("client_id", "enterprise_id", "team_id", name="uq_slack_installation"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    app_id: Mapped[str | None] = mapped_column(String(32))
+    # "" rather than NULL where Slack names none: a unique key must compare equal.
+    enterprise_id: Mapped[str] = mapped_column(String(32))
+    enterprise_name: Mapped[str | None] = mapped_column(String(200))
+    enterprise_url: Mapped[str | None] = mapped_column(String(200))
+    team_id: Mapped[str] = mapped_column(String(32))
+    team_name: Mapped[str | None] = mapped_column(String(200))
+    is_enterprise_install: Mapped[bool] = mapped_column(Boolean)
+    bot_token: Mapped[str | None] = mapped_column(Text)
+    bot_id: Mapped[str | None] = mapped_column(String(32))
+    bot_user_id: Mapped[str | None] = mapped_column(String(32))
+    bot_scopes: Mapped[str] = mapped_column(Text)
+    bot_refresh_token: Mapped[str | None] = mapped_column(Text)
+    bot_token_expires_at: Mapped[int | None] = mapped_column(BigInteger)
+    user_id: Mapped[str] = mapped_column(String(32))
+    user_token: Mapped[str | None] = mapped_column(Text)
+    user_scopes: Mapped[str] = mapped_column(Text)
+    user_refresh_token: Mapped[str | None] = mapped_column(Text)
+    user_token_expires_at: Mapped[int | None] = mapped_column(BigInteger)
+    token_type: Mapped[str | None] = mapped_column(String(32))
+    installed_at: Mapped[datetime]
+
+
+class SlackOAuthState(Base):
+    """An OAuth `state` issued by `/slack/install`: consumed once, before it expires."""
+
+    __tablename__ = "slack_oauth_states"
+    __table_args__ = (Index("ix_slack_oauth_states_expire_at", "expire_at"),)
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expire_at: Mapped[datetime]

@@ -14,7 +14,7 @@ from types import TracebackType
 
 __all__ = ["ConstraintViolation", "DatabaseBusy", "UnitOfWork", "UnitOfWorkFactory", "is_busy"]
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.backends.guard import WriteMark, write_unit_of_work_closed, write_unit_of_work_opened
@@ -41,9 +41,25 @@ class DatabaseBusy(StorageBusy):
         )
 
 
+# PostgreSQL's words for "not now": lock_not_available, query_canceled (a statement or lock
+# timeout), too_many_connections, cannot_connect_now, deadlock_detected, serialization_failure.
+POSTGRES_BUSY = frozenset({"55P03", "57014", "53300", "57P03", "40P01", "40001"})
+
+
 def is_busy(error: BaseException) -> bool:
-    """SQLite's "database is locked" (SQLITE_BUSY / SQLITE_LOCKED), however it is wrapped."""
-    orig = error.orig if isinstance(error, OperationalError) else error
+    """The database could not take this transaction now, however the driver words it.
+
+    SQLite: "database is locked" (SQLITE_BUSY / SQLITE_LOCKED). PostgreSQL: the SQLSTATEs
+    above, or no connection at all (the server restarting, the pool's timeout).
+    """
+    if isinstance(error, TimeoutError | ConnectionError):
+        return True
+    orig = error.orig if isinstance(error, DBAPIError) else error
+    sqlstate = getattr(orig, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        return sqlstate in POSTGRES_BUSY
+    if isinstance(orig, ConnectionError | OSError) and not isinstance(orig, sqlite3.Error):
+        return True
     if not isinstance(orig, sqlite3.OperationalError):
         return False
     code = getattr(orig, "sqlite_errorcode", None)
@@ -74,8 +90,11 @@ class UnitOfWork:
         session: AsyncSession | None = None
         try:
             session = self.session = self._sessions()
-            if self._write and session.get_bind().dialect.name == "sqlite":
-                await session.connection(execution_options={IMMEDIATE: True})
+            if self._write:
+                # Take the connection now, so "the database cannot take a writer" is known
+                # before the use case starts (SQLite: BEGIN IMMEDIATE takes its write lock).
+                sqlite = session.get_bind().dialect.name == "sqlite"
+                await session.connection(execution_options={IMMEDIATE: True} if sqlite else None)
         except BaseException as exc:
             # `__aexit__` does not run when `__aenter__` fails (a busy timeout, a cancelled
             # task): give back the connection and the process-wide write lock here, or
@@ -120,6 +139,9 @@ class UnitOfWork:
             if self._mark is not None:
                 write_unit_of_work_closed(self._mark)
                 self._mark = None
+        if exc is not None and not isinstance(exc, StorageBusy) and is_busy(exc):
+            # Rolled back above: nothing was changed, and the person is told to try again.
+            raise DatabaseBusy() from exc
 
     async def _give_back(self, session: AsyncSession | None) -> None:
         # close() rolls back whatever was not committed (the pool resets the connection

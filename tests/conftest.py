@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from bot.bootstrap import Runtime, start
 from bot.config import Settings, load_settings
 from bot.service.context import Actor
+from tests import postgres
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "reference"
 WORKSPACE = "T1"
@@ -33,8 +35,13 @@ class FakeClock:
 
 
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    database_url = (
+        postgres.fresh_database_url()
+        if postgres.wanted()
+        else f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    )
     base: dict[str, object] = {
-        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        "database_url": database_url,
         "approvers": [MANAGER, MANAGER2],
     }
     base.update(overrides)
@@ -76,3 +83,21 @@ def manager2() -> Actor:
 @pytest.fixture
 def member() -> Actor:
     return Actor(MEMBER, WORKSPACE, channel_id=CHANNEL)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, tests about SQLite's own file, locks or pragmas do not apply."""
+    if not postgres.wanted():
+        return
+    problem = postgres.unavailable()
+    if problem is not None:
+        if os.environ.get("CI"):
+            pytest.exit(f"PostgreSQL could not start in CI: {problem}", returncode=1)
+        print(f"\nPostgreSQL could not start here, so its run is skipped: {problem}")
+        for item in items:
+            item.add_marker(pytest.mark.skip(reason=f"PostgreSQL could not start: {problem}"))
+        return
+    skip = pytest.mark.skip(reason="about SQLite itself; the run is on PostgreSQL")
+    for item in items:
+        if item.get_closest_marker("sqlite_only"):
+            item.add_marker(skip)

@@ -42,7 +42,7 @@ from bot.backends.carrier import (
     SearchPage,
 )
 from bot.backends.carrier_sim import CarrierError, SimulatedCarrier
-from bot.domain.assignment import MAX_PER_ACCOUNT, Assignment, AssignmentKind
+from bot.domain.assignment import Assignment, AssignmentKind, has_room, is_limited
 from bot.domain.billing import ServicePlan, quote_purchase
 from bot.domain.e911 import E911Address, E911Valid
 from bot.domain.phone import Kind, SearchQuery, kind_of
@@ -333,10 +333,9 @@ class SimCarrier:
         number = self._owned(e164, account_id)
         if number.route == target:
             return
-        limit = MAX_PER_ACCOUNT.get(target.kind)
-        if limit is not None:
+        if is_limited(target.kind):
             there = [n for n, t in self._routes(account_id).items() if t == target and n != e164]
-            if len(there) >= limit:
+            if not has_room(target.kind, len(there)):
                 raise NumberConflict(
                     f"The {target.kind.value} already answers on {there[0]}.",
                     number=e164,

@@ -17,7 +17,7 @@ from slack_sdk.models.views import View
 
 from bot.blocks.echo import echo
 from bot.blocks.ids import ManageId
-from bot.blocks.payloads import NumberRef
+from bot.blocks.payloads import MoveMeta
 from bot.blocks.text import MAX_MESSAGE_BLOCKS, MAX_SELECT_OPTIONS, count, escape
 from bot.domain.records import AccountInfo, NumberRecord
 from bot.service.overview import AccountLine
@@ -97,7 +97,7 @@ def _option(account: AccountInfo) -> Option:
 
 
 def move_modal(
-    record: NumberRecord, current: AccountInfo, accounts: Sequence[AccountInfo], ref: NumberRef
+    record: NumberRecord, current: AccountInfo, accounts: Sequence[AccountInfo], ref: MoveMeta
 ) -> View:
     """`Move`: the number, where it is, and a select of the workspace's other accounts."""
     others = [a for a in accounts if a.id != current.id][:MAX_SELECT_OPTIONS]

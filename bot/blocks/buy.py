@@ -25,6 +25,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.blocks.accounts import account_context
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.payloads import BuyMeta
 from bot.blocks.text import MAX_CHECKBOX_OPTIONS, escape
@@ -69,6 +70,7 @@ class BuyForm:
     results: Results | None = None
     spares: tuple[NumberRecord, ...] | None = None  # after `Add from Spare Numbers`
     currency: str = "USD"
+    account_name: str | None = None  # the account it buys for (`meta.account_id`)
 
 
 def _option(label: str, value: str) -> Option:
@@ -214,9 +216,9 @@ def _results_blocks(results: Results, currency: str) -> list[Block]:
     if not results.offers:
         text = f"No numbers found for {escape(results.label)}. Try another area code."
         return [SectionBlock(text=MarkdownTextObject(text=text))]
-    summary = f"*{len(offered)}* numbers for sale for {escape(results.label)}"
+    summary = f"{_bold_count(len(offered))} for sale for {escape(results.label)}"
     if spares:
-        summary += f", and *{len(spares)}* of your spare numbers (free)"
+        summary += f", and {_bold_count(len(spares), 'spare number')} of yours (free)"
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=summary + "."))]
     prefix = f"{BlockId.BUY_RESULTS}.{results.key}"
     if spares:
@@ -236,6 +238,11 @@ def _results_blocks(results: Results, currency: str) -> list[Block]:
     return blocks
 
 
+def _bold_count(n: int, noun: str = "number") -> str:
+    """`*1* number`, `*2* numbers`."""
+    return f"*{n}* {noun}" if n == 1 else f"*{n}* {noun}s"
+
+
 def _spare_blocks(spares: Sequence[NumberRecord]) -> list[Block]:
     if not spares:
         text = "The account has no spare numbers that match. Search to buy new ones."
@@ -243,7 +250,8 @@ def _spare_blocks(spares: Sequence[NumberRecord]) -> list[Block]:
     blocks: list[Block] = [
         SectionBlock(
             text=MarkdownTextObject(
-                text=f"*{len(spares)}* spare numbers: assigning them costs nothing."
+                text=f"{_bold_count(len(spares), 'spare number')}: assigning "
+                f"{'it' if len(spares) == 1 else 'them'} costs nothing."
             )
         )
     ]
@@ -263,7 +271,8 @@ def _spare_blocks(spares: Sequence[NumberRecord]) -> list[Block]:
 
 
 def buy_modal(form: BuyForm) -> View:
-    blocks = _target_blocks(form) + _search_blocks(form)
+    blocks: list[Block] = [account_context(form.account_name)] if form.account_name else []
+    blocks += _target_blocks(form) + _search_blocks(form)
     if form.results is not None:
         blocks += _results_blocks(form.results, form.currency)
     if form.spares is not None:

@@ -30,7 +30,20 @@ from bot.domain.phone import display
 from bot.domain.records import PurchaseItemRecord, PurchaseRequestRecord
 from bot.domain.states import ItemOutcome, RequestState
 
-ACTIVE_WITHIN = "They will be active within 5 minutes."
+# Held numbers a request lets go are free again (never "released": that is a number's
+# own lifecycle, which ages it).
+LET_GO = "the numbers it held are free again"
+
+
+def _active_within(n: int) -> str:
+    return f"{'It' if n == 1 else 'They'} will be active within 5 minutes."
+
+
+def _reason(request: PurchaseRequestRecord) -> str:
+    """`: “Too expensive”.` after "Rejected by …", or a full stop when none was given."""
+    return f": “{escape(request.reason)}”." if request.reason else "."
+
+
 _NUMBERS_PER_SECTION = 20  # 20 lines of ~70 characters stay under a section's 3000
 
 
@@ -112,8 +125,9 @@ def status_text(request: PurchaseRequestRecord, *, for_approver: bool = False) -
         return f":gear: Purchasing… {done} of {n} done.{approved}"
     if state is RequestState.COMPLETED:
         if request.activation_notified_at:
-            return f":white_check_mark: Bought {count(n)}; all of them are active now.{approved}"
-        return f":white_check_mark: Bought {count(n)}. {ACTIVE_WITHIN}{approved}"
+            active = "it is active now" if n == 1 else "all of them are active now"
+            return f":white_check_mark: Bought {count(n)}; {active}.{approved}"
+        return f":white_check_mark: Bought {count(n)}. {_active_within(n)}{approved}"
     if state is RequestState.PARTIALLY_COMPLETED:
         tail = (
             "The bought ones are active now."
@@ -127,19 +141,18 @@ def status_text(request: PurchaseRequestRecord, *, for_approver: bool = False) -
     if state is RequestState.FAILED:
         return f":x: The purchase failed: no number was bought (reasons above).{approved}"
     if state is RequestState.REJECTED:
-        reason = f": “{escape(request.reason)}”" if request.reason else "."
-        return f":no_entry: Rejected by {_decided(request)}{reason} Nothing was bought."
+        return f":no_entry: Rejected by {_decided(request)}{_reason(request)} Nothing was bought."
     if _cancelled_by_bot(request):
         why = escape(request.reason or "nobody could act on it")
         return (
             f":warning: Cancelled at {when(request.updated_at)}: {why}. Nothing was bought "
-            "and the numbers were released."
+            f"and {LET_GO}."
         )
     if state is RequestState.CANCELLED:
         return f":heavy_multiplication_x: Cancelled by {_decided(request)}. Nothing was bought."
     return (
         f":hourglass_flowing_sand: Expired at {when(request.updated_at)}: the hold ran out and "
-        "the numbers were released. Search again to buy."
+        f"{LET_GO}. Search again to buy."
     )
 
 
@@ -200,7 +213,7 @@ def billing_card(
         buttons = [_button("Retry", ActionId.CARD_RETRY, request, "primary")]
     bought = request.items_with(ItemOutcome.BOUGHT)
     if offer_e911 and bought:
-        pick = MenuPick(op="e911", number=bought[0].number).dump()
+        pick = MenuPick(op="e911", number=bought[0].number, account_id=request.account_id).dump()
         buttons.append(ButtonElement(text="e911", action_id=ActionId.CARD_E911, value=pick))
     n = len(request.items)
     text = f"Purchase of {n} numbers: {request.state.value.replace('_', ' ')}"
@@ -248,8 +261,9 @@ def bought_text(request: PurchaseRequestRecord) -> str:
     if bought:
         names = ", ".join(escape(display(i.number)) for i in bought)
         target = target_text(request.target.label, request.target.user_id)
-        lines[0] += f"your numbers are bought for {target}: {names}. "
-        lines[0] += ACTIVE_WITHIN
+        noun = "number is" if len(bought) == 1 else "numbers are"
+        lines[0] += f"your {noun} bought for {target}: {names}. "
+        lines[0] += _active_within(len(bought))
     else:
         lines[0] += "no number could be bought."
     for item in failed:
@@ -266,7 +280,7 @@ def given_text(request: PurchaseRequestRecord) -> str | None:
     names = ", ".join(escape(display(i.number)) for i in bought)
     return (
         f"{mention(request.requester_id)} got you {count(len(bought), 'new number')}: "
-        f"{names}. {ACTIVE_WITHIN}"
+        f"{names}. {_active_within(len(bought))}"
     )
 
 
@@ -275,21 +289,20 @@ def moved_text(request: PurchaseRequestRecord) -> str | None:
     who = mention(request.requester_id)
     what = f"your purchase of {count(len(request.items))}"
     if request.state is RequestState.REJECTED:
-        reason = f": “{escape(request.reason)}”" if request.reason else "."
         return (
-            f"{who} {what} was rejected by {_decided(request)}{reason} "
-            "Nothing was bought and the numbers were released."
+            f"{who} {what} was rejected by {_decided(request)}{_reason(request)} "
+            f"Nothing was bought and {LET_GO}."
         )
     if request.state is RequestState.EXPIRED:
         return (
-            f"{who} {what} expired at {when(request.updated_at)}: the hold ran out and the "
-            "numbers were released. Search again to buy."
+            f"{who} {what} expired at {when(request.updated_at)}: the hold ran out and "
+            f"{LET_GO}. Search again to buy."
         )
     if _cancelled_by_bot(request):
         why = escape(request.reason or "nobody could act on it")
         return (
-            f"{who} {what} was cancelled: {why}. Nothing was bought and the numbers were "
-            "released. Search again to buy."
+            f"{who} {what} was cancelled: {why}. Nothing was bought and {LET_GO}. "
+            "Search again to buy."
         )
     return None
 
@@ -298,8 +311,8 @@ def unposted_modal(request: PurchaseRequestRecord) -> View:
     """Said where the user last was when their billing card could be shown nowhere."""
     text = (
         f":warning: I could not show you the billing card for {count(len(request.items))} "
-        "(Slack refused every way to post it), so I cancelled the request and released "
-        "the numbers. Nothing was bought. Try again in a moment."
+        "(Slack refused every way to post it), so I cancelled the request: nothing was "
+        f"bought, and {LET_GO}. Try again in a moment."
     )
     return View(
         type="modal",

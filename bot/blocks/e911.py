@@ -21,11 +21,13 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.blocks.accounts import account_context
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.payloads import AddressFields, E911Meta
 from bot.blocks.text import clip, escape
 from bot.domain.billing import E911Price, format_money
 from bot.domain.e911 import E911Address
+from bot.domain.phone import display
 from bot.domain.records import NumberRecord
 
 TITLE = "e911"
@@ -177,16 +179,29 @@ def e911_modal(
     number: NumberRecord,
     meta: E911Meta,
     notice: str | None = None,
+    typed: Mapping[str, str | None] | None = None,
+    account: str | None = None,
     *,
     price: E911Price | None = None,
     simulated: bool = False,
 ) -> View:
-    """The address form, prefilled when the number has an address, with what it costs."""
+    """The address form, prefilled with what was `typed` (drawn again after a refusal),
+    else with the number's address when it has one; with what saving it costs."""
     current = number.e911
-    region = current.region if current and current.region in REGIONS else None
+
+    def shown(field: str) -> str | None:
+        if typed is not None:
+            return typed.get(field)
+        value = getattr(current, field) if current else None
+        return str(value) if value else None
+
+    region = shown("region")
+    region = region if region in REGIONS else None
     options = _region_options()
     initial_region = next((o for o in options if o.value == region), None)
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=_number_line(number)))]
+    if account:
+        blocks.append(account_context(account))
     if price is not None:
         blocks.append(
             ContextBlock(
@@ -206,7 +221,7 @@ def e911_modal(
             BlockId.E911_STREET,
             ActionId.E911_STREET,
             "Street address",
-            current.street_address if current else None,
+            shown("street_address"),
             placeholder="140 Main St",
             hint="House number first, then the street.",
         ),
@@ -214,14 +229,14 @@ def e911_modal(
             BlockId.E911_SUITE,
             ActionId.E911_SUITE,
             "Suite or unit",
-            current.extended_address if current else None,
+            shown("extended_address"),
             optional=True,
         ),
         _text_input(
             BlockId.E911_CITY,
             ActionId.E911_CITY,
             "City",
-            current.locality if current else None,
+            shown("locality"),
             max_length=60,
         ),
         InputBlock(
@@ -238,7 +253,7 @@ def e911_modal(
             BlockId.E911_ZIP,
             ActionId.E911_ZIP,
             "ZIP code",
-            current.postal_code if current else None,
+            shown("postal_code"),
             max_length=10,
             hint="5 digits, or ZIP+4 such as 94103-1234.",
         ),
@@ -246,7 +261,7 @@ def e911_modal(
             BlockId.E911_CALLER,
             ActionId.E911_CALLER,
             "Caller name",
-            current.caller_name if current else None,
+            shown("caller_name"),
             optional=True,
             max_length=32,
             hint="What 911 sees as the caller; the account's name when left empty.",
@@ -336,6 +351,16 @@ def choose_modal(number: NumberRecord, meta: E911Meta) -> View:
             ),
         ],
     )
+
+
+def working_modal(e164: str) -> View:
+    """Shown while the address is checked with the provider and saved: Slack's answer
+    cannot wait for either."""
+    text = (
+        f":hourglass_flowing_sand: Checking the address of *{escape(display(e164))}* with "
+        "the e911 provider and saving it. This view shows the outcome when it is done."
+    )
+    return done_modal(text)
 
 
 def done_modal(text: str) -> View:

@@ -96,7 +96,9 @@ def entry_text(entry: AuditEntry, accounts: Mapping[str, str]) -> str:
     change = change_text(entry, accounts)
     if change:
         line += f"\n{change}"
-    if entry.detail:
+    # A move's detail (`Main → Branch`) is what the account change already says.
+    repeated = entry.action == "number.moved" and "account: " in change
+    if entry.detail and not repeated:
         line += f"\n{echo(entry.detail)}"
     return line
 

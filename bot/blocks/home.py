@@ -20,6 +20,7 @@ from slack_sdk.models.views import View
 
 from bot.blocks.echo import echo
 from bot.blocks.ids import ManageId
+from bot.blocks.payloads import HomeRef
 from bot.blocks.requests import MayDecide, request_blocks
 from bot.blocks.text import MAX_SELECT_OPTIONS
 from bot.domain.assignment import LABELS, AssignmentKind
@@ -90,13 +91,17 @@ def _counts_block(data: HomeData) -> SectionBlock:
 
 
 def _buttons(data: HomeData) -> ActionsBlock:
+    """Each acts on the account the Home shows (carried in its value)."""
+    shown = HomeRef(account_id=data.summary.account.id).dump()
     buttons = []
     if data.viewer.is_admin:
         buttons += [
-            ButtonElement(text=BUY_LABEL, action_id=ManageId.HOME_BUY, style="primary"),
-            ButtonElement(text=SPARES_LABEL, action_id=ManageId.HOME_SPARES),
+            ButtonElement(
+                text=BUY_LABEL, action_id=ManageId.HOME_BUY, style="primary", value=shown
+            ),
+            ButtonElement(text=SPARES_LABEL, action_id=ManageId.HOME_SPARES, value=shown),
         ]
-    buttons.append(ButtonElement(text=LIST_LABEL, action_id=ManageId.HOME_LIST))
+    buttons.append(ButtonElement(text=LIST_LABEL, action_id=ManageId.HOME_LIST, value=shown))
     return ActionsBlock(elements=buttons)
 
 

@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.basic_components import Option
 
 from bot.blocks.ids import ActionId, BlockId
-from bot.blocks.payloads import ListRef, MenuOp, MenuPick
+from bot.blocks.payloads import HomeRef, ListRef, MenuOp, MenuPick
 from bot.blocks.text import MAX_MESSAGE_BLOCKS, clip, escape, person_text, target_text
 from bot.domain.records import NumberFilter, NumberRecord
 from bot.domain.states import NumberState
@@ -31,6 +31,8 @@ MENU: tuple[tuple[str, MenuOp], ...] = (
     ("Move", "move"),
     ("Release", "release"),
 )
+# An aging number (released, restorable for a while) can only be brought back or looked into.
+AGING_MENU: tuple[tuple[str, MenuOp], ...] = (("Restore", "restore"), ("History", "history"))
 TYPED_MAX = 60  # how much of what someone typed is echoed back
 
 
@@ -70,11 +72,13 @@ def row_text(number: NumberRecord) -> str:
 
 
 def menu(number: NumberRecord) -> OverflowMenuElement:
+    """Its items act on the number's account, whatever the channel is bound to by then."""
+    pick = MenuPick(op="assign", number=number.e164, account_id=number.account_id)
     return OverflowMenuElement(
         action_id=ActionId.NUMBER_MENU,
         options=[
-            Option(label=label, value=MenuPick(op=op, number=number.e164).dump())
-            for label, op in MENU
+            Option(label=label, value=pick.model_copy(update={"op": op}).dump())
+            for label, op in (AGING_MENU if number.state is NumberState.AGING else MENU)
         ],
     )
 
@@ -120,6 +124,7 @@ def _ref(lst: NumberList, title: str | None, **cursor: object) -> str:
         kind=flt.kind,
         npa=flt.npa,
         title=title,
+        account_id=lst.account.id,
         **cursor,
     ).dump()
 
@@ -171,7 +176,8 @@ def number_list_message(
         value = _ref(lst, title, after=lst.rows[-1].e164, page=lst.page + 1)
         buttons.append(ButtonElement(text="Next", action_id=ActionId.LIST_NEXT, value=value))
     if admin:
-        buttons.append(ButtonElement(text="Buy Numbers", action_id=ActionId.LIST_BUY))
+        shown = HomeRef(account_id=lst.account.id).dump()  # buys for the account listed
+        buttons.append(ButtonElement(text="Buy Numbers", action_id=ActionId.LIST_BUY, value=shown))
     if buttons:
         blocks.append(ActionsBlock(block_id=BlockId.LIST_BUTTONS, elements=buttons))
     assert len(blocks) <= MAX_MESSAGE_BLOCKS

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.domain.errors import InvalidInput
 from bot.domain.phone import Kind
+from bot.domain.records import AssignmentFilter
 
 E164 = r"^\+1[0-9]{10}$"
 
@@ -29,12 +31,20 @@ class CardRef(_Drawn):
     request_id: str = Field(min_length=1, max_length=64)
 
 
+class HomeRef(_Payload):
+    """An App Home button: the account the Home shows, which the button acts on."""
+
+    account_id: str | None = Field(default=None, max_length=64)
+
+
 class BuyMeta(_Payload):
     """The `Buy Numbers` modal: where it was opened from, to post the billing card there."""
 
     channel_id: str | None = Field(default=None, max_length=32)
     # The command's response_url: the only way to answer in a channel the bot is not in.
     response_url: str | None = Field(default=None, max_length=500)
+    # The account it was drawn for: it acts there, whatever the channel is bound to now.
+    account_id: str | None = Field(default=None, max_length=64)
 
 
 class RejectMeta(_Payload):
@@ -46,6 +56,15 @@ class NumberRef(_Payload):
 
     number: str = Field(pattern=r"^\+[1-9][0-9]{6,14}$")
     channel_id: str | None = Field(default=None, max_length=32)
+    # The account it was drawn for: it acts there, whatever the channel is bound to now.
+    account_id: str | None = Field(default=None, max_length=64)
+
+
+class MoveMeta(NumberRef):
+    """The `Move number` modal: the number, where it was opened from, and that place's
+    `response_url` (the only way to answer in a channel the bot is not in)."""
+
+    response_url: str | None = Field(default=None, max_length=500)
 
 
 class ReleaseRef(NumberRef):
@@ -70,7 +89,7 @@ class RequestsRef(_Drawn):
     which: str | None = Field(default=None, pattern=r"^(mine|pending|all)$")
 
 
-MenuOp = Literal["assign", "unassign", "e911", "move", "release"]
+MenuOp = Literal["assign", "unassign", "e911", "move", "release", "restore", "history"]
 
 
 class MenuPick(_Payload):
@@ -78,6 +97,7 @@ class MenuPick(_Payload):
 
     op: MenuOp
     number: str = Field(pattern=E164)
+    account_id: str | None = Field(default=None, max_length=64)  # the list's account
 
 
 class ListRef(_Payload):
@@ -91,6 +111,18 @@ class ListRef(_Payload):
     after: str | None = Field(default=None, pattern=E164)
     before: str | None = Field(default=None, pattern=E164)
     page: int = Field(default=1, ge=1, le=1_000_000)
+    # The account it was drawn for: it acts there, whatever the channel is bound to now.
+    account_id: str | None = Field(default=None, max_length=64)
+
+    @field_validator("assignment")
+    @classmethod
+    def _known_filter(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                AssignmentFilter.parse(value)
+            except InvalidInput as exc:
+                raise ValueError(exc.message) from None  # pydantic's way: BadPayload, in words
+        return value
 
 
 class AddressFields(_Payload):
@@ -110,6 +142,8 @@ class E911Meta(_Payload):
     number: str = Field(pattern=E164)
     channel_id: str | None = Field(default=None, max_length=32)
     response_url: str | None = Field(default=None, max_length=500)
+    # The account it was drawn for: it acts there, whatever the channel is bound to now.
+    account_id: str | None = Field(default=None, max_length=64)
     candidates: tuple[AddressFields, ...] = ()
 
 
@@ -117,3 +151,5 @@ class AssignMeta(_Payload):
     number: str = Field(pattern=E164)
     channel_id: str | None = Field(default=None, max_length=32)
     response_url: str | None = Field(default=None, max_length=500)
+    # The account it was drawn for: it acts there, whatever the channel is bound to now.
+    account_id: str | None = Field(default=None, max_length=64)

@@ -79,7 +79,11 @@ def release_prompt(preview: ReleasePreview, channel_id: str | None) -> tuple[str
         "back to the carrier for good."
     )
     ref = ReleaseRef(
-        number=record.e164, channel_id=channel_id, version=record.version, seen=preview.seen
+        number=record.e164,
+        channel_id=channel_id,
+        account_id=record.account_id,
+        version=record.version,
+        seen=preview.seen,
     )
     button = ButtonElement(
         text=RELEASE_LABEL,

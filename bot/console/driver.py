@@ -207,7 +207,8 @@ class SlackDriver:
             "command": command,
             "text": text,
             "api_app_id": ws.app_id,
-            "is_enterprise_install": "false",
+            "is_enterprise_install": "true" if ws.enterprise_id else "false",
+            **({"enterprise_id": ws.enterprise_id} if ws.enterprise_id else {}),
             "response_url": response_url,
             "trigger_id": self.slack.issue_trigger_id(person.id),
         }
@@ -387,16 +388,19 @@ class SlackDriver:
             "view": top.to_api(),
             "response_urls": [],
         }
-        http = await self._interact(payload)
-        body = http.json
-        if http.status != 200 or (http.text.strip() and not isinstance(body, dict)):
-            problem = "timed out" if http.timed_out else f"HTTP {http.status}: {http.text[:200]}"
-            return SubmitResult("failed", http, {}, self.slack.state.top_view(user), problem)
-        try:
-            outcome = self.slack.apply_view_response(user, top.id, body)
-        except SlackError as exc:
-            problem = exc.detail or exc.error
-            return SubmitResult("failed", http, {}, self.slack.state.top_view(user), problem)
+        with self.slack.submitting(top.id):
+            http = await self._interact(payload)
+            body = http.json
+            if http.status != 200 or (http.text.strip() and not isinstance(body, dict)):
+                problem = (
+                    "timed out" if http.timed_out else f"HTTP {http.status}: {http.text[:200]}"
+                )
+                return SubmitResult("failed", http, {}, self.slack.state.top_view(user), problem)
+            try:
+                outcome = self.slack.apply_view_response(user, top.id, body)
+            except SlackError as exc:
+                problem = exc.detail or exc.error
+                return SubmitResult("failed", http, {}, self.slack.state.top_view(user), problem)
         errors = dict(top.errors) if outcome == "errors" else {}
         return SubmitResult(outcome, http, errors, self.slack.state.top_view(user))
 
@@ -425,13 +429,15 @@ class SlackDriver:
             "type": "event_callback",
             "event_id": event_id or f"Ev{secrets.token_hex(5).upper()}",
             "event_time": int(self._clock()),
+            "enterprise_id": ws.enterprise_id,
             "authorizations": [
                 {
-                    "enterprise_id": None,
-                    "team_id": ws.team_id,
+                    "enterprise_id": ws.enterprise_id,
+                    # An organization-wide install is authorized for no team.
+                    "team_id": None if ws.enterprise_id else ws.team_id,
                     "user_id": ws.bot_user_id,
                     "is_bot": True,
-                    "is_enterprise_install": False,
+                    "is_enterprise_install": ws.enterprise_id is not None,
                 }
             ],
             "is_ext_shared_channel": False,
@@ -482,9 +488,11 @@ class SlackDriver:
             },
             "api_app_id": ws.app_id,
             "token": VERIFICATION_TOKEN,
-            "team": {"id": team, "domain": ws.team_domain},
-            "enterprise": None,
-            "is_enterprise_install": False,
+            # An organization-wide install's interactions may name no team (bolt reads
+            # `user.team_id` or `view.team_id` then).
+            "team": None if ws.enterprise_id else {"id": team, "domain": ws.team_domain},
+            "enterprise": {"id": ws.enterprise_id} if ws.enterprise_id else None,
+            "is_enterprise_install": ws.enterprise_id is not None,
         }
 
     def _block_actions(self, person: User, surface: Surface, action: Json) -> Json:

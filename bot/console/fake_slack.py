@@ -14,12 +14,16 @@ the names. ``driver.py`` is the other half: the person clicking in the Slack cli
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import copy
+import dataclasses
 import itertools
 import json
 import re
 import secrets
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Self
@@ -39,6 +43,7 @@ MAX_TEXT = 40_000
 TRIGGER_TTL = 3.0
 RESPONSE_URL_TTL = 30 * 60.0
 RESPONSE_URL_USES = 5
+OAUTH_CODE_TTL = 10 * 60.0
 
 
 class SlackError(Exception):
@@ -73,7 +78,7 @@ class SlackError(Exception):
 
 @dataclass(frozen=True)
 class Workspace:
-    """The one workspace and app installation the stand-in simulates."""
+    """A workspace and the app's installation in it (`bot_token` "" until installed)."""
 
     team_id: str
     team_domain: str
@@ -81,6 +86,29 @@ class Workspace:
     bot_user_id: str
     bot_id: str
     bot_token: str
+    # Set: an organization-wide (Enterprise Grid) install. Its token belongs to the
+    # organization, not to a team, and interaction payloads may name no team.
+    enterprise_id: str | None = None
+    team_name: str = ""
+
+
+@dataclass(frozen=True)
+class OAuthApp:
+    """The app's credentials, for workspace installs (`oauth.v2.access`)."""
+
+    client_id: str
+    client_secret: str
+
+
+@dataclass
+class _OAuthCode:
+    """What Slack's authorize page hands back in the redirect: good once, for 10 minutes."""
+
+    team_id: str
+    user_id: str
+    scopes: str
+    issued_at: float
+    used: bool = False
 
 
 @dataclass
@@ -269,6 +297,8 @@ class ApiCall:
     args: Json
     status: int
     response: Json
+    # The token it was made with (None for a response_url, or a call without one).
+    token: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -555,7 +585,8 @@ class _Failure:
 
 
 class FakeSlack:
-    """Slack's Web API, response URLs and client-side state for one workspace."""
+    """Slack's Web API, response URLs and client-side state; one workspace unless more are
+    added (`add_workspace`) and the app installed in them (`authorize`, `oauth.v2.access`)."""
 
     def __init__(
         self,
@@ -567,10 +598,19 @@ class FakeSlack:
         bot_id: str = "B0BOT",
         bot_token: str = "xoxb-test",
         clock: Callable[[], float] = time.time,
+        enterprise_id: str | None = None,
     ) -> None:
-        self.workspace = Workspace(team_id, team_domain, app_id, bot_user_id, bot_id, bot_token)
+        self.workspace = Workspace(
+            team_id, team_domain, app_id, bot_user_id, bot_id, bot_token, enterprise_id
+        )
         self.state = SlackState()
         self.tokens = {bot_token}
+        # Every workspace by team id, and the one each bot token speaks for.
+        self.workspaces: dict[str, Workspace] = {team_id: self.workspace}
+        self._token_workspace: dict[str, Workspace] = {bot_token: self.workspace}
+        self._caller = self.workspace  # the workspace of the call being answered
+        self.oauth_app: OAuthApp | None = None
+        self._codes: dict[str, _OAuthCode] = {}
         self._clock = clock
         self._clock_offset = 0.0
         self._ids = itertools.count(1)
@@ -578,6 +618,8 @@ class FakeSlack:
         self._response_urls: dict[str, _ResponseUrl] = {}
         self._failures: list[_Failure] = []
         self._changed = asyncio.Event()
+        # Views whose submission awaits the app's answer (see `submitting`).
+        self._submitting: dict[str, asyncio.Event] = {}
         self._runner: web.AppRunner | None = None
         self._base_url = ""
         # The Slack methods this stand-in answers. Anything else: unknown_method.
@@ -673,12 +715,96 @@ class FakeSlack:
         is_owner: bool = False,
         is_bot: bool = False,
         email: str = "",
+        team_id: str = "",
     ) -> User:
-        user = User(
-            user_id, name, real_name, is_admin, is_owner, is_bot, self.workspace.team_id, email
-        )
+        team = team_id or self.workspace.team_id
+        user = User(user_id, name, real_name, is_admin, is_owner, is_bot, team, email)
         self.state.users[user_id] = user
         return user
+
+    # ---- workspace installs (OAuth) -----------------------------------------------------
+
+    def register_app(self, client_id: str, client_secret: str) -> OAuthApp:
+        """The app's credentials (Basic Information → App Credentials)."""
+        self.oauth_app = OAuthApp(client_id, client_secret)
+        return self.oauth_app
+
+    def add_workspace(self, team_id: str, team_domain: str, *, team_name: str = "") -> Workspace:
+        """Another workspace, where the app is not installed yet."""
+        suffix = team_id.removeprefix("T")
+        workspace = Workspace(
+            team_id,
+            team_domain,
+            self.workspace.app_id,
+            f"U0BOT{suffix}",
+            f"B0BOT{suffix}",
+            "",
+            team_name=team_name or team_domain,
+        )
+        self.workspaces[team_id] = workspace
+        return workspace
+
+    def authorize(self, url: str, *, team_id: str, user_id: str) -> dict[str, str]:
+        """A person of `team_id` opens the install's authorize URL and clicks Allow: the
+        query Slack redirects their browser back with (`code`, and the `state` given)."""
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+        app = self.oauth_app
+        if app is None or query.get("client_id", [""])[0] != app.client_id:
+            raise SlackError("invalid_client_id")
+        if team_id not in self.workspaces:
+            raise SlackError("team_not_found")
+        code = f"{next(self._ids)}.{secrets.token_hex(16)}"
+        scopes = query.get("scope", [""])[0]
+        self._codes[code] = _OAuthCode(team_id, user_id, scopes, self.now())
+        redirect = {"code": code}
+        if "state" in query:
+            redirect["state"] = query["state"][0]
+        return redirect
+
+    def uninstall(self, team_id: str) -> None:
+        """The app is removed from the workspace: its bot token stops working."""
+        workspace = self.workspaces[team_id]
+        self.tokens.discard(workspace.bot_token)
+        self._token_workspace.pop(workspace.bot_token, None)
+        self.workspaces[team_id] = dataclasses.replace(workspace, bot_token="")
+
+    def _oauth_v2_access(self, args: Json, basic: tuple[str, str] | None) -> Json:
+        app = self.oauth_app
+        client_id, secret = basic or (
+            str(args.get("client_id") or ""),
+            str(args.get("client_secret") or ""),
+        )
+        if app is None or client_id != app.client_id:
+            raise SlackError("invalid_client_id")
+        if secret != app.client_secret:
+            raise SlackError("bad_client_secret")
+        grant = self._codes.get(str(args.get("code") or ""))
+        if grant is None or grant.used or self.now() - grant.issued_at > OAUTH_CODE_TTL:
+            raise SlackError("invalid_code")
+        grant.used = True
+        workspace = self.workspaces[grant.team_id]
+        token = f"xoxb-{workspace.team_id}-{secrets.token_hex(12)}"
+        self.tokens.discard(workspace.bot_token)  # a re-install replaces the bot token
+        self._token_workspace.pop(workspace.bot_token, None)
+        workspace = dataclasses.replace(workspace, bot_token=token)
+        self.workspaces[workspace.team_id] = workspace
+        self.tokens.add(token)
+        self._token_workspace[token] = workspace
+        if workspace.bot_user_id not in self.state.users:
+            bot_user = workspace.bot_user_id
+            self.add_user(bot_user, "numbers-bot", is_bot=True, team_id=workspace.team_id)
+        # The shape Slack documents for oauth.v2.access (no user scopes asked: no user token).
+        return {
+            "access_token": token,
+            "token_type": "bot",
+            "scope": grant.scopes,
+            "bot_user_id": workspace.bot_user_id,
+            "app_id": workspace.app_id,
+            "team": {"id": workspace.team_id, "name": workspace.team_name},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": grant.user_id},
+        }
 
     def add_channel(
         self, channel_id: str, name: str, *, is_private: bool = False, bot_is_member: bool = True
@@ -772,6 +898,23 @@ class FakeSlack:
         self._pop_view(user_id, view)
         return "closed"
 
+    @contextlib.contextmanager
+    def submitting(self, view_id: str) -> Iterator[None]:
+        """While a view's submission awaits the app's answer.
+
+        Slack applies that answer (a `response_action: update`, say) before a
+        `views.update` the app makes after answering; here the driver applies it once
+        the HTTP exchange is over, so such a call waits for it, as it would in order.
+        """
+        done = asyncio.Event()
+        self._submitting[view_id] = done
+        try:
+            yield
+        finally:
+            done.set()
+            if self._submitting.get(view_id) is done:
+                del self._submitting[view_id]
+
     def clear_errors(self, view: View) -> None:
         view.errors = {}
         self._notify()
@@ -796,19 +939,29 @@ class FakeSlack:
             token = _bearer(request) or args.get("token")
             args.pop("token", None)
             self._raise_injected(method)
+            if method == "oauth.v2.access":  # the app's own credentials, not a token
+                given = dict(args)
+                args.pop("client_secret", None)  # never kept in the record
+                body, status = {"ok": True, **self._oauth_v2_access(given, _basic(request))}, 200
+                self._record(ApiCall(method, args, status, body, token))
+                return web.json_response(body, status=status)
             if token is None:
                 raise SlackError("not_authed")
             if token not in self.tokens:
                 raise SlackError("invalid_auth")
+            pending = self._submitting.get(str(args.get("view_id") or ""))
+            if pending is not None and method == "views.update":
+                await pending.wait()
             handler = self._methods.get(method)
             if handler is None:
                 raise SlackError("unknown_method", detail=f"{method} is not in the stand-in")
+            self._caller = self._token_workspace.get(token, self.workspace)
             body, status = {"ok": True, **handler(args)}, 200
         except SlackError as exc:
             body, status = exc.body(), exc.status
             if exc.retry_after is not None:
                 headers["Retry-After"] = str(exc.retry_after)
-        self._record(ApiCall(method, args, status, body))
+        self._record(ApiCall(method, args, status, body, token))
         return web.json_response(body, status=status, headers=headers)
 
     async def _handle_response_url(self, request: web.Request) -> web.Response:
@@ -977,15 +1130,16 @@ class FakeSlack:
     # ---- Slack methods: auth, chat -------------------------------------------------------
 
     def _auth_test(self, args: Json) -> Json:
-        ws = self.workspace
+        ws = self._caller
         return {
             "url": f"https://{ws.team_domain}.slack.com/",
             "team": ws.team_domain,
             "user": self.state.users[ws.bot_user_id].name,
-            "team_id": ws.team_id,
+            "team_id": None if ws.enterprise_id else ws.team_id,
             "user_id": ws.bot_user_id,
             "bot_id": ws.bot_id,
-            "is_enterprise_install": False,
+            "enterprise_id": ws.enterprise_id,
+            "is_enterprise_install": ws.enterprise_id is not None,
         }
 
     def _chat_post_message(self, args: Json) -> Json:
@@ -1120,7 +1274,7 @@ class FakeSlack:
             definition=definition,
             hash=self._new_hash(),
             state=initial_state(definition["blocks"]),
-            workspace=self.workspace,
+            workspace=self._caller,
             root_view_id=previous.root_view_id if previous else view_id,
             previous_view_id=previous.id if previous else None,
         )
@@ -1216,6 +1370,18 @@ _BEARER = re.compile(r"^Bearer\s+(\S+)$")
 def _bearer(request: web.Request) -> str | None:
     match = _BEARER.match(request.headers.get("Authorization", ""))
     return match.group(1) if match else None
+
+
+def _basic(request: web.Request) -> tuple[str, str] | None:
+    """HTTP Basic credentials (how slack_sdk sends the client id and secret)."""
+    scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, _, password = base64.b64decode(encoded).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return user, password
 
 
 async def _read_args(request: web.Request) -> Json:

@@ -63,7 +63,8 @@ SLASH_EXAMPLES = [
 USAGE = {
     "/…": "/numbers buy            a slash command, typed as in Slack",
     "click": "click LABEL [on N] [in #channel]   a button (or an overflow/select option); "
-    "N: which message, by the number on it",
+    "N: which message, by the number on it; a button with a confirm dialog shows it first "
+    "(click its confirm label again, or its cancel label)",
     "menu": "menu ROW ITEM               pick ITEM in a listed row's menu (menu 2 e911)",
     "select": "select OPTION [in FIELD]    pick in a select or radio group",
     "check": "check A, B                  tick exactly these checkboxes",

@@ -36,6 +36,7 @@ from bot.console.fake_slack import (
     plain,
 )
 from bot.console.render import render_surface
+from bot.handlers.commands import COMMAND
 from bot.server import start_http
 
 ADMIN = "U0ADMIN"
@@ -48,6 +49,8 @@ SETTLE_TIMEOUT = 15.0  # a step still busy after this is reported, not waited fo
 RECENT = 3  # messages shown from the current channel
 QUIET = 0.3  # background changes this close together are reported as one
 WORKER_INTERVAL = 5.0  # sweeps often, so activation shows soon after it happens
+# The slash commands the app has (manifest.yml): Slack refuses any other itself.
+SLASH_COMMANDS = (COMMAND,)
 
 Serve = Callable[[AsyncApp, str], AbstractAsyncContextManager[str]]
 Worker = Callable[[AsyncApp, Runtime, AsyncWebClient], AbstractAsyncContextManager[object]]
@@ -245,6 +248,8 @@ class ConsoleSession:
         self.user = ADMIN
         self._channels: dict[str, str] = {}  # user -> the channel they look at
         self._at_home: set[str] = set()  # users looking at the App Home tab
+        # A button's confirm dialog Slack shows a user, until they confirm or cancel it.
+        self._dialogs: dict[str, _Dialog] = {}
         self._log = _ProblemLog()
         self._stack = AsyncExitStack()
         self._runtime: Runtime | None = None
@@ -469,6 +474,13 @@ class ConsoleSession:
         command, _, args = text.strip().partition(" ")
         if not command.startswith("/") or len(command) < 2:
             raise ConsoleError("a slash command starts with /, e.g. /numbers buy")
+        if command.lower() not in SLASH_COMMANDS:
+            # Slack never sends a command no app has; it answers the person itself.
+            meant = " ".join([SLASH_COMMANDS[0], args.strip()]).strip()
+            raise ConsoleError(
+                f"{command} is not a valid command (Slack says so, the app never hears of "
+                f"it); this app's command is {SLASH_COMMANDS[0]}: did you mean “{meant}”?"
+            )
         return await self._act(
             lambda: self.driver.slash(self.user, self.channel, command, args.strip())
         )
@@ -488,15 +500,23 @@ class ConsoleSession:
         names which message of the channel (its number on screen); without it the newest
         showing the label is clicked. The step says which message was clicked.
         """
-        if self.top_modal() is not None and channel is None and message is None:
+        dialog = self._dialogs.pop(self.user, None)
+        if dialog is not None:
+            return await self._answer(dialog, label)
+        top = self.top_modal()
+        if top is not None and channel is None and message is None:
             chosen = resolve(label, self.labels().clickable)
-            return await self._act(lambda: self.driver.click(self.user, chosen))
+            return await self._maybe_confirm(
+                [top], chosen, lambda: self.driver.click(self.user, chosen)
+            )
         home = self.home_view()
         if home is not None and channel is None and message is None:
             found = labels_of([home]).clickable
             if any(_norm(label) in _norm(shown) for shown in found):
                 chosen = resolve(label, found)
-                return await self._act(lambda: self.driver.click(self.user, chosen, view="home"))
+                return await self._maybe_confirm(
+                    [home], chosen, lambda: self.driver.click(self.user, chosen, view="home")
+                )
         if message is not None:
             where = self._channels_to_search(channel)[0]
             target = self.message_numbered(message, where)
@@ -508,10 +528,45 @@ class ConsoleSession:
             target, others = showing[-1], showing[:-1]
         self._channels[self.user] = where
         said = self._clicked(chosen, target, others)
-        step = await self._act(
-            lambda: self.driver.click(self.user, chosen, channel=where, message_ts=target.ts)
+        return await self._maybe_confirm(
+            [target],
+            chosen,
+            lambda: self.driver.click(self.user, chosen, channel=where, message_ts=target.ts),
+            said,
         )
-        return replace(step, clicked=said)
+
+    async def _maybe_confirm(
+        self,
+        surfaces: Sequence[View | Message],
+        label: str,
+        go: Callable[[], Awaitable[HttpResult | SubmitResult | None]],
+        said: str = "",
+    ) -> Step:
+        """Click, unless the button has a confirm dialog: then show it, as Slack does, and
+        send nothing until the person confirms (`click Release`) or cancels."""
+        confirm = _confirm_of(surfaces, label)
+        if confirm is None:
+            return replace(await self._act(go), clicked=said)
+        dialog = _Dialog(
+            title=plain(confirm.get("title")),
+            text=plain(confirm.get("text")),
+            yes=plain(confirm.get("confirm")) or "Yes",
+            no=plain(confirm.get("deny")) or "Cancel",
+            go=go,
+            said=said,
+        )
+        self._dialogs[self.user] = dialog
+        return Step(notes=[dialog.shown()], clicked=said)
+
+    async def _answer(self, dialog: _Dialog, label: str) -> Step:
+        if _norm(label) == _norm(dialog.yes):
+            return replace(await self._act(dialog.go), clicked=dialog.said)
+        if _norm(label) in (_norm(dialog.no), "cancel", "close"):
+            return Step(notes=[f"“{dialog.title}” cancelled: nothing was sent to the app"])
+        self._dialogs[self.user] = dialog  # still open
+        raise ConsoleError(
+            f"Slack shows “{dialog.title}”: click {dialog.yes} to go on, or {dialog.no}"
+        )
 
     def _clicked(self, label: str, target: Message, others: Sequence[Message]) -> str:
         """`clicked “Approve” on message 3 in #approvals`, and how to pick another one."""
@@ -616,7 +671,9 @@ class ConsoleSession:
         return await self._act(lambda: self.driver.submit(self.user))
 
     async def close(self) -> Step:
-        """Press the open modal's close button."""
+        """Press the open modal's close button (or cancel a confirm dialog)."""
+        if self.user in self._dialogs:
+            return await self._answer(self._dialogs.pop(self.user), "close")
         if self.top_modal() is None:
             raise ConsoleError("there is no modal open to close")
         return await self._act(lambda: self.driver.close(self.user))
@@ -685,6 +742,36 @@ class ConsoleSession:
 
     def _changed_from(self, then: dict[str, _Shown]) -> Callable[[object], bool]:
         return lambda _: self._snapshot() != then
+
+
+@dataclass(frozen=True)
+class _Dialog:
+    """A button's `confirm` object, as Slack shows it before sending the click."""
+
+    title: str
+    text: str
+    yes: str
+    no: str
+    go: Callable[[], Awaitable[HttpResult | SubmitResult | None]]
+    said: str = ""
+
+    def shown(self) -> str:
+        return (
+            f"Slack asks: {self.title} — {self.text} "
+            f"[ {self.yes} ]  [ {self.no} ]: click {self.yes} to go on, or {self.no}"
+        )
+
+
+def _confirm_of(surfaces: Sequence[View | Message], label: str) -> Json | None:
+    """The confirm dialog of the button labelled `label`, if it has one."""
+    for surface in surfaces:
+        for _, element in interactive_elements(surface.blocks):
+            if element.get("type") == "button" and _norm(plain(element.get("text"))) == _norm(
+                label
+            ):
+                confirm = element.get("confirm")
+                return dict(confirm) if isinstance(confirm, dict) else None
+    return None
 
 
 def _notes(result: HttpResult | SubmitResult | None) -> list[str]:

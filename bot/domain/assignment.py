@@ -34,6 +34,20 @@ _MENTION = re.compile(rf"^<@({SLACK_USER_ID})(?:\|[^>]*)?>$")
 # mirror records as it is): Kazoo's ids are 32 lowercase hex digits (its stand-in adds a
 # readable suffix). Accepted only in the stored form `user:ID`.
 _CARRIER_USER = re.compile(r"^[0-9a-f]{32}[0-9a-z_-]{0,31}$")
+
+
+def is_limited(kind: AssignmentKind) -> bool:
+    """Whether the target takes a limited count of numbers (then `has_room` says more)."""
+    return kind in MAX_PER_ACCOUNT
+
+
+def has_room(kind: AssignmentKind, taken: int, adding: int = 1) -> bool:
+    """The room rule, in one place: a target holding `taken` numbers can take `adding`
+    more (the faxbox takes one; the other targets any count)."""
+    limit = MAX_PER_ACCOUNT.get(kind)
+    return limit is None or taken + adding <= limit
+
+
 _ACCEPTED = "main, conference, faxbox or a user (@user or user:U123)"
 
 

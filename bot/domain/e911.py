@@ -9,6 +9,7 @@ the lengths carriers' MSAG records hold.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
@@ -133,7 +134,20 @@ def _clean(value: str | None) -> str:
     return " ".join((value or "").split())
 
 
+def _check_characters(field: str, value: str, label: str) -> None:
+    """No control, format (U+202E turns text around, U+200B hides in it), private-use or
+    unassigned characters: the address is read out to emergency services as stored."""
+    for ch in value:
+        if unicodedata.category(ch).startswith("C"):
+            raise InvalidInput(
+                field,
+                f"{label} has an invisible or control character (U+{ord(ch):04X}): "
+                "type it again with letters, digits, spaces and punctuation only.",
+            )
+
+
 def _check_length(field: str, value: str, label: str) -> None:
+    _check_characters(field, value, label)
     low, high = LIMITS[field]
     if low and not value:
         raise InvalidInput(field, f"{label} is required.")

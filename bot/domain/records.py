@@ -11,6 +11,7 @@ from typing import Any
 from bot.domain.assignment import Assignment, AssignmentKind
 from bot.domain.billing import Quote
 from bot.domain.e911 import E911Address
+from bot.domain.errors import InvalidInput
 from bot.domain.phone import Kind, display
 from bot.domain.states import ItemOutcome, NumberState, RequestState
 
@@ -136,6 +137,12 @@ class PurchaseRequestRecord:
     def numbers(self) -> tuple[str, ...]:
         return tuple(i.number for i in self.items)
 
+    def may_decide(self, user_id: str, *, allow_self_approval: bool) -> bool:
+        """Four eyes, the one place of the rule: neither the person who asked for the
+        purchase nor the one who accepted its billing change approves or rejects it,
+        unless `approvals.allow_self_approval`. (Being an approver is checked apart.)"""
+        return allow_self_approval or user_id not in (self.requester_id, self.accepted_by)
+
     def items_with(self, outcome: ItemOutcome) -> tuple[PurchaseItemRecord, ...]:
         return tuple(i for i in self.items if i.outcome is outcome)
 
@@ -168,8 +175,13 @@ class AssignmentFilter:
         if key == "users":
             return cls(AssignmentKind.USER)
         if key.startswith("user:"):
-            return cls(AssignmentKind.USER, key.removeprefix("user:"))
-        return cls(AssignmentKind(key))
+            return cls(AssignmentKind.USER, Assignment.parse(key).user_id)
+        try:
+            return cls(AssignmentKind(key))
+        except ValueError:
+            raise InvalidInput(
+                "filter", f"“{key}” is not a list filter: spare, users, main, conference, faxbox."
+            ) from None
 
     @property
     def key(self) -> str:

@@ -6,6 +6,7 @@ search parsing there stays as it is.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,12 +22,15 @@ from bot.blocks.accounts import (
 from bot.blocks.release import restored_message
 from bot.domain.errors import InvalidInput
 from bot.domain.phone import parse_number
+from bot.handlers.assign import tell_former
 from bot.handlers.kit import Kit
 from bot.handlers.manage import changed, confirm_release, history_reply, open_move_modal
 from bot.service.context import Actor
 
 ADMIN_VERBS = frozenset({"account", "accounts", "move", "release", "restore", "history"})
-_SHOWN = 40  # how much of a wrong word is quoted back
+_SHOWN = 40  # how much of a wrong word is quoted back; no number is longer
+# The characters a number is typed with (`+1 (415) 555-2671`, `415.555.2671`).
+_NUMBERISH = re.compile(r"[0-9()+.\-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +94,17 @@ def _number(words: list[str], verb: str) -> str:
 
 
 def _number_then_rest(words: list[str], verb: str, rest: str) -> tuple[str, str]:
-    """`(415) 555-2671 Branch Office` → the number, and the rest (which may hold spaces)."""
+    """`(415) 555-2671 Branch Office` → the number, and the rest (which may hold spaces).
+
+    Only the first few words can hold the number (it is at most `_SHOWN` characters of
+    digits and separators), so at most a few cuts are tried: the parse stays linear in the
+    text, however many words follow.
+    """
+    typed = -1  # characters of the words so far, joined by spaces
     for cut in range(1, len(words)):
+        typed += len(words[cut - 1]) + 1
+        if typed > _SHOWN or not _NUMBERISH.fullmatch(words[cut - 1]):
+            break  # no longer run of words can be a number
         try:
             number = parse_number(" ".join(words[:cut]))
         except InvalidInput:
@@ -155,7 +168,13 @@ async def run_admin(
     if isinstance(parsed, Move) and parsed.account is None:
         trigger = str(command.get("trigger_id") or "")
         await open_move_modal(
-            client, kit, actor, trigger_id=trigger, number=parsed.number, channel_id=channel_id
+            client,
+            kit,
+            actor,
+            trigger_id=trigger,
+            number=parsed.number,
+            channel_id=channel_id,
+            response_url=command.get("response_url"),
         )
         return
     if isinstance(parsed, Release):
@@ -175,6 +194,7 @@ async def run_admin(
     elif isinstance(parsed, Move):
         source = await services.accounts.for_channel(actor, channel_id)
         assert parsed.account is not None
+        before = await services.numbers.get(actor, parsed.number, channel_id=channel_id)
         moved = await services.numbers.move(
             actor, parsed.number, parsed.account, channel_id=channel_id
         )
@@ -187,5 +207,7 @@ async def run_admin(
     else:
         text, blocks = await history_reply(kit, actor, parsed.number)
     await respond(text=text, blocks=blocks, response_type="ephemeral")
+    if isinstance(parsed, Move):
+        await tell_former(client, actor, before, moved, "moved")
     if isinstance(parsed, AccountCreate | AccountUse | Move | Restore):
         await changed(kit, client, actor.workspace_id)

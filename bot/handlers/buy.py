@@ -21,12 +21,14 @@ from bot.blocks.buy import BuyForm, Results, buy_modal, opening_modal, with_targ
 from bot.blocks.buy import spares_added_modal as done_modal
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.payloads import BuyMeta
+from bot.blocks.picked import choice, slack_user
 from bot.blocks.text import count, escape, target_text
-from bot.domain.assignment import MAX_PER_ACCOUNT, Assignment, AssignmentKind
+from bot.domain.assignment import Assignment, AssignmentKind, is_limited
 from bot.domain.phone import Kind, SearchQuery, parse_query
 from bot.handlers.context import Click, Submission, named, on_click, on_submit
 from bot.handlers.errors import UNEXPECTED, field_errors
 from bot.handlers.kit import Kit, Track
+from bot.handlers.slack_people import require_person
 from bot.service.context import Actor
 from bot.service.errors import InvalidInput, NumbersBotError
 
@@ -60,9 +62,9 @@ def read_form(view: Json, meta: BuyMeta) -> tuple[BuyForm, list[str], list[str]]
     prefix = (_value(values, BlockId.BUY_PREFIX, "selected_option") or {}).get("value")
     form = BuyForm(
         meta=meta,
-        target=AssignmentKind(target or AssignmentKind.MAIN),
+        target=choice(AssignmentKind, target or AssignmentKind.MAIN, "target", "who to buy for"),
         user_id=_value(values, BlockId.BUY_USER, "selected_user"),
-        kind=Kind(kind or Kind.LOCAL),
+        kind=choice(Kind, kind or Kind.LOCAL, "target", "Local or Toll-free"),
         area_code=str(_value(values, BlockId.BUY_AREA_CODE, "value") or ""),
         prefix=prefix,
     )
@@ -74,7 +76,7 @@ def target_of(form: BuyForm) -> Assignment:
         return Assignment(form.target)
     if not form.user_id:
         raise InvalidInput("user", "Choose the person to buy the numbers for.")
-    return Assignment.user(form.user_id)
+    return Assignment.user(slack_user(form.user_id))
 
 
 def _query_text(form: BuyForm) -> str:
@@ -108,7 +110,7 @@ async def _redraw(client: AsyncWebClient, view: Json, modal: View | Json) -> Non
 
 async def _target_notice(kit: Kit, actor: Actor, form: BuyForm) -> str | None:
     """Why the chosen target cannot take a number (the faxbox has one), or None."""
-    if form.target not in MAX_PER_ACCOUNT:
+    if not is_limited(form.target):  # a person has no limit (and no id to build one from)
         return None
     return await kit.services.purchases.target_room(
         actor, Assignment(form.target), channel_id=form.meta.channel_id
@@ -139,9 +141,14 @@ async def open_buy_modal(
     query: str | None = None,
     target: Assignment | None = None,
 ) -> None:
-    """Open the modal first, then run the search the command asked for, if any."""
+    """Open the modal first, then run the search the command asked for, if any.
+
+    The modal names the account it buys for (the channel's, or the one the App Home
+    shows) and carries it, so everything done in it acts on that account."""
+    account = await kit.services.accounts.for_channel(actor, channel_id)
     form = BuyForm(
-        meta=BuyMeta(channel_id=channel_id, response_url=response_url),
+        meta=BuyMeta(channel_id=channel_id, response_url=response_url, account_id=account.id),
+        account_name=account.name,
         target=target.kind if target else AssignmentKind.MAIN,
         user_id=target.user_id if target else None,
         kind=kind or Kind.LOCAL,
@@ -161,14 +168,15 @@ async def open_buy_modal(
 # --- listeners --------------------------------------------------------------------------
 
 
-def _form(click: Click[BuyMeta]) -> BuyForm:
+async def _form(click: Click[BuyMeta]) -> BuyForm:
     form, _, _ = read_form(click.view, click.payload)
-    return replace(form, currency=click.kit.settings.plan.currency)
+    account = await click.kit.services.accounts.for_channel(click.actor, click.channel_id)
+    return replace(form, currency=click.kit.settings.plan.currency, account_name=account.name)
 
 
 async def on_kind(click: Click[BuyMeta]) -> None:
     """`Local` / `Toll-free`: swap the area code input for the prefix select."""
-    form = _form(click)
+    form = await _form(click)
     form = replace(form, target_notice=await _target_notice(click.kit, click.actor, form))
     await _redraw(click.client, click.view, buy_modal(form))
 
@@ -187,7 +195,7 @@ async def _redraw_after(
     click: Click[BuyMeta], step: Callable[[Kit, Actor, BuyForm], Awaitable[BuyForm]]
 ) -> None:
     """Run `step` on the form of the modal clicked in, and redraw the modal in place."""
-    form = _form(click)
+    form = await _form(click)
     form = replace(form, target_notice=await _target_notice(click.kit, click.actor, form))
     await _redraw(click.client, click.view, buy_modal(await step(click.kit, click.actor, form)))
 
@@ -216,10 +224,13 @@ async def on_show_spares(click: Click[BuyMeta]) -> None:
 async def on_add_spares(click: Click[BuyMeta]) -> None:
     """`Add selected numbers`: assign the ticked spares to the target; nothing is bought."""
     kit, actor, client, view = click.kit, click.actor, click.client, click.view
-    form, _, picked = read_form(view, click.payload)
-    form = replace(form, currency=kit.settings.plan.currency)
+    _, _, picked = read_form(view, click.payload)
+    form = await _form(click)
     try:
         target = target_of(form)
+        if target.user_id is not None:
+            actor.require_admin("assign spare numbers")
+            await require_person(client, target.user_id)
         added = await kit.services.numbers.add_spares(
             actor, picked, target, channel_id=form.meta.channel_id
         )
@@ -247,7 +258,11 @@ async def _give_back(kit: Kit, key: str) -> None:
 async def on_buy(sub: Submission[BuyMeta]) -> None:
     """`Buy Numbers`: quote and hold the ticked numbers, then post the billing card."""
     kit, ack, view = sub.kit, sub.ack, sub.view
-    form, results, spares = read_form(view, sub.meta)
+    try:
+        form, results, spares = read_form(view, sub.meta)
+    except InvalidInput as exc:  # an option we never drew
+        await ack(response_action="errors", errors={BlockId.BUY_TARGET: exc.message})
+        return
     # A repeated delivery of the same submission must not quote (and post) twice.
     key = f"{view['id']}:{view.get('hash')}"
     if not await kit.services.deliveries.first_time(key):
@@ -268,6 +283,9 @@ async def on_buy(sub: Submission[BuyMeta]) -> None:
     }
     try:
         target = target_of(form)
+        if target.user_id is not None:
+            sub.actor.require_admin("buy numbers")
+            await require_person(sub.client, target.user_id)
         numbers = results + spares
         if not numbers:
             text = _query_text(form).strip()

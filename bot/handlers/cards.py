@@ -33,8 +33,9 @@ from bot.config import Settings
 from bot.domain.assignment import AssignmentKind
 from bot.domain.records import PurchaseRequestRecord
 from bot.domain.states import FINAL_REQUEST_STATES, ItemOutcome, RequestState
-from bot.handlers.home_publish import republish_homes
+from bot.handlers.home_publish import HomeRedraws
 from bot.handlers.roles import Roles
+from bot.handlers.slack_clients import SlackClients
 from bot.service.container import Services
 
 log = logging.getLogger(__name__)
@@ -95,12 +96,21 @@ async def post_response(
 
 class CardPublisher:
     def __init__(
-        self, services: Services, client: AsyncWebClient, roles: Roles, settings: Settings
+        self,
+        services: Services,
+        client: AsyncWebClient,
+        roles: Roles,
+        settings: Settings,
+        homes: HomeRedraws,
+        clients: SlackClients | None = None,
     ) -> None:
         self.services = services
         self.client = client
+        # Cards go out with their request's workspace's token (workspace installs).
+        self.clients = clients or SlackClients(client)
         self.roles = roles
         self.settings = settings
+        self.homes = homes
         self._account_names: dict[str, str] = {}
 
     async def account_name(self, request: PurchaseRequestRecord) -> str:
@@ -122,11 +132,11 @@ class CardPublisher:
     # --- posting ----------------------------------------------------------------------
 
     async def _post(
-        self, channel: str, text: str, blocks: Sequence[Block]
+        self, client: AsyncWebClient, channel: str, text: str, blocks: Sequence[Block]
     ) -> tuple[str, str] | str:
         """Post a card; its (channel, ts), or the reason it could not be posted."""
         try:
-            posted = await self.client.chat_postMessage(
+            posted = await client.chat_postMessage(
                 channel=channel, text=text, blocks=_dicts(blocks)
             )
         except SLACK_FAILURES as exc:
@@ -149,7 +159,8 @@ class CardPublisher:
             request, await self.account_name(request), offer_e911=await self._offer_e911(request)
         )
         target = channel_id or request.requester_id  # no channel: the requester's DM
-        posted = await self._post(target, text, blocks)
+        client = await self.clients.of(request.workspace_id)
+        posted = await self._post(client, target, text, blocks)
         if isinstance(posted, tuple):
             await self._record_billing(request, posted)
             return True
@@ -165,7 +176,7 @@ class CardPublisher:
             ):
                 return True
         if target != request.requester_id:
-            in_dm = await self._post(request.requester_id, text, [*blocks, _hint(DM_HINT)])
+            in_dm = await self._post(client, request.requester_id, text, [*blocks, _hint(DM_HINT)])
             if isinstance(in_dm, tuple):
                 await self._record_billing(request, in_dm)
                 return True
@@ -173,7 +184,7 @@ class CardPublisher:
         log.error("billing card of %s reached nobody: cancelled", request.id)
         if trigger_id:
             try:
-                await self.client.views_open(trigger_id=trigger_id, view=unposted_modal(cancelled))
+                await client.views_open(trigger_id=trigger_id, view=unposted_modal(cancelled))
             except SLACK_FAILURES as exc:
                 log.error("cannot tell %s: %s", request.requester_id, failure_of(exc))
         return False
@@ -181,9 +192,11 @@ class CardPublisher:
     async def _record_billing(self, request: PurchaseRequestRecord, at: tuple[str, str]) -> None:
         await self.services.purchases.record_cards(request.id, channel_id=at[0], message_ts=at[1])
 
-    async def _approval_to(self, user: str, text: str, blocks: Sequence[Block]) -> tuple[str, str]:
-        opened = await self.client.conversations_open(users=user)
-        posted = await self.client.chat_postMessage(
+    async def _approval_to(
+        self, client: AsyncWebClient, user: str, text: str, blocks: Sequence[Block]
+    ) -> tuple[str, str]:
+        opened = await client.conversations_open(users=user)
+        posted = await client.chat_postMessage(
             channel=str(opened["channel"]["id"]), text=text, blocks=_dicts(blocks)
         )
         return str(posted["channel"]), str(posted["ts"])
@@ -198,18 +211,20 @@ class CardPublisher:
         """
         purchases = self.services.purchases
         text, blocks = approval_card(request, await self.account_name(request))
-        deciders = [u for u in await self.roles.approvers() if purchases.may_decide(request, u)]
+        approvers = await self.roles.approvers(request.workspace_id)
+        deciders = [u for u in approvers if purchases.may_decide(request, u)]
         if not deciders:
             return await purchases.cancel_unreachable(request.id, NO_DECIDER)
         cards: list[tuple[str, str]] = []
+        client = await self.clients.of(request.workspace_id)
         if self.settings.approvals_channel:
-            posted = await self._post(self.settings.approvals_channel, text, blocks)
+            posted = await self._post(client, self.settings.approvals_channel, text, blocks)
             if isinstance(posted, tuple):
                 cards.append(posted)
         else:
             for user in deciders:
                 try:
-                    cards.append(await self._approval_to(user, text, blocks))
+                    cards.append(await self._approval_to(client, user, text, blocks))
                 except SLACK_FAILURES as exc:
                     log.warning("approval card to %s failed: %s", user, failure_of(exc))
         await purchases.record_cards(request.id, approval_cards=cards)
@@ -237,8 +252,9 @@ class CardPublisher:
         """Redraw every card of the request in place."""
         name = await self.account_name(request)
         text, blocks = billing_card(request, name, offer_e911=await self._offer_e911(request))
+        client = await self.clients.of(request.workspace_id)
         if request.channel_id and request.message_ts:
-            await self._update(request.channel_id, request.message_ts, text, blocks)
+            await self._update(client, request.channel_id, request.message_ts, text, blocks)
         elif response_url:  # the card lives only as an ephemeral message
             await post_response(
                 response_url, text=text, blocks=_dicts(blocks), replace_original=True
@@ -246,22 +262,25 @@ class CardPublisher:
         if request.approval_cards:
             text, blocks = approval_card(request, name)
             for channel, ts in request.approval_cards:
-                await self._update(channel, ts, text, blocks)
+                await self._update(client, channel, ts, text, blocks)
         if homes and request.state is not RequestState.PROVISIONING:  # its end redraws again
             # The App Home counts open requests and shows those waiting for approvers.
-            await republish_homes(self.services, self.roles, self.client, request.workspace_id)
+            self.homes.changed(request.workspace_id)
 
-    async def _update(self, channel: str, ts: str, text: str, blocks: Sequence[Block]) -> None:
+    async def _update(
+        self, client: AsyncWebClient, channel: str, ts: str, text: str, blocks: Sequence[Block]
+    ) -> None:
         try:
-            await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=_dicts(blocks))
+            await client.chat_update(channel=channel, ts=ts, text=text, blocks=_dicts(blocks))
         except SLACK_FAILURES as exc:
             log.warning("cannot update card %s/%s: %s", channel, ts, failure_of(exc))
 
     async def tell_requester(self, request: PurchaseRequestRecord, text: str) -> None:
         """A reply in the card's thread (it mentions the requester), else a DM."""
         channel = request.channel_id if request.message_ts else None
+        client = await self.clients.of(request.workspace_id)
         try:
-            await self.client.chat_postMessage(
+            await client.chat_postMessage(
                 channel=channel or request.requester_id,
                 thread_ts=request.message_ts if channel else None,
                 text=text,
@@ -300,15 +319,16 @@ class CardPublisher:
         self, record: PurchaseRequestRecord, *, response_url: str | None = None
     ) -> None:
         await self.refresh(record, response_url=response_url, homes=False)
+        client = await self.clients.of(record.workspace_id)
         if record.state in FINAL_REQUEST_STATES:
             await self.tell_requester(record, bought_text(record))
             given = given_text(record)
             if given and record.target.user_id:
-                await self._tell_user(record.target.user_id, given)
-        await republish_homes(self.services, self.roles, self.client, record.workspace_id)
+                await self._tell_user(client, record.target.user_id, given)
+        self.homes.changed(record.workspace_id)
 
-    async def _tell_user(self, user: str, text: str) -> None:
+    async def _tell_user(self, client: AsyncWebClient, user: str, text: str) -> None:
         try:
-            await self.client.chat_postMessage(channel=user, text=text)
+            await client.chat_postMessage(channel=user, text=text)
         except SLACK_FAILURES as exc:
             log.warning("cannot tell %s: %s", user, failure_of(exc))

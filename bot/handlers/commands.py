@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.blocks.lists import help_message, search_message
+from bot.blocks.lists import VERBS, help_message, search_message
 from bot.domain.assignment import Assignment
 from bot.domain.phone import TOLLFREE_PREFIXES, Kind, parse_query
 from bot.handlers.admin_commands import ADMIN_VERBS, AdminCommand, parse_admin, run_admin
@@ -14,7 +15,7 @@ from bot.handlers.buy import open_buy_modal
 from bot.handlers.context import Reply, Slash, on_command
 from bot.handlers.kit import Track
 from bot.handlers.manage import requests_reply
-from bot.handlers.manage_commands import SPARES, ManageCommand, parse_manage
+from bot.handlers.manage_commands import SPARES, ManageCommand, parse_manage, target_word
 from bot.handlers.manage_commands import VERBS as MANAGE_VERBS
 from bot.handlers.manage_numbers import run_manage
 from bot.service.errors import InvalidInput
@@ -23,11 +24,18 @@ COMMAND = "/numbers"
 KIND_WORDS = {"local": Kind.LOCAL, "tollfree": Kind.TOLLFREE, "toll-free": Kind.TOLLFREE}
 REQUEST_FILTERS = ("mine", "pending", "all")
 MAX_QUANTITY = 50
+# No command is longer: the longest real ones (`account create` with a 64-character name,
+# `assign NUMBER @person` as Slack sends a mention) are under 200 characters. A longer text
+# is refused before it is split or parsed, so its length costs nothing.
+MAX_COMMAND_TEXT = 500
+MAX_VERB = 20  # how much of an unknown verb is compared with ours (difflib is quadratic)
 
 
 @dataclass(frozen=True, slots=True)
 class Help:
     problem: str | None = None
+    brief: bool = False  # the problem and one line, not the whole usage
+    verb: str | None = None  # with brief: the command meant, whose usage line is shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,20 +92,21 @@ def _buy(args: list[str]) -> Buy:
     """`buy [local|tollfree] [AREA-CODE|PREFIX] [for] [TARGET]`."""
     kind: Kind | None = None
     target: Assignment | None = None
-    rest = list(args)
-    if rest and rest[0].lower() in KIND_WORDS:
-        kind = KIND_WORDS[rest.pop(0).lower()]
-    words: list[str] = []
-    while rest and _is_query_word(rest[0]):
-        words.append(rest.pop(0))
-    query = " ".join(words) or None
+    at = 0  # an index, not list.pop(0): each pop(0) moves every word after it
+    if args and args[0].lower() in KIND_WORDS:
+        kind = KIND_WORDS[args[0].lower()]
+        at = 1
+    start = at
+    while at < len(args) and _is_query_word(args[at]):
+        at += 1
+    query = " ".join(args[start:at]) or None
+    rest = args[at:]
     if rest and rest[0].lower() == "for":
-        rest.pop(0)
-        if not rest:
+        if len(rest) == 1:
             raise _Usage("Say who to buy for: main, conference, faxbox or @user.")
-        target = Assignment.parse(rest.pop(0))
+        target, rest = target_word(rest[1]), rest[2:]
     elif len(rest) == 1:
-        target = Assignment.parse(rest.pop(0))  # `buy @user`, `buy 415 conference`
+        target, rest = target_word(rest[0]), []  # `buy @user`, `buy 415 conference`
     if rest:
         raise _Usage(f"I did not understand “{' '.join(rest)}” after `buy`.")
     if query is not None:
@@ -137,7 +146,16 @@ def _search(args: list[str]) -> Search:
 
 
 def parse_command(text: str) -> Command:
-    """The command in `/numbers TEXT`; what cannot be understood becomes Help(problem)."""
+    """The command in `/numbers TEXT`; what cannot be understood becomes Help(problem).
+
+    Linear in the text and bounded: a text over MAX_COMMAND_TEXT is refused at once.
+    """
+    if len(text) > MAX_COMMAND_TEXT:
+        return Help(
+            f"That is {len(text):,} characters long; no /numbers command is longer than "
+            f"{MAX_COMMAND_TEXT}.",
+            brief=True,
+        )
     words = text.split()
     if not words or words[0].lower() == "help":
         return Help()
@@ -166,12 +184,24 @@ def parse_command(text: str) -> Command:
         return Help(str(exc))
     except InvalidInput as exc:
         return Help(exc.message)
-    return Help(f"“{words[0]}” is not a /numbers command.")
+    return _unknown(words[0])
+
+
+def _unknown(word: str) -> Help:
+    """A verb we do not have: the closest one we do, if any is close."""
+    typed = word.lower()[:MAX_VERB]
+    started = [verb for verb in VERBS if len(typed) >= 2 and verb.startswith(typed)]
+    close = started if len(started) == 1 else difflib.get_close_matches(typed, VERBS, 1, 0.6)
+    if not close:
+        return Help(f"“{word}” is not a /numbers command.", brief=True)
+    return Help(f"“{word}” is not a /numbers command. Did you mean `{close[0]}`?", True, close[0])
 
 
 def at_once(parsed: Command) -> Reply | None:
     """Usage, led by what was not understood, goes out in the ack itself."""
-    return help_message(parsed.problem) if isinstance(parsed, Help) else None
+    if not isinstance(parsed, Help):
+        return None
+    return help_message(parsed.problem, brief=parsed.brief, verb=parsed.verb)
 
 
 async def on_numbers(cmd: Slash[Command]) -> None:

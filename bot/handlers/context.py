@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -92,6 +92,13 @@ def named(payload: HasChannel, _: Json) -> str | None:
 def nowhere(_: BaseModel, __: Json) -> str | None:
     """No channel of its own: the actor acts where the request came from, if anywhere."""
     return None
+
+
+def pinned(actor: Actor, payload: BaseModel) -> Actor:
+    """The actor on the account the payload was drawn for (a list, a modal, the App Home
+    showing another account), so a button acts on the account it was shown with."""
+    chosen = getattr(payload, "account_id", None)
+    return replace(actor, account_id=chosen) if isinstance(chosen, str) and chosen else actor
 
 
 # --- what listeners get -------------------------------------------------------------------
@@ -225,7 +232,7 @@ def on_click(
             raw = (action.get("selected_option") or {}).get("value") or action.get("value")
         payload = parse(model, raw)
         channel_id = channel(payload, body)
-        actor = await actor_of(context, channel_id)
+        actor = pinned(await actor_of(context, channel_id), payload)
         kit = kit_of(context)
         await listener(Click(payload, actor, kit, channel_id, body, action, client, respond))
 
@@ -270,7 +277,7 @@ def on_submit(
         try:
             meta = parse(model, view.get("private_metadata"))
             channel_id = channel(meta, body)
-            actor = await actor_of(context, channel_id)
+            actor = pinned(await actor_of(context, channel_id), meta)
         except Exception as error:
             await refuse_submission(error, ack, view, context)
             return

@@ -1,12 +1,14 @@
 """The `e911` modal: open it, save an address (or choose among candidates), remove it.
 
-The address is validated while Slack waits for the submission's answer, so a
-bad field or a geocoder refusal shows on that field and the modal stays open;
-the simulated geocoder answers at once, and a real one within the 3 seconds.
+The form is checked while Slack waits for the submission's answer, so a mistake shows
+on its field and the modal stays open. The provider's verdict (and the write) come
+after the answer, under a "working" view that is then redrawn with the outcome: Slack
+gives up after 3 seconds, and nothing may be saved after the person saw it fail.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -23,14 +25,14 @@ from bot.blocks.e911 import (
     form_fields,
     removed_text,
     saved_text,
+    working_modal,
 )
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.payloads import E911Meta
 from bot.handlers.context import Click, Submission, named, on_click, on_submit
-from bot.handlers.errors import field_errors, user_message
-from bot.handlers.home_publish import republish_homes
+from bot.handlers.errors import check_errors, user_message
 from bot.handlers.kit import Kit, Track
-from bot.handlers.notify import confirm
+from bot.handlers.notify import confirm, report
 from bot.service.context import Actor
 from bot.service.errors import NumbersBotError
 
@@ -51,10 +53,16 @@ async def open_e911_modal(
     """Refused before any modal opens for a non-admin or a number not the account's."""
     actor.require_admin("set e911 addresses")
     record = await kit.services.numbers.get(actor, number, channel_id=channel_id)
-    meta = E911Meta(number=record.e164, channel_id=channel_id, response_url=response_url)
+    account = await kit.services.accounts.for_channel(actor, channel_id)
+    meta = E911Meta(
+        number=record.e164,
+        channel_id=channel_id,
+        response_url=response_url,
+        account_id=account.id,
+    )
     price = await kit.services.e911.price(actor, record, channel_id=channel_id)
-    modal = e911_modal(record, meta, price=price, simulated=_simulated(kit))
-    await client.views_open(trigger_id=trigger_id, view=modal)
+    view = e911_modal(record, meta, account=account.name, price=price, simulated=_simulated(kit))
+    await client.views_open(trigger_id=trigger_id, view=view)
 
 
 def _simulated(kit: Kit) -> bool:
@@ -63,24 +71,29 @@ def _simulated(kit: Kit) -> bool:
 
 
 async def _save(sub: Submission[E911Meta], fields: dict[str, Any], default_block: str) -> None:
-    """Save an address; answer the submission with field errors, candidates, or close."""
-    kit, actor, meta, ack, view = sub.kit, sub.actor, sub.meta, sub.ack, sub.view
-    key = f"{view['id']}:{view.get('hash')}"
-    if not await kit.services.deliveries.first_time(key):
-        await ack()  # a repeated delivery: the first one is being handled
-        return
+    """Check the form while Slack waits (mistakes show on their field), answer with a
+    "working" view, then have the provider validate and the address saved; the view shows
+    the outcome: saved, candidates to choose from, or the form again with the reason."""
+    kit, actor, meta, view, client = sub.kit, sub.actor, sub.meta, sub.view, sub.client
+    e911 = kit.services.e911
     try:
-        result = await kit.services.e911.set_address(
-            actor, meta.number, fields, channel_id=meta.channel_id
-        )
-    except NumbersBotError as exc:
-        await kit.services.deliveries.forget(key)
-        await ack(response_action="errors", errors=field_errors(exc, FIELD_BLOCKS, default_block))
+        await e911.check_address(actor, meta.number, fields, channel_id=meta.channel_id)
+    except Exception as exc:
+        errors = check_errors(exc, FIELD_BLOCKS, default_block)
+        await sub.ack(response_action="errors", errors=errors)
         return
-    except BaseException:
-        # Any other failure gives the claim back too, so the person's retry is not dropped.
-        await kit.services.deliveries.forget(key)
-        raise
+    await sub.ack(response_action="update", view=working_modal(meta.number))
+    key = f"{view['id']}:{view.get('hash')}"
+    try:
+        if not await kit.services.deliveries.first_time(key):
+            return  # a repeated delivery: the first one is being handled
+        result = await e911.set_address(actor, meta.number, fields, channel_id=meta.channel_id)
+    except Exception as exc:
+        # Given back, so the person's retry is not dropped; the form shows why.
+        with contextlib.suppress(Exception):
+            await kit.services.deliveries.forget(key)
+        await _refused(sub, fields, exc)
+        return
     if not result.saved:
         await kit.services.deliveries.forget(key)
         caller = fields.get("caller_name")
@@ -88,13 +101,40 @@ async def _save(sub: Submission[E911Meta], fields: dict[str, Any], default_block
         if caller:
             candidates = tuple(c.model_copy(update={"caller_name": caller}) for c in candidates)
         chosen = meta.model_copy(update={"candidates": candidates})
-        await ack(response_action="update", view=choose_modal(result.number, chosen))
+        await _update(client, view, choose_modal(result.number, chosen))
         return
-    await ack()
     assert result.number.e911 is not None
     text = saved_text(result.number, result.number.e911)
-    await confirm(sub.client, actor.user_id, text, meta.response_url)
-    await republish_homes(kit.services, kit.roles, sub.client, actor.workspace_id)
+    await _update(client, view, done_modal(text))
+    await confirm(client, actor.user_id, text, meta.response_url)
+    kit.homes.changed(actor.workspace_id)
+
+
+async def _refused(sub: Submission[E911Meta], fields: dict[str, Any], error: Exception) -> None:
+    """The form again, with what was typed and why it was not saved; by message when the
+    modal is gone. Nothing was saved (a failed write puts the provider back)."""
+    kit, actor, meta = sub.kit, sub.actor, sub.meta
+    if not isinstance(error, NumbersBotError):
+        log.error("saving an e911 address failed", exc_info=error)
+    try:
+        record = await kit.services.numbers.get(actor, meta.number, channel_id=meta.channel_id)
+        account = await kit.services.accounts.for_channel(actor, meta.channel_id)
+        notice = user_message(error)
+        price = await kit.services.e911.price(actor, record, channel_id=meta.channel_id)
+        form = e911_modal(
+            record,
+            meta,
+            notice=notice,
+            typed=fields,
+            account=account.name,
+            price=price,
+            simulated=_simulated(kit),
+        )
+        if await _update(sub.client, sub.view, form):
+            return
+    except NumbersBotError:
+        pass  # the number is no longer the account's: the message below says why it failed
+    await report(sub.client, actor.user_id, error, meta.response_url)
 
 
 async def on_save(sub: Submission[E911Meta]) -> None:
@@ -122,22 +162,35 @@ async def on_remove(click: Click[E911Meta]) -> None:
         )
     except NumbersBotError as exc:
         record = await kit.services.numbers.get(actor, meta.number, channel_id=meta.channel_id)
+        account = await kit.services.accounts.for_channel(actor, meta.channel_id)
         price = await kit.services.e911.price(actor, record, channel_id=meta.channel_id)
         modal = e911_modal(
-            record, meta, notice=user_message(exc), price=price, simulated=_simulated(kit)
+            record,
+            meta,
+            notice=user_message(exc),
+            account=account.name,
+            price=price,
+            simulated=_simulated(kit),
         )
-        await _update(client, click.view, modal)
+        await _update(client, click.view, modal, check_hash=True)
         return
-    await _update(client, click.view, done_modal(removed_text(removed)))
+    await _update(client, click.view, done_modal(removed_text(removed)), check_hash=True)
     await confirm(client, actor.user_id, removed_text(removed), meta.response_url)
-    await republish_homes(kit.services, kit.roles, client, actor.workspace_id)
+    kit.homes.changed(actor.workspace_id)
 
 
-async def _update(client: AsyncWebClient, view: Json, modal: Any) -> None:
+async def _update(
+    client: AsyncWebClient, view: Json, modal: Any, *, check_hash: bool = False
+) -> bool:
+    """Redraw the modal in place; False when it is gone (the person closed it)."""
     try:
-        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=modal)
+        await client.views_update(
+            view_id=view["id"], hash=view.get("hash") if check_hash else None, view=modal
+        )
     except SlackApiError as exc:
         log.info("views.update skipped: %s", exc.response.get("error"))
+        return False
+    return True
 
 
 def register(app: AsyncApp, track: Track) -> None:

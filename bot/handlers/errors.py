@@ -36,6 +36,15 @@ def field_errors(error: NumbersBotError, fields: Mapping[str, str], default: str
     return {block: error.message}
 
 
+def check_errors(error: Exception, fields: Mapping[str, str], default: str) -> dict[str, str]:
+    """A modal's checks failed before its answer: the reason on its field; anything
+    unexpected is logged and apologised for on `default`, so Slack still gets an answer."""
+    if isinstance(error, NumbersBotError):
+        return field_errors(error, fields, default)
+    log.error("checking a modal submission failed", exc_info=error)
+    return {default: UNEXPECTED}
+
+
 async def tell(error: Exception, context: AsyncBoltContext) -> None:
     """Show a person what went wrong: ephemeral where they are, else a DM.
 

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 import aiohttp
 from slack_bolt.context.async_context import AsyncBoltContext
 
+from bot.blocks.refusals import NO_WORKSPACE
 from bot.config import Settings
 from bot.handlers.errors import tell
 from bot.handlers.roles import Roles
-from bot.handlers.teams import INSTALLED_TEAM_KEY, USER_TEAM_KEY
+from bot.handlers.teams import INSTALLED_ORG_KEY, INSTALLED_TEAM_KEY, USER_TEAM_KEY
 from bot.service.container import Services
 from bot.service.context import Actor
+from bot.service.errors import NotAllowed
 
 if TYPE_CHECKING:
     from bot.handlers.cards import CardPublisher
+    from bot.handlers.home_publish import HomeRedraws
 
 KIT_KEY = "numbers_kit"
 Listener = TypeVar("Listener", bound=Callable[..., Awaitable[Any]])
@@ -41,6 +44,22 @@ class InFlight:
         self._count = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._tasks: set[asyncio.Task[None]] = set()  # kept referenced while they run
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run `work` in the background, counted like a listener (App Home redraws)."""
+        self._count += 1
+        self._idle.clear()
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._count -= 1
+        if not self._count:
+            self._idle.set()
 
     def track(self, listener: Listener) -> Listener:
         @functools.wraps(listener)  # bolt reads the wrapped signature to inject arguments
@@ -75,6 +94,8 @@ class Kit:
     roles: Roles
     cards: CardPublisher
     inflight: InFlight = field(default_factory=InFlight)
+    # Redraws the App Homes of a workspace when something they show changed.
+    homes: HomeRedraws = field(default=cast("HomeRedraws", None))
     # The Web API client's connection pool, when build_app made it (closed by close_app).
     http: aiohttp.ClientSession | None = None
 
@@ -90,7 +111,14 @@ async def actor_of(context: AsyncBoltContext, channel_id: str | None = None) -> 
     user_id = context.user_id
     if not user_id:
         raise RuntimeError("this request names no user")
-    installed = context.get(INSTALLED_TEAM_KEY) or context.team_id or ""
+    installed = context.get(INSTALLED_TEAM_KEY) or context.team_id
+    if not installed:
+        # Never a phantom "" workspace that pools people of every workspace.
+        raise NotAllowed(NO_WORKSPACE)
     return await kit_of(context).roles.actor(
-        user_id, installed, channel_id or context.channel_id, team_id=context.get(USER_TEAM_KEY)
+        user_id,
+        installed,
+        channel_id or context.channel_id,
+        team_id=context.get(USER_TEAM_KEY),
+        org_id=context.get(INSTALLED_ORG_KEY),
     )

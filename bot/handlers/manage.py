@@ -18,28 +18,28 @@ from bot.blocks.accounts import move_modal, moved_message
 from bot.blocks.cards import stale_text
 from bot.blocks.history import history_message
 from bot.blocks.ids import ManageId
-from bot.blocks.payloads import HistoryRef, NumberRef, ReleaseRef, RequestsRef
+from bot.blocks.payloads import HistoryRef, MoveMeta, ReleaseRef, RequestsRef
 from bot.blocks.release import release_prompt, released_message
 from bot.blocks.requests import requests_view
 from bot.domain.records import Drawn, PurchaseRequestRecord
+from bot.domain.states import NumberState
+from bot.handlers.assign import tell_former
 from bot.handlers.context import Click, Submission, named, on_click, on_submit
-from bot.handlers.errors import field_errors
-from bot.handlers.home_publish import decider, publish_home, republish_homes
+from bot.handlers.errors import check_errors
+from bot.handlers.home_publish import decider, publish_home
 from bot.handlers.kit import Kit, Track
+from bot.handlers.notify import confirm, report
 from bot.service.context import Actor
-from bot.service.errors import Conflict, NumbersBotError, StaleRequest
+from bot.service.errors import Conflict, StaleRequest
 from bot.service.purchases import PurchaseService
 
 Json = dict[str, Any]
 
 
-def _dicts(blocks: list[Block]) -> list[Json]:
-    return [b.to_dict() for b in blocks]
-
-
 async def changed(kit: Kit, client: AsyncWebClient, workspace_id: str) -> None:
-    """Something the App Home shows changed: redraw it for those who opened it."""
-    await republish_homes(kit.services, kit.roles, client, workspace_id)
+    """Something the App Home shows changed: redraw it for those who opened it (in the
+    background: the change does not wait)."""
+    kit.homes.changed(workspace_id)
 
 
 # --- move --------------------------------------------------------------------------------
@@ -53,6 +53,7 @@ async def open_move_modal(
     trigger_id: str,
     number: str,
     channel_id: str | None,
+    response_url: str | None,
 ) -> None:
     """Open `Move number`: the number, its account, a select of the workspace's other accounts.
 
@@ -64,11 +65,18 @@ async def open_move_modal(
     record = await kit.services.numbers.get(actor, number, channel_id=channel_id)
     current = await kit.services.accounts.for_channel(actor, channel_id)
     accounts = await kit.services.accounts.list_accounts(actor)
-    ref = NumberRef(number=record.e164, channel_id=channel_id)
+    ref = MoveMeta(
+        number=record.e164,
+        channel_id=channel_id,
+        response_url=response_url,
+        account_id=record.account_id,
+    )
     await client.views_open(trigger_id=trigger_id, view=move_modal(record, current, accounts, ref))
 
 
-async def on_move_submit(sub: Submission[NumberRef]) -> None:
+async def on_move_submit(sub: Submission[MoveMeta]) -> None:
+    """Checked while Slack waits (a refusal shows on the field), then the modal closes and
+    the move runs; its outcome goes where the modal was opened from, else by DM."""
     kit, actor, ref, ack, client = sub.kit, sub.actor, sub.meta, sub.ack, sub.client
     entry = sub.values.get(ManageId.MOVE_ACCOUNT, {}).get(ManageId.MOVE_ACCOUNT, {})
     target = (entry.get("selected_option") or {}).get("value")
@@ -76,22 +84,23 @@ async def on_move_submit(sub: Submission[NumberRef]) -> None:
     if not target:
         await ack(response_action="errors", errors={block: "Choose the account to move it to."})
         return
+    numbers = kit.services.numbers
     try:
         source = await kit.services.accounts.for_channel(actor, ref.channel_id)
-        moved = await kit.services.numbers.move(
-            actor, ref.number, str(target), channel_id=ref.channel_id
-        )
-    except NumbersBotError as exc:
-        await ack(response_action="errors", errors=field_errors(exc, {}, block))
+        before = await numbers.get(actor, ref.number, channel_id=ref.channel_id)
+        await numbers.check_move(actor, ref.number, str(target), channel_id=ref.channel_id)
+    except Exception as exc:
+        await ack(response_action="errors", errors=check_errors(exc, {}, block))
         return
     await ack()
+    try:
+        moved = await numbers.move(actor, ref.number, str(target), channel_id=ref.channel_id)
+    except Exception as exc:
+        await report(client, actor.user_id, exc, ref.response_url)
+        return
     text, blocks = moved_message(moved, source.name, str(target))
-    if ref.channel_id:
-        await client.chat_postEphemeral(
-            channel=ref.channel_id, user=actor.user_id, text=text, blocks=_dicts(blocks)
-        )
-    else:
-        await client.chat_postMessage(channel=actor.user_id, text=text, blocks=_dicts(blocks))
+    await confirm(client, actor.user_id, text, ref.response_url, blocks=blocks)
+    await tell_former(client, actor, before, moved, "moved")
     await changed(kit, client, actor.workspace_id)
 
 
@@ -120,11 +129,14 @@ async def on_release(click: Click[ReleaseRef]) -> None:
     kit, actor, ref = click.kit, click.actor, click.payload
     account = await kit.services.accounts.for_channel(actor, ref.channel_id)
     drawn = Drawn(version=ref.version, seen=ref.seen)
+    before = await kit.services.numbers.get(actor, ref.number, channel_id=ref.channel_id)
     released = await kit.services.numbers.release(
         actor, ref.number, channel_id=ref.channel_id, drawn=drawn
     )
     text, blocks = released_message(released, account.name)
     await click.respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=True)
+    if before.state is NumberState.IN_SERVICE:  # a repeated click releases nothing new
+        await tell_former(click.client, actor, before, released, "released")
     await changed(kit, click.client, actor.workspace_id)
 
 
@@ -203,7 +215,7 @@ async def on_history_page(click: Click[HistoryRef]) -> None:
 
 
 def register(app: AsyncApp, track: Track) -> None:
-    app.view(ManageId.MOVE_MODAL)(track(on_submit(NumberRef, on_move_submit, channel=named)))
+    app.view(ManageId.MOVE_MODAL)(track(on_submit(MoveMeta, on_move_submit, channel=named)))
     app.action(ManageId.RELEASE)(track(on_click(ReleaseRef, on_release, channel=named)))
     app.action(ManageId.REQUESTS_CANCEL)(track(on_click(RequestsRef, on_requests_cancel)))
     app.action(ManageId.REQUESTS_APPROVE)(track(on_click(RequestsRef, on_requests_approve)))

@@ -74,6 +74,28 @@ def number_ref(text: str) -> str:
         raise InvalidInput("number", message) from None
 
 
+def no_such_person(word: str) -> InvalidInput:
+    """`@nobody`: in the @user form, but Slack linked no one (it links the people it knows)."""
+    return InvalidInput(
+        "target",
+        f"There is no one called “{shown(word)}” in this workspace: type @ and pick the "
+        "person from Slack's list, so their name becomes a link.",
+    )
+
+
+def target_word(word: str) -> Assignment:
+    """`main`, `conference`, `faxbox` or a person as Slack sends a mention."""
+    try:
+        return Assignment.parse(word)
+    except InvalidInput:
+        if word.startswith("@"):
+            raise no_such_person(word) from None
+        raise InvalidInput(
+            "target",
+            f"“{shown(word)}” is not a target: say main, conference, faxbox or @user.",
+        ) from None
+
+
 def _area(word: str) -> tuple[str, Kind | None]:
     digits = word.strip("()+-")
     if digits in TOLLFREE_PREFIXES:
@@ -103,6 +125,8 @@ def parse_list(args: list[str]) -> ListNumbers:
                 try:
                     assignment = Assignment.parse(word).key
                 except InvalidInput:
+                    if word.startswith("@"):
+                        raise no_such_person(word) from None
                     raise InvalidInput(
                         "filter", f"“{shown(word)}” is not a person. {LIST_USAGE}"
                     ) from None
@@ -137,14 +161,7 @@ def parse_manage(verb: str, args: list[str]) -> ManageCommand | None:
             raise InvalidInput(
                 "target", "Use `/numbers assign NUMBER main|conference|faxbox|@user`."
             )
-        number_text, target_text = " ".join(args[:-1]), args[-1]
-        try:
-            target = Assignment.parse(target_text)
-        except InvalidInput:
-            raise InvalidInput(
-                "target",
-                f"“{shown(target_text)}” is not a target: assign to main, conference, "
-                "faxbox or @user.",
-            ) from None
+        number_text = " ".join(args[:-1])
+        target = target_word(args[-1])
         return AssignNumber(number_ref(number_text), number_text, target)
     return None

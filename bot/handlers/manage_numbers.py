@@ -22,7 +22,7 @@ from bot.handlers.manage_commands import (
 )
 from bot.handlers.number_list import show_list
 from bot.service.context import Actor
-from bot.service.errors import NotFound
+from bot.service.errors import NotFound, OnOtherAccount
 
 
 def not_ours(raw: str) -> NotFound:
@@ -68,7 +68,7 @@ async def run_manage(
             return
         if isinstance(parsed, AssignNumber):
             before, after = await assigning.assign(
-                kit, actor, parsed.number, parsed.target, channel_id=channel_id
+                client, kit, actor, parsed.number, parsed.target, channel_id=channel_id
             )
             text = assigned_message(after, actor.user_id)
             await respond(text=text, response_type="ephemeral")
@@ -77,5 +77,7 @@ async def run_manage(
         assert isinstance(parsed, UnassignNumber)
         _, text = await assigning.unassign(client, kit, actor, parsed.number, channel_id=channel_id)
         await respond(text=text, response_type="ephemeral")
+    except OnOtherAccount:
+        raise  # it names the account the number is on: more use than the typed form
     except NotFound as exc:
         raise not_ours(parsed.typed) from exc

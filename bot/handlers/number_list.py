@@ -10,10 +10,10 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.blocks.ids import ActionId
 from bot.blocks.number_list import number_list_message
-from bot.blocks.payloads import ListRef
+from bot.blocks.payloads import HomeRef, ListRef
 from bot.domain.records import AssignmentFilter, NumberFilter
 from bot.handlers.buy import open_buy_modal
-from bot.handlers.context import Click, NoValue, clicked_in, on_click
+from bot.handlers.context import Click, clicked_in, on_click
 from bot.handlers.kit import Kit, Track
 from bot.service.context import Actor
 
@@ -89,7 +89,7 @@ async def on_page(click: Click[ListRef]) -> None:
     )
 
 
-async def on_buy(click: Click[NoValue]) -> None:
+async def on_buy(click: Click[HomeRef]) -> None:
     """`Buy Numbers` under a list opens the same modal as `/numbers buy`."""
     click.actor.require_admin("buy numbers")
     await open_buy_modal(
@@ -106,4 +106,4 @@ def register(app: AsyncApp, track: Track) -> None:
     page = on_click(ListRef, on_page, channel=clicked_in)
     app.action(ActionId.LIST_NEXT)(track(page))
     app.action(ActionId.LIST_PREVIOUS)(track(page))
-    app.action(ActionId.LIST_BUY)(track(on_click(NoValue, on_buy, channel=clicked_in)))
+    app.action(ActionId.LIST_BUY)(track(on_click(HomeRef, on_buy, channel=clicked_in)))

@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.blocks.ids import ActionId
 from bot.blocks.payloads import MenuOp, MenuPick
+from bot.blocks.release import restored_message
 from bot.handlers import assign as assigning
 from bot.handlers import manage as moving
 from bot.handlers.context import Click, clicked_in, on_click
@@ -69,6 +70,7 @@ async def open_move(click: MenuClick) -> None:
         trigger_id=click.trigger_id,
         number=click.payload.number,
         channel_id=click.channel_id,
+        response_url=click.response_url,
     )
 
 
@@ -82,12 +84,31 @@ async def confirm_release(click: MenuClick) -> None:
     )
 
 
+async def restore(click: MenuClick) -> None:
+    """`Restore` on an aging row: the same as `/numbers restore NUMBER`."""
+    kit, actor = click.kit, click.actor
+    account = await kit.services.accounts.for_channel(actor, click.channel_id)
+    restored = await kit.services.numbers.restore(
+        actor, click.payload.number, channel_id=click.channel_id
+    )
+    text, blocks = restored_message(restored, account.name)
+    await click.respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+    await moving.changed(kit, click.client, actor.workspace_id)
+
+
+async def history(click: MenuClick) -> None:
+    text, blocks = await moving.history_reply(click.kit, click.actor, click.payload.number)
+    await click.respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+
+
 HANDLERS: dict[MenuOp, MenuHandler] = {
     "assign": open_assign,
     "unassign": unassign,
     "e911": open_e911,
     "move": open_move,
     "release": confirm_release,
+    "restore": restore,
+    "history": history,
 }
 
 

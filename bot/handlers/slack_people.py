@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -18,6 +19,7 @@ from bot.service.mirror import SlackUserFor
 from bot.service.people import CarrierUserFor
 
 FIELD = "target"
+_NO_ANSWER = "Slack did not say who that person is. Try again in a moment."
 
 
 def _email(value: Any) -> str | None:
@@ -48,6 +50,28 @@ async def slack_email(client: AsyncWebClient, slack_user_id: str) -> str:
             " without one), so the bot cannot find their Kazoo user. Pick another target.",
         )
     return email
+
+
+async def require_person(client: AsyncWebClient, user_id: str, field: str = "user") -> None:
+    """A person of this workspace, as Slack knows them (`users.info`): not a made-up id,
+    not a deactivated account, not an app. `InvalidInput` on `field` otherwise."""
+    try:
+        response = await client.users_info(user=user_id)
+    except SlackApiError as exc:
+        if exc.response.get("error") in ("user_not_found", "invalid_user"):
+            raise InvalidInput(
+                field,
+                f"There is no such person in this workspace (“{user_id}”): choose them from "
+                "the list, or type @ and pick their name so Slack links it.",
+            ) from None
+        raise InvalidInput(field, _NO_ANSWER) from None
+    except (aiohttp.ClientError, TimeoutError):
+        raise InvalidInput(field, _NO_ANSWER) from None
+    user = response.get("user") or {}
+    if user.get("deleted"):
+        raise InvalidInput(field, "That person's Slack account is deactivated: choose another.")
+    if user.get("is_bot") or user_id == "USLACKBOT":
+        raise InvalidInput(field, "That is an app, not a person: choose a person.")
 
 
 def match_by_email(users: list[CarrierUser], email: str, slack_user_id: str) -> CarrierUser:

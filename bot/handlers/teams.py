@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 # Where the middleware leaves the teams for `actor_of`.
 USER_TEAM_KEY = "numbers_user_team"
 INSTALLED_TEAM_KEY = "numbers_installed_team"
+INSTALLED_ORG_KEY = "numbers_installed_org"  # an organization-wide install's organization
 
 Json = dict[str, Any]
 
@@ -82,10 +83,34 @@ def user_enterprise_of(body: Json) -> str | None:
     )
 
 
+def workspace_of(body: Json, teams: Teams, context: AsyncBoltContext) -> str | None:
+    """The workspace a request belongs to, which scopes everything it reads and writes.
+
+    A workspace install: the installation's team. An organization-wide (Enterprise
+    Grid) install has no team of its own: the workspace is the team of the person, else
+    of the view they acted in, else the one the payload names (an event's `team_id`),
+    whatever the payload's shape. None when nothing names one (never "").
+    """
+    if teams.installed_team:
+        return teams.installed_team
+    view = body.get("view")
+    view_team = _id(view.get("team_id")) if isinstance(view, dict) else None
+    return (
+        teams.user_team
+        or view_team
+        or _id(body.get("team"))
+        or _id(body.get("team_id"))
+        or context.team_id
+        or None
+    )
+
+
 def teams_of(body: Json, context: AsyncBoltContext) -> Teams:
     installed = context.authorize_result
     team = installed.team_id if installed is not None else None
     enterprise = installed.enterprise_id if installed is not None else None
+    if enterprise and (context.is_enterprise_install or team == enterprise):
+        team = None  # organization-wide: the installation has no team of its own
     if team is None and enterprise is None:
         view = body.get("view")
         if isinstance(view, dict):
@@ -123,5 +148,6 @@ async def only_installed_team(
         log.info("refused %s of team %s", context.user_id, teams.user_team)
         return await _refuse(body, context)
     context[USER_TEAM_KEY] = teams.user_team
-    context[INSTALLED_TEAM_KEY] = teams.installed_team
+    context[INSTALLED_TEAM_KEY] = workspace_of(body, teams, context)
+    context[INSTALLED_ORG_KEY] = None if teams.installed_team else teams.installed_enterprise
     return await next()

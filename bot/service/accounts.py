@@ -69,6 +69,15 @@ class AccountService:
                 return await uow.accounts.get(bound)
         return await uow.accounts.default_of(workspace_id)
 
+    async def _chosen(self, uow: UnitOfWork, actor: Actor) -> AccountInfo | None:
+        """The account the actor chose (`Actor.account_id`), if of their workspace."""
+        if actor.account_id is None:
+            return None
+        account = await uow.accounts.get(actor.account_id)
+        if account is None or account.workspace_id != actor.workspace_id:
+            raise NotFound("That account does not exist.")
+        return account
+
     @asynccontextmanager
     async def reading(
         self, actor: Actor, channel_id: str | None = None
@@ -76,7 +85,9 @@ class AccountService:
         """A read unit of work and the channel's account, found in that same read."""
         channel = channel_id or actor.channel_id
         async with self.deps.uow(write=False) as uow:
-            found = await self._lookup(uow, actor.workspace_id, channel)
+            found = await self._chosen(uow, actor) or await self._lookup(
+                uow, actor.workspace_id, channel
+            )
             if found is not None:
                 yield uow, found
                 return
@@ -88,7 +99,9 @@ class AccountService:
         """The channel's account; a read, unless the workspace has none yet."""
         channel = channel_id or actor.channel_id
         async with self.deps.uow(write=False) as uow:
-            found = await self._lookup(uow, actor.workspace_id, channel)
+            found = await self._chosen(uow, actor) or await self._lookup(
+                uow, actor.workspace_id, channel
+            )
         if found is not None:
             return found
         async with self.deps.uow() as uow:

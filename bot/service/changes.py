@@ -24,17 +24,18 @@ from datetime import datetime
 
 from bot.backends.carrier import Carrier, CarrierFailure, NumberConflict
 from bot.domain.errors import Conflict, NotFound
-from bot.domain.phone import parse_number
+from bot.domain.phone import format_national, parse_number
 from bot.domain.records import AccountInfo, AuditEvent, NumberRecord
 from bot.domain.states import NumberState
 from bot.service.accounts import AccountService
 from bot.service.context import Actor, Deps
-from bot.service.errors import AgingEnded, ChangedMeanwhile, LastEmergencyMain
+from bot.service.errors import AgingEnded, ChangedMeanwhile, LastEmergencyMain, OnOtherAccount
 from bot.service.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 IN_SERVICE = (NumberState.IN_SERVICE,)
+_OWNED = (NumberState.IN_SERVICE, NumberState.AGING)
 
 
 def carrier_account(account: AccountInfo) -> str:
@@ -61,12 +62,14 @@ async def owned_number(
         and record.state is NumberState.RETURNING
     ):
         raise AgingEnded(record)
-    if (
-        record is None
-        or record.account_id != account.id
-        or record.state not in (NumberState.IN_SERVICE, NumberState.AGING)
-    ):
-        raise NotFound(f"{e164} is not a number of the account {account.name}.")
+    if record is None or record.account_id != account.id or record.state not in _OWNED:
+        shown = format_national(e164)
+        owner = record.account_id if record and record.state in _OWNED else None
+        other = await uow.accounts.get(owner) if owner else None
+        # Named only within the workspace: another workspace's accounts are not ours to name.
+        if other is not None and other.workspace_id == account.workspace_id:
+            raise OnOtherAccount(shown, account.name, other.name)
+        raise NotFound(f"{shown} is not a number of the account {account.name}.")
     if states is not None and record.state not in states:
         raise Conflict(f"{record.display} is {record.state.value.replace('_', ' ')}.")
     return record
@@ -145,18 +148,7 @@ async def apply_changes(
     field: str = "number",
 ) -> list[NumberRecord]:
     """Run one command over numbers of the channel's account, in one write transaction."""
-    actor.require_admin(command.doing)
-    wanted = list(dict.fromkeys(parse_number(n, field) for n in numbers))
-    account = await accounts.for_channel(actor, channel_id)
-    async with deps.uow(write=False) as uow:
-        planned: list[_Planned | NumberRecord] = []
-        for e164 in wanted:
-            record = await owned_number(uow, account, e164, command.states)
-            if command.settled(record):
-                planned.append(record)
-                continue
-            await command.check(uow, account, record)
-            planned.append(_Planned(record, command))
+    account, planned = await _plan(deps, accounts, actor, numbers, command, channel_id, field)
     if not any(isinstance(plan, _Planned) for plan in planned):
         # All as wanted already (a repeated click): no write transaction, no queueing.
         return [plan for plan in planned if isinstance(plan, NumberRecord)]
@@ -178,6 +170,48 @@ async def apply_changes(
             await _undo(deps.carrier, command, account, record)
         raise
     return result
+
+
+async def check_changes(
+    deps: Deps,
+    accounts: AccountService,
+    actor: Actor,
+    numbers: Sequence[str],
+    command: NumberChange,
+    *,
+    channel_id: str | None = None,
+    field: str = "number",
+) -> None:
+    """Steps 1 and 2 only: raise what `apply_changes` would refuse now, change nothing.
+
+    A modal submission asks this before it answers Slack (a read, so a busy database
+    or a slow carrier cannot delay the answer), then applies the change after.
+    """
+    await _plan(deps, accounts, actor, numbers, command, channel_id, field)
+
+
+async def _plan(
+    deps: Deps,
+    accounts: AccountService,
+    actor: Actor,
+    numbers: Sequence[str],
+    command: NumberChange,
+    channel_id: str | None,
+    field: str,
+) -> tuple[AccountInfo, list[_Planned | NumberRecord]]:
+    actor.require_admin(command.doing)
+    wanted = list(dict.fromkeys(parse_number(n, field) for n in numbers))
+    account = await accounts.for_channel(actor, channel_id)
+    async with deps.uow(write=False) as uow:
+        planned: list[_Planned | NumberRecord] = []
+        for e164 in wanted:
+            record = await owned_number(uow, account, e164, command.states)
+            if command.settled(record):
+                planned.append(record)
+                continue
+            await command.check(uow, account, record)
+            planned.append(_Planned(record, command))
+    return account, planned
 
 
 async def _write(

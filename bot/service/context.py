@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from bot.backends.carrier import Carrier
 from bot.config import Settings
 from bot.domain.errors import NotAllowed
+from bot.domain.records import PurchaseRequestRecord
 from bot.service.ports import UnitOfWorkFactory
 from bot.service.resync import MirrorDue
 
@@ -48,6 +49,9 @@ class Actor:
     is_approver: bool = False
     channel_id: str | None = None
     team_id: str | None = None
+    # The account the person chose to act on where they are (the App Home's select, a
+    # modal or list drawn for that account): it wins over the channel's binding.
+    account_id: str | None = None
 
     def __post_init__(self) -> None:
         if self.is_external:
@@ -84,3 +88,13 @@ class Deps:
     @property
     def has_approvers(self) -> bool:
         return bool(self.settings.approvers)
+
+    def may_decide(self, request: PurchaseRequestRecord, user_id: str) -> bool:
+        """Four eyes (`PurchaseRequestRecord.may_decide`) under this deployment's setting."""
+        allow = self.settings.approvals.allow_self_approval
+        return request.may_decide(user_id, allow_self_approval=allow)
+
+    def decider(self, actor: Actor) -> Callable[[PurchaseRequestRecord], bool]:
+        """Whether `actor` is offered `Approve`/`Reject` for a request: what every surface
+        (the App Home, `/numbers requests`, the cards) asks; `approve` enforces the same."""
+        return lambda request: actor.is_approver and self.may_decide(request, actor.user_id)

@@ -12,7 +12,13 @@ from bot.domain.e911 import E911Address, E911Candidates, E911Invalid, validate_a
 from bot.domain.errors import BackendUnavailable, InvalidInput
 from bot.domain.phone import parse_number
 from bot.domain.records import AccountInfo, NumberRecord
-from bot.service.changes import NumberChange, apply_changes, carrier_account, keep_emergency_main
+from bot.service.changes import (
+    NumberChange,
+    apply_changes,
+    carrier_account,
+    check_changes,
+    keep_emergency_main,
+)
 from bot.service.context import Actor, Deps
 from bot.service.numbers import NumberService
 from bot.service.ports import UnitOfWork
@@ -136,9 +142,33 @@ class E911Service:
         self, actor: Actor, number: str, fields: dict[str, Any], *, channel_id: str | None = None
     ) -> E911Result:
         """Validate and save; a bad field raises `InvalidInput(field, ...)`."""
+        e164, address = await self._address(actor, number, fields, channel_id)
+        current = await self.numbers.get(actor, e164, channel_id=channel_id)
+        command = SetAddress(address, actor.user_id)
+        try:
+            [after] = await apply_changes(
+                self.deps, self.numbers.accounts, actor, [e164], command, channel_id=channel_id
+            )
+        except _Candidates as offered:
+            return E911Result(current, offered.candidates)
+        return E911Result(after)
+
+    async def check_address(
+        self, actor: Actor, number: str, fields: dict[str, Any], *, channel_id: str | None = None
+    ) -> None:
+        """The form's rules and the number's, with nothing sent or changed; the geocoder's
+        verdict comes from the carrier, so only `set_address` can give it."""
+        e164, address = await self._address(actor, number, fields, channel_id)
+        command = SetAddress(address, actor.user_id)
+        await check_changes(
+            self.deps, self.numbers.accounts, actor, [e164], command, channel_id=channel_id
+        )
+
+    async def _address(
+        self, actor: Actor, number: str, fields: dict[str, Any], channel_id: str | None
+    ) -> tuple[str, E911Address]:
         actor.require_admin("set e911 addresses")
         e164 = parse_number(number)
-        current = await self.numbers.get(actor, e164, channel_id=channel_id)
         account = await self.numbers.accounts.for_channel(actor, channel_id)
         address = validate_address(
             street_address=fields.get("street_address"),
@@ -149,14 +179,7 @@ class E911Service:
             caller_name=fields.get("caller_name"),
             default_caller_name=account.name if len(account.name) >= 3 else None,
         )
-        command = SetAddress(address, actor.user_id)
-        try:
-            [after] = await apply_changes(
-                self.deps, self.numbers.accounts, actor, [e164], command, channel_id=channel_id
-            )
-        except _Candidates as offered:
-            return E911Result(current, offered.candidates)
-        return E911Result(after)
+        return e164, address
 
     async def price(
         self, actor: Actor, record: NumberRecord, *, channel_id: str | None = None

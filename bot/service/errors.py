@@ -89,6 +89,18 @@ class NoLongerSpare(Conflict):
         self.assignment = assignment
 
 
+class OnOtherAccount(NotFound):
+    """The number is the workspace's, on another of its accounts (which anyone may list)."""
+
+    def __init__(self, number: str, account: str, other: str) -> None:
+        super().__init__(
+            f"{number} is a number of the account {other}, not of {account}: use it in a "
+            f"channel bound to {other} (`/numbers account use {other}`), or move it here "
+            "from there."
+        )
+        self.other = other
+
+
 __all__ = [
     "AgingEnded",
     "BackendUnavailable",
@@ -102,5 +114,6 @@ __all__ = [
     "NotFound",
     "NotRequester",
     "NumbersBotError",
+    "OnOtherAccount",
     "StaleRequest",
 ]

@@ -9,7 +9,7 @@ from decimal import Decimal
 from itertools import zip_longest
 
 from bot.backends.carrier import Carrier, NumberConflict, RouteTarget
-from bot.domain.assignment import MAX_PER_ACCOUNT, Assignment
+from bot.domain.assignment import MAX_PER_ACCOUNT, Assignment, has_room, is_limited
 from bot.domain.billing import Quote, quote_purchase
 from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.phone import (
@@ -38,6 +38,7 @@ from bot.service.changes import (
     NumberChange,
     apply_changes,
     carrier_account,
+    check_changes,
     keep_emergency_main,
     owned_number,
 )
@@ -294,6 +295,15 @@ class NumberService(UsesAccounts):
         assignment = target if isinstance(target, Assignment) else Assignment.parse(target)
         return await self._one(actor, number, Assign(assignment, by=actor.user_id), channel_id)
 
+    async def check_assign(
+        self, actor: Actor, number: str, target: Assignment, *, channel_id: str | None = None
+    ) -> None:
+        """What `assign` would refuse now, with nothing changed (see `check_changes`)."""
+        command = Assign(target, by=actor.user_id)
+        await check_changes(
+            self.deps, self.accounts, actor, [number], command, channel_id=channel_id
+        )
+
     async def unassign(
         self, actor: Actor, number: str, *, channel_id: str | None = None
     ) -> NumberRecord:
@@ -313,8 +323,8 @@ class NumberService(UsesAccounts):
         if not numbers:
             raise InvalidInput("spares", "Select at least one spare number.")
         wanted = list(dict.fromkeys(parse_number(n, "spares") for n in numbers))
-        limit = MAX_PER_ACCOUNT.get(target.kind)
-        if limit is not None and len(wanted) > limit:
+        if not has_room(target.kind, 0, len(wanted)):
+            limit = MAX_PER_ACCOUNT[target.kind]
             raise InvalidInput("spares", f"The {target.label} takes only {limit} number.")
         command = GiveSpare(target, by=actor.user_id)
         return await apply_changes(
@@ -325,6 +335,19 @@ class NumberService(UsesAccounts):
         self, actor: Actor, number: str, account_name: str, *, channel_id: str | None = None
     ) -> NumberRecord:
         """Move to another account of the workspace: assignment cleared, e911 kept."""
+        e164, command = await self._move(actor, number, account_name, channel_id)
+        return await self._one(actor, e164, command, channel_id)
+
+    async def check_move(
+        self, actor: Actor, number: str, account_name: str, *, channel_id: str | None = None
+    ) -> None:
+        """What `move` would refuse now, with nothing changed (see `check_changes`)."""
+        e164, command = await self._move(actor, number, account_name, channel_id)
+        await check_changes(self.deps, self.accounts, actor, [e164], command, channel_id=channel_id)
+
+    async def _move(
+        self, actor: Actor, number: str, account_name: str, channel_id: str | None
+    ) -> tuple[str, Move]:
         actor.require_admin("move numbers")
         e164 = parse_number(number)
         source = await self.accounts.for_channel(actor, channel_id)
@@ -332,7 +355,7 @@ class NumberService(UsesAccounts):
             target = await self.accounts.by_name(uow, actor, account_name)
         if target.id == source.id:
             raise InvalidInput("account", f"{display(e164)} is already on {target.name}.")
-        return await self._one(actor, e164, Move(target), channel_id)
+        return e164, Move(target)
 
     async def release(
         self,
@@ -370,11 +393,12 @@ class NumberService(UsesAccounts):
 
 async def check_assignable(uow: UnitOfWork, record: NumberRecord, assignment: Assignment) -> None:
     """The faxbox answers on one number: refuse a second one with a clear message."""
-    limit = MAX_PER_ACCOUNT.get(assignment.kind)
-    if limit is None or record.assignment == assignment:
+    if not is_limited(assignment.kind) or record.assignment == assignment:
         return
     assert record.account_id is not None
-    if await uow.numbers.count_assigned(record.account_id, assignment.kind) >= limit:
+    taken = await uow.numbers.count_assigned(record.account_id, assignment.kind)
+    if not has_room(assignment.kind, taken):
+        limit = MAX_PER_ACCOUNT[assignment.kind]
         raise Conflict(
             f"The {assignment.label} already has a number; it takes only {limit}. "
             "Unassign that one first."

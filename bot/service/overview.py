@@ -140,18 +140,16 @@ class OverviewService:
             currency=self.deps.settings.plan.currency,
         )
 
-    def _may_decide(self, actor: Actor, request: PurchaseRequestRecord) -> bool:
-        own = request.requester_id == actor.user_id
-        return actor.is_approver and (not own or self.deps.settings.approvals.allow_self_approval)
-
     async def home(
         self, actor: Actor, *, account_id: str | None = None, remember: bool = True
     ) -> HomeData:
         """The viewer's App Home: the account they chose (else the workspace default).
 
         `remember` records that they opened it (and the account they chose), so it is
-        republished for them on changes; a republish itself passes False.
+        republished for them on changes; a republish itself passes False. People of
+        another workspace (Slack Connect) are refused: nothing of it is theirs to read.
         """
+        actor.require_member("see the App Home")
         # Channel-independent: the DM it is opened from may be bound to another account.
         default = await self.accounts.for_channel(replace(actor, channel_id=None))
         async with self.deps.uow(write=remember) as uow:
@@ -177,7 +175,7 @@ class OverviewService:
                 pending = await uow.requests.find(
                     actor.workspace_id, states=[RequestState.AWAITING_APPROVAL], limit=20
                 )
-                waiting = [r for r in pending if self._may_decide(actor, r)][:HOME_REQUESTS]
+                waiting = [r for r in pending if self.deps.decider(actor)(r)][:HOME_REQUESTS]
             mine = await uow.requests.find(
                 actor.workspace_id,
                 requester_id=actor.user_id,

@@ -27,7 +27,7 @@ from bot.backends.carrier import (
     OrderOutcome,
     RouteTarget,
 )
-from bot.domain.assignment import MAX_PER_ACCOUNT, Assignment
+from bot.domain.assignment import MAX_PER_ACCOUNT, Assignment, has_room, is_limited
 from bot.domain.billing import needs_approval
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.domain.phone import Kind, display, kind_of, parse_number
@@ -207,8 +207,8 @@ class PurchaseService:
             raise InvalidInput("numbers", "Select at least one number to buy.")
         if len(wanted) > MAX_PER_REQUEST:
             raise InvalidInput("numbers", f"Buy at most {MAX_PER_REQUEST} numbers at a time.")
-        limit = MAX_PER_ACCOUNT.get(target.kind)
-        if limit is not None and len(wanted) > limit:
+        if not has_room(target.kind, 0, len(wanted)):
+            limit = MAX_PER_ACCOUNT[target.kind]
             raise InvalidInput(
                 "numbers", f"The {target.label} takes only {limit} number; select one."
             )
@@ -365,15 +365,19 @@ class PurchaseService:
         Numbers that open requests hold for the target count as taken: two requests
         for the faxbox made before either is bought would otherwise both go through.
         """
-        limit = MAX_PER_ACCOUNT.get(target.kind)
-        if limit is None:
+        if not is_limited(target.kind):
             return None
-        if await uow.numbers.count_assigned(account.id, target.kind) + adding > limit:
+        limit = MAX_PER_ACCOUNT[target.kind]
+        if not has_room(
+            target.kind, await uow.numbers.count_assigned(account.id, target.kind), adding
+        ):
             return (
                 f"The {target.label} already has its number; it takes only {limit}. "
                 "Unassign it first, or buy for another target."
             )
-        if await uow.requests.pending_for_target(account.id, target) + adding > limit:
+        if not has_room(
+            target.kind, await uow.requests.pending_for_target(account.id, target), adding
+        ):
             return (
                 f"The {target.label} takes only {limit} number, and an open purchase request "
                 "already holds one for it. Cancel that request first (see /numbers requests), "
@@ -385,7 +389,7 @@ class PurchaseService:
         self, actor: Actor, target: Assignment, *, channel_id: str | None = None
     ) -> str | None:
         """Before any search: why the target is full, or None when it can take a number."""
-        if target.kind not in MAX_PER_ACCOUNT:
+        if not is_limited(target.kind):
             return None
         async with self.accounts.reading(actor, channel_id) as (uow, account):
             return await self._full_reason(uow, account, target, 1)
@@ -501,10 +505,7 @@ class PurchaseService:
         )
 
     def may_decide(self, request: PurchaseRequestRecord, user_id: str) -> bool:
-        """Four eyes: neither the requester nor the accepter decides, unless allowed."""
-        if self.deps.settings.approvals.allow_self_approval:
-            return True
-        return user_id not in (request.requester_id, request.accepted_by)
+        return self.deps.may_decide(request, user_id)
 
     def _approver_check(self, actor: Actor) -> Callable[[PurchaseRequestRecord], None]:
         def check(request: PurchaseRequestRecord) -> None:
@@ -760,12 +761,11 @@ class PurchaseService:
         self, request: PurchaseRequestRecord, account: AccountInfo
     ) -> str | None:
         """The target filled up while the request waited (e.g. a number assigned to it)."""
-        limit = MAX_PER_ACCOUNT.get(request.target.kind)
-        if limit is None:
+        if not is_limited(request.target.kind):
             return None
         async with self.deps.uow(write=False) as uow:
             assigned = await uow.numbers.count_assigned(account.id, request.target.kind)
-        if assigned < limit:
+        if has_room(request.target.kind, assigned):
             return None
         return f"the {request.target.label} already has its number, so it was not bought"
 

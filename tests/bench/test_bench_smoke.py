@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench import contention, search
+from tests import postgres
 
 
 def test_search_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
@@ -19,7 +20,10 @@ def test_search_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_contention_benchmark_proves_no_double_sale(capsys: pytest.CaptureFixture[str]) -> None:
-    assert contention.main(["--contenders", "20", "--numbers", "5", "--accounts", "2"]) == 0
+    # With PostgreSQL here, also on it with one app process and with three replicas.
+    sqlite_only = [] if postgres.unavailable() is None else ["--sqlite-only"]
+    argv = ["--contenders", "20", "--numbers", "5", "--accounts", "2", *sqlite_only]
+    assert contention.main(argv) == 0
     out = capsys.readouterr().out
     assert "zero double sales: PASS" in out
     assert "FAIL" not in out
@@ -27,7 +31,7 @@ def test_contention_benchmark_proves_no_double_sale(capsys: pytest.CaptureFixtur
 
 async def test_double_sale_check_catches_a_second_sale(tmp_path: Path) -> None:
     run = await contention.run_mode(
-        "concurrent", contention.concurrently, 12, 4, 2, 7, db_dir=tmp_path
+        "sqlite concurrent", contention.concurrently, 12, 4, 2, 7, db_dir=tmp_path
     )
     assert run.ok, [c for c in run.checks if not c.ok]
     assert run.db_path is not None and run.bought > 0
@@ -47,5 +51,6 @@ async def test_double_sale_check_catches_a_second_sale(tmp_path: Path) -> None:
             " WHERE request_id = ? AND number = ?",
             (request_id, number),
         )
-    failed = {c.name for c in contention.verify(run.db_path, run.numbers, run.orders) if not c.ok}
+    checks = await contention.verify(run.database_url, run.numbers, run.orders)
+    failed = {c.name for c in checks if not c.ok}
     assert "one `bought` item per number" in failed

@@ -417,6 +417,11 @@ def build_app(slack: FakeSlack, side: AppSide) -> AsyncApp:
     @app.view("buy")
     async def buy(ack: AsyncAck, view: Json, client: AsyncWebClient) -> None:
         quantity = view["state"]["values"]["qty"]["qty_input"]["value"] or ""
+        if quantity == "late":  # answered only once the test lets go: after Slack gave up
+            await side.gate.wait()
+            late = {**kind_modal(), "title": {"type": "plain_text", "text": "Late"}}
+            await ack(response_action="update", view=late)
+            return
         if not quantity.isdigit():
             await ack(response_action="errors", errors={"qty": "Enter a number, like 2"})
             return
@@ -766,3 +771,19 @@ async def test_submission_response_actions(slack: FakeSlack, client: AsyncWebCli
     assert slack.state.top_view("U1") is None
     closed = client.views_update(view_id=first, view=modal())
     assert await api_error(closed) == "not_found"
+
+
+async def test_a_submission_answered_after_the_ack_timeout_fails_and_is_not_applied(
+    slack: FakeSlack, driver: SlackDriver, side: AppSide
+) -> None:
+    """Slack waits 3 s for the answer to a view submission; then it shows the person "We
+    had some trouble connecting", and an answer coming later changes nothing on screen."""
+    await driver.slash("U1", "C1")
+    view = (await slack.wait_for(lambda s: s.top_view("U1") is not None)).top_view("U1")
+    await driver.fill("U1", "Quantity", "late")
+    driver.ack_timeout = 0.2  # a shorter stand-in for Slack's 3 seconds; nothing is timed
+    result = await driver.submit("U1")
+    assert result.outcome == "failed" and result.problem == "timed out"
+    assert result.http.timed_out and slack.state.top_view("U1") is view
+    side.gate.set()  # the app answers now: too late, the modal stays as it was
+    assert slack.state.top_view("U1") is view and view.title != "Late"

@@ -170,8 +170,8 @@ async def make_bot(tmp_path: Path, clock: FakeClock) -> AsyncIterator[BotFactory
     """Build a bot with settings overrides; everything is torn down after the test."""
     cleanups: list[Callable[[], Awaitable[None]]] = []
 
-    async def factory(**overrides: Any) -> Harness:
-        slack = await FakeSlack(bot_token=TOKEN).start()
+    async def factory(slack_options: dict[str, Any] | None = None, **overrides: Any) -> Harness:
+        slack = await FakeSlack(bot_token=TOKEN, **(slack_options or {})).start()
         cleanups.append(slack.stop)
         slack.add_user(ADMIN, "alice")
         slack.add_user(MANAGER, "bob")

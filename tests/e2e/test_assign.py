@@ -42,6 +42,7 @@ async def test_assign_to_a_person_from_the_row_menu(direct_bot: Harness) -> None
     await bot.driver.fill(ADMIN, "User", "dave")
     result = await bot.driver.submit(ADMIN)
     assert result.outcome == "closed", (result.errors, result.problem)
+    await bot.settle()  # the change runs after the modal is answered
 
     assert await _record(bot, number) == Assignment.user(MEMBER)
     dm = bot.dm(MEMBER)

@@ -11,6 +11,8 @@ from storage import db
 from tests.conftest import ADMIN
 from tests.e2e.conftest import CHANNEL, BotFactory, result_labels, says
 
+pytestmark = pytest.mark.sqlite_only
+
 
 async def test_accept_on_a_busy_database_says_try_again_and_the_retry_works(
     make_bot: BotFactory, monkeypatch: pytest.MonkeyPatch

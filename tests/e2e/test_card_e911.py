@@ -34,7 +34,8 @@ async def test_the_card_offers_e911_for_the_new_main_numbers(direct_bot: Harness
     for label, value in ADDRESS.items():
         await bot.driver.fill(ADMIN, label, value)
     result = await bot.driver.submit(ADMIN)
-    assert result.outcome == "closed", (result.errors, result.problem)
+    assert result.outcome == "updated", (result.errors, result.problem)
+    await bot.settle()
     record = await bot.runtime.services.numbers.get(bot.actor(), bought[0])
     assert record.emergency_enabled
 

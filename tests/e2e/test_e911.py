@@ -59,23 +59,32 @@ async def test_e911_from_the_row_menu_errors_candidates_and_success(
     assert "5 digits" in result.errors["e911.zip"]
     assert bot.modal().title == "e911"
 
-    # The geocoder refuses the address: its message is on the field it names.
+    # The geocoder refuses the address (after the answer to Slack: it is a remote call):
+    # the form is drawn again with what was typed and the provider's reason.
     await bot.driver.fill(ADMIN, "ZIP code", "00012")
     result = await bot.driver.submit(ADMIN)
-    assert result.outcome == "errors" and list(result.errors) == ["e911.zip"]
+    assert result.outcome == "updated", (result.errors, result.problem)
+    await bot.settle()
+    refused = text_of(bot.modal())
+    assert bot.modal().title == "e911" and ":warning:" in refused
+    assert "ZIP code: 00012" in refused and "Street address: 140 Main St" in refused
+    assert (await bot.runtime.services.numbers.get(bot.actor(), number)).e911 is None
 
     # Several candidates: the modal becomes `Choose correct address`.
     await bot.driver.fill(ADMIN, "ZIP code", "94103")
     await bot.driver.fill(ADMIN, "Street address", "140 Main")
     result = await bot.driver.submit(ADMIN)
     assert result.outcome == "updated", (result.errors, result.problem)
+    await bot.settle()
     modal = bot.modal()
     assert modal.title == "Choose correct address"
     choices = [line for line in text_of(modal).splitlines() if "140 Main" in line]
     assert choices
     await bot.driver.select(ADMIN, "140 Main St, San Francisco, CA 94103")
     result = await bot.driver.submit(ADMIN)
-    assert result.outcome == "closed", (result.errors, result.problem)
+    assert result.outcome == "updated", (result.errors, result.problem)
+    await bot.settle()
+    assert "is emergency enabled" in text_of(bot.modal())  # the outcome, in the modal too
 
     # Saved: a confirmation names the number and the address; the list shows 🚑.
     await bot.until(lambda s: any("emergency enabled" in t for t in bot.ephemeral_texts(ADMIN)))
@@ -98,7 +107,7 @@ async def test_e911_by_command_saves_a_valid_address_at_once(direct_bot: Harness
     await bot.until(lambda s: len(s.calls_to("views.open")) > before)
     await _fill(bot, **{"Suite or unit": "Floor 3", "Caller name": "Acme HQ"})
     result = await bot.driver.submit(ADMIN)
-    assert result.outcome == "closed", (result.errors, result.problem)
+    assert result.outcome == "updated", (result.errors, result.problem)
     await bot.until(lambda s: any("emergency enabled" in t for t in bot.ephemeral_texts(ADMIN)))
     record = await bot.runtime.services.numbers.get(bot.actor(), number)
     assert record.e911 is not None

@@ -51,7 +51,9 @@ async def test_the_modal_says_what_an_address_costs_before_it_is_saved(
     for label, value in ADDRESS.items():
         await bot.driver.fill(ADMIN, label, value)
     result = await bot.driver.submit(ADMIN)
-    assert result.outcome == "closed", (result.errors, result.problem)
+    assert result.outcome == "updated", (result.errors, result.problem)
+    await bot.settle()
+    assert (await bot.runtime.services.numbers.get(bot.actor(), number)).emergency_enabled
 
     # Correcting an enabled number's address adds nothing, and the modal says so.
     shown = await _open_by_command(bot, number)
@@ -123,12 +125,18 @@ async def test_the_modal_says_how_to_steer_the_simulated_geocoder(direct_bot: Ha
     [number] = await own(bot, 1)
     shown = await _open_by_command(bot, number)
     assert "simulated carrier" in shown and "`0 Main St`" in shown and "`140 Main`" in shown
-    # What it says works: house number 0 is refused on the street field ...
+    # What it says works: house number 0 is refused (the form comes back with why) ...
     for label, value in {**ADDRESS, "Street address": "0 Main St"}.items():
         await bot.driver.fill(ADMIN, label, value)
     result = await bot.driver.submit(ADMIN)
-    assert result.outcome == "errors" and list(result.errors) == ["e911.street"]
+    assert result.outcome == "updated", (result.errors, result.problem)
+    await bot.settle()
+    refused = text_of(bot.modal())
+    assert bot.modal().title == "e911" and "house number was not found" in refused
+    assert "simulated carrier" in refused  # the hint stays on the form drawn again
     # ... and a street with no type offers candidates.
     await bot.driver.fill(ADMIN, "Street address", "140 Main")
     result = await bot.driver.submit(ADMIN)
-    assert result.outcome == "updated" and bot.modal().title == "Choose correct address"
+    assert result.outcome == "updated", (result.errors, result.problem)
+    await bot.settle()
+    assert bot.modal().title == "Choose correct address"

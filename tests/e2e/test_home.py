@@ -6,10 +6,11 @@ from __future__ import annotations
 from sqlalchemy import insert
 
 from bot.console.fake_slack import View
+from bot.domain.states import RequestState
 from storage import models as m
-from tests.conftest import ADMIN, MANAGER, MEMBER
-from tests.e2e.conftest import BotFactory, Harness, text_of
-from tests.e2e.manage_steps import ADDRESS, national, own, quoted, say
+from tests.conftest import ADMIN, MANAGER, MANAGER2, MEMBER
+from tests.e2e.conftest import BotFactory, Harness, result_labels, text_of
+from tests.e2e.manage_steps import ADDRESS, national, own, quoted, say, shown
 
 
 async def _open_home(bot: Harness, user: str = ADMIN) -> View:
@@ -169,3 +170,100 @@ async def test_the_home_ignores_a_binding_of_the_dm_it_is_opened_from(
     await bot.runtime.services.accounts.create(bot.actor(), "Branch Office")
     await say(bot, "account use Branch Office", channel=bot.dm(ADMIN))
     assert "Account: Main" in text_of(await _open_home(bot))
+
+
+async def test_an_approver_who_accepted_a_request_is_not_offered_approve_for_it(
+    make_bot: BotFactory,
+) -> None:
+    """Four eyes on every surface: the App Home and `/numbers requests pending` draw
+    `Approve` only for approvers the service would let decide."""
+    bot = await make_bot(admins=[ADMIN, MANAGER])
+    request = await quoted(bot, 1)
+    await bot.runtime.services.purchases.accept(bot.actor(MANAGER), request.id)
+
+    text = text_of(await _open_home(bot, MANAGER))
+    assert "[ Approve ]" not in text and "Waiting for your approval" not in text
+    listed = shown(await say(bot, "requests pending", user=MANAGER))
+    assert "Approve" not in listed and "awaiting approval" in listed
+
+    other = text_of(await _open_home(bot, MANAGER2))
+    assert "Waiting for your approval" in other and "[ Approve ]" in other
+
+
+async def test_the_homes_buttons_act_on_the_account_it_shows_and_modals_name_it(
+    direct_bot: Harness,
+) -> None:
+    bot = direct_bot
+    services = bot.runtime.services
+    (number,) = await own(bot, count=1)
+    await services.accounts.create(bot.actor(), "Branch Office")
+    await services.numbers.move(bot.actor(), number, "Branch Office")  # a spare there
+    await _open_home(bot)
+    await bot.driver.select(ADMIN, "Branch Office", view="home")
+    await bot.until(lambda s: "Account: Branch Office" in _home_text(bot))
+    await bot.settle()
+
+    # `List numbers`: Branch Office's numbers, by DM; a row's menu acts on that account.
+    dm = bot.dm(ADMIN)
+    await bot.click_and_wait(ADMIN, "List numbers", lambda s: bool(s.messages_in(dm)), view="home")
+    listed = text_of(bot.state.messages_in(dm)[-1])
+    assert "Branch Office" in listed and national(number) in listed, listed
+    await bot.driver.menu(ADMIN, national(number), "e911", channel=dm)
+    await bot.until(lambda s: s.top_view(ADMIN) is not None)
+    await bot.settle()
+    assert "Account: Branch Office" in text_of(bot.modal())
+    await bot.driver.close(ADMIN)
+
+    # `Add from Spare Numbers`: Branch Office's spare, in a modal that names it.
+    await bot.driver.click(ADMIN, "Add from Spare Numbers", view="home")
+    await bot.until(lambda s: s.top_view(ADMIN) is not None)
+    await bot.settle()
+    shown = text_of(bot.modal())
+    assert "Account: Branch Office" in shown and national(number) in shown
+    await bot.driver.close(ADMIN)
+
+    # `Buy Numbers`: the modal names the account, and the purchase is for it.
+    await bot.driver.click(ADMIN, "Buy Numbers", view="home")
+    await bot.until(lambda s: s.top_view(ADMIN) is not None)
+    await bot.settle()
+    assert "Account: Branch Office" in text_of(bot.modal())
+    modal = await bot.search("212")
+    await bot.driver.check(ADMIN, result_labels(modal)[:1])
+    await bot.submit_and_wait_card(channel=dm)
+    quoted_now = [
+        r
+        for r in await services.purchases.list_requests(bot.actor(), "all")
+        if r.state is RequestState.QUOTED
+    ]
+    accounts = {a.name: a.id for a in await services.accounts.list_accounts(bot.actor())}
+    assert [r.account_id for r in quoted_now] == [accounts["Branch Office"]]
+
+
+async def test_a_slack_connect_admin_gets_a_home_that_says_it_is_not_for_them(
+    make_bot: BotFactory,
+) -> None:
+    """NUMBERS_BOT_ADMINS unset: workspace admins are numbers admins; an admin of another
+    organization opening the Home (an event names no team) is not one of them."""
+    bot = await make_bot(admins=[])
+    bot.state.users[ADMIN].is_admin = True
+    guest = "UGUEST"
+    bot.slack.add_user(guest, "guest", is_admin=True)
+    bot.state.users[guest].team_id = "TOTHERORG"
+    await own(bot, count=2)
+    await bot.runtime.services.accounts.create(bot.actor(), "Branch Office")
+
+    shown = text_of(await _open_home(bot, guest))
+    assert "Slack Connect" in shown
+    for private in ("Main Company Numbers", "Monthly total", "Main", "Branch Office", "Buy"):
+        assert private not in shown, private
+    team = bot.slack.workspace.team_id
+    assert guest not in [v.user_id for v in await bot.runtime.services.overview.home_viewers(team)]
+
+    # A change redraws the Homes of this workspace's people, not theirs.
+    await _open_home(bot)
+    published = [c for c in bot.state.calls_to("views.publish") if c.args.get("user_id") == guest]
+    (a, _) = await bot.numbers("main")
+    await say(bot, f"release {national(a.e164)}")
+    await bot.click_and_wait(ADMIN, "Release", lambda s: "Aging: 1" in _home_text(bot))
+    again = [c for c in bot.state.calls_to("views.publish") if c.args.get("user_id") == guest]
+    assert again == published

@@ -103,7 +103,8 @@ async def test_buy_415_searches_area_code_415(bot: Harness) -> None:
     assert labels and all(lb.startswith("(415)") for lb in labels), modal
 
 
-@pytest.mark.parametrize("text", ["help", "buy 415 extra words", "frobnicate"])
+# An unknown verb gets one line, not the whole usage (issue 13, item 17).
+@pytest.mark.parametrize("text", ["help", "buy 415 extra words"])
 async def test_help_names_every_argument(bot: Harness, text: str) -> None:
     said = str((await bot.driver.slash(ADMIN, CHANNEL, text=text)).json)
     for argument in ("AREA-CODE", "PREFIX", "HOW-MANY", "@user", "mine|pending|all"):

@@ -84,7 +84,7 @@ async def test_no_approver_who_may_decide_cancels_at_once_and_releases(
     await bot.click_and_wait(ADMIN, "Accept", says(CHANNEL, "Cancelled at"), channel=CHANNEL)
     shown = text_of(bot.card())
     assert "no approver other than the requester" in shown
-    assert "numbers were released" in shown and "[ " not in shown
+    assert "the numbers it held are free again" in shown and "[ " not in shown
     await bot.until(lambda s: any("<@UADMIN> your purchase" in t for t in bot.replies()))
     assert bot.cards(bot.dm(ADMIN)) == []  # no approval card anywhere
     request = await _only_request(bot)

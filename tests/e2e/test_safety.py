@@ -166,8 +166,10 @@ async def test_help_and_unknown_commands_answer_with_usage(bot: Harness) -> None
     await bot.driver.slash(MEMBER, CHANNEL, text="buy local 415 for nobody-at-all")
     texts = [text_of(m) for m in bot.state.ephemerals_for(CHANNEL, MEMBER)]
     assert len(texts) == 3
-    assert all("/numbers buy" in t for t in texts)
+    assert "/numbers buy" in texts[0] and "/numbers buy" in texts[2]
+    # An unknown verb: one line naming the commands, not the whole usage (issue 13).
     assert "“frobnicate” is not a /numbers command" in texts[1]
+    assert "`/numbers help` explains every command" in texts[1]
     assert "is not a target" in texts[2]
 
 

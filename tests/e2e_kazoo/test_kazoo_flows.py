@@ -50,16 +50,19 @@ async def test_e911_invalid_multiple_choice_and_valid_at_kazoo(direct_bot: Harne
     [number] = await own(bot, 1)
     await _open_e911(bot, number)
 
-    # Kazoo's 400 `invalid` names no field: the bot puts it on the street.
+    # Kazoo's 400 `invalid` (after the answer to Slack): the form again, with the reason.
     await bot.driver.fill(ADMIN, "ZIP code", "00012")
     result = await bot.driver.submit(ADMIN)
-    assert result.outcome == "errors" and list(result.errors) == ["e911.street"]
+    assert result.outcome == "updated", (result.errors, result.problem)
+    await bot.settle()
+    assert ":warning:" in text_of(bot.modal()) and "ZIP code: 00012" in text_of(bot.modal())
 
     # A street with no street type: Kazoo offers candidates, the modal asks which.
     await bot.driver.fill(ADMIN, "ZIP code", "94103")
     await bot.driver.fill(ADMIN, "Street address", "140 Main")
     result = await bot.driver.submit(ADMIN)
     assert result.outcome == "updated", (result.errors, result.problem)
+    await bot.settle()
     modal = bot.modal()
     assert modal.title == "Choose correct address"
     shown = text_of(modal)
@@ -67,7 +70,7 @@ async def test_e911_invalid_multiple_choice_and_valid_at_kazoo(direct_bot: Harne
     assert "140 MAIN AVE, San Francisco, CA 94103" in shown
     await bot.driver.select(ADMIN, "140 MAIN ST, San Francisco, CA 94103")
     result = await bot.driver.submit(ADMIN)
-    assert result.outcome == "closed", (result.errors, result.problem)
+    assert result.outcome == "updated", (result.errors, result.problem)
     await bot.until(lambda s: any("emergency enabled" in t for t in bot.ephemeral_texts(ADMIN)))
 
     stored = kazoo.model.numbers[number].public["e911"]

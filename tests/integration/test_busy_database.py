@@ -24,6 +24,8 @@ from storage import db
 from storage.uow import DatabaseBusy
 from tests.conftest import FakeClock
 
+pytestmark = pytest.mark.sqlite_only
+
 # A guard so a regression fails the test instead of hanging the run; not a timing assertion.
 GUARD_SECONDS = 20
 

@@ -31,6 +31,7 @@ def open_umask() -> Iterator[None]:
     os.umask(old)
 
 
+@pytest.mark.sqlite_only
 async def test_the_database_and_its_wal_files_are_created_private(
     tmp_path: Path, clock: FakeClock, open_umask: None
 ) -> None:
@@ -46,6 +47,7 @@ async def test_the_database_and_its_wal_files_are_created_private(
         await rt.close()
 
 
+@pytest.mark.sqlite_only
 async def test_an_existing_database_file_is_left_as_it_is(
     tmp_path: Path, clock: FakeClock, open_umask: None
 ) -> None:

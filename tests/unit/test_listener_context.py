@@ -51,6 +51,7 @@ class Roles:
         channel_id: str | None = None,
         *,
         team_id: str | None = None,
+        org_id: str | None = None,
     ) -> Actor:
         self.channels.append(channel_id)
         return Actor(user_id, workspace_id, channel_id=channel_id, team_id=team_id)

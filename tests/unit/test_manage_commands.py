@@ -54,7 +54,7 @@ def test_list_filters(text: str, expected: NumberFilter) -> None:
         ("list e911 no-e911", "not both"),
         ("list 911", "service code"),
         ("list 415-555", "3-digit area code"),
-        ("list @nobody", "is not a person"),
+        ("list @nobody", "There is no one called “@nobody”"),
         ("list local 800", "toll-free prefix"),
     ],
 )

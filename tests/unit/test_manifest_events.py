@@ -27,9 +27,18 @@ def test_the_app_home_event_is_subscribed_at_the_events_url() -> None:
     settings = _manifest()["settings"]
     assert isinstance(settings, dict)
     events = settings["event_subscriptions"]
-    assert events["bot_events"] == ["app_home_opened"]
+    assert events["bot_events"] == ["app_home_opened", "app_uninstalled", "tokens_revoked"]
     assert events["request_url"] == settings["interactivity"]["request_url"]
     assert events["request_url"].endswith("/slack/events")
+
+
+def test_installs_ask_for_the_scopes_the_manifest_grants_and_come_back_to_the_redirect() -> None:
+    from bot.app import BOT_SCOPES, REDIRECT_PATH
+
+    oauth = _manifest()["oauth_config"]
+    assert isinstance(oauth, dict)
+    assert list(BOT_SCOPES) == oauth["scopes"]["bot"]
+    assert [url.endswith(REDIRECT_PATH) for url in oauth["redirect_urls"]] == [True]
 
 
 def test_a_manifest_without_the_events_url_would_be_refused() -> None:

@@ -91,8 +91,12 @@ def test_page_buttons_carry_cursors() -> None:
     _, blocks = number_list_message(lst, admin=True)
     actions = next(b.to_dict() for b in blocks if b.to_dict()["type"] == "actions")
     refs = {e["text"]["text"]: e.get("value") for e in actions["elements"]}
-    assert ListRef.model_validate_json(refs["Previous"]) == ListRef(before=rows[0].e164, page=2)
-    assert ListRef.model_validate_json(refs["Next"]) == ListRef(after=rows[-1].e164, page=4)
+    account = lst.account.id  # the page buttons act on the account listed
+    previous = ListRef(before=rows[0].e164, page=2, account_id=account)
+    assert ListRef.model_validate_json(refs["Previous"]) == previous
+    assert ListRef.model_validate_json(refs["Next"]) == ListRef(
+        after=rows[-1].e164, page=4, account_id=account
+    )
     assert "Buy Numbers" in refs
     assert page_text(lst) == "Page 3 · 21-30 of 120 numbers match"
 

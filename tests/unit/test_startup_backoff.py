@@ -11,7 +11,15 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.startup import Refused, Stopped, backoff, until_answered, wait_or_stop
+from bot.config import load_settings
+from bot.startup import (
+    Refused,
+    Stopped,
+    backoff,
+    credentials_problem,
+    until_answered,
+    wait_or_stop,
+)
 
 
 def _answer(error: str) -> SlackApiError:
@@ -72,3 +80,17 @@ async def test_a_refused_token_is_not_retried(error: str) -> None:
     with pytest.raises(Refused) as refused:
         await until_answered("Trying", call, asyncio.Event())
     assert (refused.value.error, calls) == (error, 1)
+
+
+def test_workspace_installs_need_no_bot_token() -> None:
+    from cryptography.fernet import Fernet
+
+    settings = load_settings(
+        slack_client_id="1.2",
+        slack_client_secret="client-secret",
+        state_secret="s" * 32,
+        token_key=Fernet.generate_key().decode(),
+        slack_signing_secret="signing",
+    )
+    assert settings.installs_enabled and settings.slack_bot_token is None
+    assert credentials_problem(settings) is None
