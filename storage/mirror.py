@@ -62,6 +62,7 @@ class MirrorRepo:
             )
         )
         if found is not None:
+            await self._follow_name(workspace_id, found, name)
             return found, False
         clipped = name.strip()[:64] or external_id[:64]
         same_name = (
@@ -99,6 +100,73 @@ class MirrorRepo:
         )
         await self.s.flush()
         return account_id, True
+
+    async def _follow_name(self, workspace_id: str, account_id: str, name: str) -> None:
+        """Kazoo's name, as Kazoo has it, once renamed there (unless another account has it)."""
+        clipped = name.strip()[:64]
+        if not clipped:
+            return
+        taken = await self.s.scalar(
+            select(m.Account.id).where(
+                m.Account.workspace_id == workspace_id,
+                m.Account.name == clipped,
+            )
+        )
+        if taken is None:
+            await self.s.execute(
+                update(m.Account).where(m.Account.id == account_id).values(name=clipped)
+            )
+
+    async def link_default(
+        self, workspace_id: str, external_id: str, name: str, now: datetime
+    ) -> tuple[str, bool]:
+        """Like `link_account`, and the account becomes the workspace's default.
+
+        The default made before Kazoo was connected (unlinked) is adopted and takes
+        Kazoo's name unless another account has it; an unbound channel then works
+        on `KAZOO_ACCOUNT_ID`'s own account.
+        """
+        linked = await self.s.scalar(
+            select(m.Account.id).where(
+                m.Account.workspace_id == workspace_id, m.Account.external_id == external_id
+            )
+        )
+        default_id = await self.s.scalar(
+            select(m.Workspace.default_account_id).where(m.Workspace.id == workspace_id)
+        )
+        created = False
+        if linked is not None:
+            account_id = linked
+            await self._follow_name(workspace_id, linked, name)
+        elif default_id is not None and await self.s.scalar(
+            select(m.Account.id).where(m.Account.id == default_id, m.Account.external_id.is_(None))
+        ):
+            account_id = default_id
+            values: dict[str, Any] = {"external_id": external_id}
+            clipped = name.strip()[:64]
+            taken = await self.s.scalar(
+                select(m.Account.id).where(
+                    m.Account.workspace_id == workspace_id,
+                    m.Account.name == clipped,
+                    m.Account.id != default_id,
+                )
+            )
+            if clipped and taken is None:
+                values["name"] = clipped
+            await self.s.execute(
+                update(m.Account)
+                .where(m.Account.id == default_id, m.Account.external_id.is_(None))
+                .values(**values)
+            )
+        else:
+            account_id, created = await self.link_account(workspace_id, external_id, name, now)
+        if default_id != account_id:
+            await self.s.execute(
+                update(m.Workspace)
+                .where(m.Workspace.id == workspace_id)
+                .values(default_account_id=account_id)
+            )
+        return account_id, created
 
     # --- reading -------------------------------------------------------------------
 

@@ -239,6 +239,9 @@ class CarrierQuote:
     quote: Quote
     activated: tuple[str, ...] = ()
     refused: tuple[tuple[str, str], ...] = ()
+    # The carrier priced the change itself (Kazoo's 402 invoices). When False the
+    # service prices it from the bot's own plan.
+    priced: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,9 +251,17 @@ class E911Fault:
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class E911Charges:
+    """The change costs money (Kazoo's 402 dry run): nothing was saved. Sent again
+    with `accept_charges` once the person accepts `quote`."""
+
+    quote: Quote
+
+
 # What provisioning an address can end in. `E911Valid.address` carries the
 # provider's result (status, coordinates, ZIP+4).
-CarrierE911Outcome = E911Valid | E911Candidates | E911Invalid | E911Fault
+CarrierE911Outcome = E911Valid | E911Candidates | E911Invalid | E911Fault | E911Charges
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,8 +283,18 @@ class Carrier(Protocol):
     name: str
 
     # --- stock -----------------------------------------------------------------------
-    async def search(self, query: SearchQuery, *, quantity: int, offset: int = 0) -> SearchPage:
-        """Numbers offered for an area code, NPA-NXX or toll-free prefix, a page at a time."""
+    async def search(
+        self,
+        query: SearchQuery,
+        *,
+        quantity: int,
+        offset: int = 0,
+        account_id: str | None = None,
+    ) -> SearchPage:
+        """Numbers offered for an area code, NPA-NXX or toll-free prefix, a page at a time.
+
+        `account_id` is the account that will buy (its own reserved stock shows too).
+        """
         ...
 
     async def reserve(self, e164: str, *, account_id: str) -> None:
@@ -311,9 +332,17 @@ class Carrier(Protocol):
 
     # --- e911 ------------------------------------------------------------------------
     async def provision_e911(
-        self, e164: str, address: E911Address, *, account_id: str
+        self,
+        e164: str,
+        address: E911Address,
+        *,
+        account_id: str,
+        accept_charges: bool = False,
     ) -> CarrierE911Outcome:
-        """Validate and provision an emergency address on the number in one call."""
+        """Validate and provision an emergency address on the number in one call.
+
+        Without `accept_charges` a change that costs money is not made: `E911Charges`.
+        """
         ...
 
     async def remove_e911(self, e164: str, *, account_id: str) -> None: ...
@@ -350,7 +379,8 @@ class Carrier(Protocol):
         ...
 
     async def accounts(self) -> Sequence[CarrierAccount]:
-        """The sub-accounts the bot may offer for channels and moves."""
+        """The accounts the bot may offer for channels and moves (Kazoo: its own
+        account first, then the sub-accounts)."""
         ...
 
     async def close(self) -> None:

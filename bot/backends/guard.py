@@ -128,9 +128,18 @@ class GuardedCarrier:
 
     # --- stock -----------------------------------------------------------------------
 
-    async def search(self, query: SearchQuery, *, quantity: int, offset: int = 0) -> SearchPage:
+    async def search(
+        self,
+        query: SearchQuery,
+        *,
+        quantity: int,
+        offset: int = 0,
+        account_id: str | None = None,
+    ) -> SearchPage:
         self._enter("search")
-        return await self.inner.search(query, quantity=quantity, offset=offset)
+        return await self.inner.search(
+            query, quantity=quantity, offset=offset, account_id=account_id
+        )
 
     async def reserve(self, e164: str, *, account_id: str) -> None:
         self._enter("reserve")
@@ -161,10 +170,17 @@ class GuardedCarrier:
     # --- e911 ------------------------------------------------------------------------
 
     async def provision_e911(
-        self, e164: str, address: E911Address, *, account_id: str
+        self,
+        e164: str,
+        address: E911Address,
+        *,
+        account_id: str,
+        accept_charges: bool = False,
     ) -> CarrierE911Outcome:
         self._enter("provision_e911")
-        return await self.inner.provision_e911(e164, address, account_id=account_id)
+        return await self.inner.provision_e911(
+            e164, address, account_id=account_id, accept_charges=accept_charges
+        )
 
     async def remove_e911(self, e164: str, *, account_id: str) -> None:
         self._enter("remove_e911")

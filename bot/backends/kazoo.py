@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -24,6 +25,7 @@ from bot.backends.carrier import (
     CarrierNumberState,
     CarrierQuote,
     CarrierUser,
+    E911Charges,
     E911Fault,
     NotEnoughCredit,
     NotFoundAtCarrier,
@@ -64,8 +66,36 @@ from bot.keyed_locks import KeyedLocks
 log = logging.getLogger(__name__)
 
 REMEMBERED_ORDERS = 10_000
+# What searches showed (number -> Kazoo's state), the newest last.
+REMEMBERED_OFFERS = 10_000
+# Kazoo's `maximum_search_quantity` (4.3:core/kazoo_number_manager/src/knm_search.erl:49).
+MAX_SEARCH = 500
+# An offset-0 search waits up to `number_search_timeout_ms` (5 s) per carrier module in
+# turn (knm_search.erl:50-52, 258-282): two carriers can outlast the client's 10 s.
+SEARCH_TIMEOUT = 30.0
+_KAZOO_ID = re.compile(r"^[0-9a-f]{32}$")
+# Per-number refusals Kazoo writes as a bare string (an atom reason: `kz_json:from_map`
+# of `knm_numbers`' ko map, 4.3:core/kazoo_number_manager/src/knm_numbers.erl:571-578).
+_BARE_REASONS = {
+    "not_found": "Kazoo no longer has it from the search (not_found); search again.",
+    "not_reconcilable": "Kazoo cannot use this number (not_reconcilable).",
+}
 
 _OWNED_STATES = (CarrierNumberState.IN_SERVICE, CarrierNumberState.PORT_IN)
+# States in which a number belongs to an account (`identify` names it).
+_TAKEN_STATES = (
+    CarrierNumberState.IN_SERVICE,
+    CarrierNumberState.PORT_IN,
+    CarrierNumberState.PORT_OUT,
+    CarrierNumberState.RESERVED,
+)
+# Nobody has the number: an activation that did not happen may be sent again.
+_RETRY_STATES = (
+    CarrierNumberState.UNKNOWN,
+    CarrierNumberState.DISCOVERY,
+    CarrierNumberState.AVAILABLE,
+    CarrierNumberState.AGING,
+)
 _E911_FIELDS = (
     "street_address",
     "extended_address",
@@ -122,6 +152,23 @@ def _nested_message(data: Mapping[str, Any]) -> str:
     return ""
 
 
+def kazoo_id(account_id: str) -> str:
+    """A Kazoo account id (32 hex), or a refusal: nothing else is ever sent to Kazoo."""
+    if not _KAZOO_ID.match(account_id):
+        raise CarrierFault(
+            "This account is not linked to a Kazoo account; the next Kazoo sync links it, "
+            "or bind the channel to one with /numbers account use."
+        )
+    return account_id
+
+
+def _names_numbers(response: KazooResponse, numbers: Sequence[str]) -> bool:
+    """The answer speaks of these numbers (a per-number result, not a whole failure)."""
+    data = response.data if isinstance(response.data, dict) else {}
+    buckets = [data, data.get("success"), data.get("error")]
+    return any(isinstance(b, dict) and n in b for b in buckets for n in numbers)
+
+
 def _not_enough_credit(response: KazooResponse) -> bool:
     text = " ".join(
         (
@@ -153,6 +200,11 @@ class KazooCarrier:
         # already in service on the account is free.
         self._orders: OrderedDict[str, OrderResult] = OrderedDict()
         self._order_locks = KeyedLocks()
+        # Number -> the state a search showed (`reserved`: held for the account
+        # by one above it, which it may activate).
+        self._found: OrderedDict[str, str] = OrderedDict()
+        # (account, number) a free dry run activated: given back with the hold.
+        self._dry_activated: set[tuple[str, str]] = set()
 
     @classmethod
     def connect(
@@ -184,7 +236,7 @@ class KazooCarrier:
 
     @staticmethod
     def _numbers(account_id: str, suffix: str = "") -> str:
-        return f"/v2/accounts/{account_id}/phone_numbers{suffix}"
+        return f"/v2/accounts/{kazoo_id(account_id)}/phone_numbers{suffix}"
 
     def _number(self, account_id: str, e164: str, suffix: str = "") -> str:
         return self._numbers(account_id, f"/{number_path(e164)}{suffix}")
@@ -213,28 +265,82 @@ class KazooCarrier:
 
     # --- stock -------------------------------------------------------------------------
 
-    async def search(self, query: SearchQuery, *, quantity: int, offset: int = 0) -> SearchPage:
-        response = await self._client.request(
-            "GET",
-            self._numbers(self.root_account_id),
-            params={"prefix": query.prefix, "quantity": quantity, "offset": offset},
-        )
-        if not response.ok:
-            raise self._fail(response)
-        rows = response.data if isinstance(response.data, list) else []
+    async def search(
+        self,
+        query: SearchQuery,
+        *,
+        quantity: int,
+        offset: int = 0,
+        account_id: str | None = None,
+    ) -> SearchPage:
+        """Search under the buying account, as Monster UI does (M7): Kazoo's
+        `knm_reserved` module offers the numbers reserved for the searched account."""
+        where = account_id or self.root_account_id
+        quantity = max(1, min(quantity, MAX_SEARCH))
+        rows = await self._search_rows(where, query.prefix, quantity, offset)
+        if offset > 0 and not rows:
+            # Later pages come from a cache keyed by account and token (4.3:applications/
+            # crossbar/src/modules_v2/cb_phone_numbers_v2.erl:617-639, knm_search.erl:
+            # 205-230): after a new login it is empty. A search from the start refills it.
+            rows = (await self._search_rows(where, query.prefix, offset + quantity, 0))[offset:]
         wanted = "+1" + query.prefix
         offers: list[Offer] = []
         for row in rows:
             number = row.get("number") or row.get("e164") if isinstance(row, dict) else None
             if isinstance(number, str) and number.startswith(wanted):
                 offers.append(Offer(number, query.kind))
+                self._remember(number, str(row.get("state") or "discovery"))
         # `offset` counts items: a full page may have more behind it.
         next_offset = offset + len(rows) if rows and len(rows) >= quantity else None
         return SearchPage(tuple(offers), next_offset)
 
+    async def _search_rows(
+        self, account_id: str, prefix: str, quantity: int, offset: int
+    ) -> list[Any]:
+        response = await self._client.request(
+            "GET",
+            self._numbers(account_id),
+            params={"prefix": prefix, "quantity": quantity, "offset": offset},
+            seconds=SEARCH_TIMEOUT,
+        )
+        if not response.ok:
+            raise self._fail(response)
+        return list(response.data) if isinstance(response.data, list) else []
+
+    def _remember(self, e164: str, state: str) -> None:
+        self._found[e164] = state
+        self._found.move_to_end(e164)
+        while len(self._found) > REMEMBERED_OFFERS:
+            self._found.popitem(last=False)
+
     async def reserve(self, e164: str, *, account_id: str) -> None:
+        """Hold at Kazoo only what Kazoo's numbers database has (the local pool).
+
+        A number an upstream carrier offered lives only in the search cache of the
+        Crossbar node: `reserve` reads the database and answers 404 (B1, 4.3:core/
+        kazoo_number_manager/src/knm_numbers.erl:396-400, 185-191). Monster UI never
+        reserves; it activates directly. Such a number is held in the bot's database
+        only, and the activation discovers it (knm_numbers.erl:284-292).
+        """
+        status, module = await self._status(e164, account_id)
+        if status.account_id == account_id and status.state is CarrierNumberState.RESERVED:
+            return
+        if status.account_id not in (None, account_id) or status.state in _TAKEN_STATES:
+            # Kazoo would hand over a number in service (or held) elsewhere in the
+            # reseller's tree (M1, 4.3:core/kazoo_number_manager/src/knm_number_states.erl:
+            # 124-129): the bot never takes one.
+            raise self._elsewhere(e164, status, account_id)
+        if status.state is not CarrierNumberState.AVAILABLE or module == "local":
+            # Not in the numbers database (or re-buyable aging): nothing to hold there.
+            # A `knm_local` number is deleted when its reservation is released
+            # (4.3:core/kazoo_number_manager/src/knm_numbers.erl:951-970): never held.
+            return
         response = await self._client.request("PUT", self._number(account_id, e164, "/reserve"))
         if response.ok:
+            return
+        if response.status == 402:
+            # The plan prices a reserved number (H4c): the bot's hold is enough; the
+            # activation's own quote is the one the person accepts.
             return
         data = response.data if isinstance(response.data, dict) else {}
         if "no_change_required" in (data.get("error"), response.message):
@@ -243,12 +349,26 @@ class KazooCarrier:
                 return
         raise self._fail(response, e164)
 
+    def _elsewhere(self, e164: str, status: NumberStatus, account_id: str) -> NumberConflict:
+        state = status.state.value.replace("_", " ")
+        whose = "this" if status.account_id == account_id else "another"
+        said = f"{state} on {whose} account" if status.account_id else state
+        return NumberConflict(f"Kazoo shows the number {said}.", number=e164, carrier_message=said)
+
     async def release_reservation(self, e164: str, *, account_id: str) -> None:
         status = await self.number_status(e164, account_id=account_id)
-        # Only a hold is given back: a number bought meanwhile is never deleted here.
-        if status.state is not CarrierNumberState.RESERVED or status.account_id != account_id:
+        # Only the account's own hold is given back (ownership from `identify`, never
+        # from the path: H2); a number bought meanwhile is never deleted here, except
+        # one a free dry run activated for a request that did not go ahead.
+        held = status.state is CarrierNumberState.RESERVED and status.account_id == account_id
+        activated = (account_id, e164) in self._dry_activated
+        if activated and not (status.owned_by(account_id) and not status.used_by):
+            self._dry_activated.discard((account_id, e164))
+            return
+        if not held and not activated:
             return
         response = await self._client.request("DELETE", self._number(account_id, e164))
+        self._dry_activated.discard((account_id, e164))
         if response.ok or response.status == 404:
             return
         raise self._fail(response, e164)
@@ -256,34 +376,87 @@ class KazooCarrier:
     # --- buying ------------------------------------------------------------------------
 
     async def quote(self, numbers: Sequence[str], *, account_id: str) -> CarrierQuote:
-        """Kazoo's dry run: the activation without `accept_charges`."""
+        """Kazoo's dry run: the activation without `accept_charges`.
+
+        A priced change answers 402 with the invoices (the quote). A free one is
+        carried out at once (4.3:applications/crossbar/src/modules_v2/
+        cb_phone_numbers_v2.erl:884-901): those numbers are `activated`.
+        """
+        send, refused = await self._screen(numbers, account_id)
+        if not send:
+            zero = Decimal("0.00")
+            return CarrierQuote(
+                Quote(self._currency, (), zero, zero, zero),
+                refused=tuple((n, r.reason) for n, r in refused.items()),
+            )
         response = await self._client.request(
             "PUT",
             self._numbers(account_id, "/collection/activate"),
-            data={"numbers": list(numbers)},
+            data={"numbers": send},
         )
         if response.status == 402 and not _not_enough_credit(response):
             try:
-                return CarrierQuote(parse_quote(response.data, currency=self._currency))
+                quote = parse_quote(response.data, currency=self._currency)
             except QuoteShapeError as exc:
                 raise CarrierFault(f"Kazoo's charges could not be read: {exc}") from None
+            return CarrierQuote(
+                quote, refused=tuple((n, r.reason) for n, r in refused.items()), priced=True
+            )
         if response.status == 402:
             raise self._fail(response)
-        data = response.data if isinstance(response.data, dict) else {}
-        if not response.ok and not any(
-            n in data or n in (data.get("success") or {}) for n in numbers
-        ):
+        if not response.ok and not _names_numbers(response, send):
             raise self._fail(response)
         # No charges, so Kazoo did it: report what is now bought, and what it refused.
-        result = self._order_result("dry-run", numbers, response)
+        result = self._order_result("dry-run", send, response)
+        activated = tuple(result.numbers(OrderOutcome.BOUGHT))
+        self._dry_activated.update((account_id, n) for n in activated)
+        refused.update({r.e164: r for r in result.results if r.outcome is OrderOutcome.FAILED})
         zero = Decimal("0.00")
         return CarrierQuote(
             Quote(self._currency, (), zero, zero, zero),
-            activated=tuple(result.numbers(OrderOutcome.BOUGHT)),
-            refused=tuple(
-                (r.e164, r.reason) for r in result.results if r.outcome is OrderOutcome.FAILED
-            ),
+            activated=activated,
+            refused=tuple((n, r.reason) for n, r in refused.items()),
         )
+
+    async def _screen(
+        self, numbers: Sequence[str], account_id: str
+    ) -> tuple[list[str], dict[str, NumberOrderResult]]:
+        """Ownership right before an activation (M1): Kazoo moves a number in service
+        on another account of the tree to this one (4.3:core/kazoo_number_manager/src/
+        knm_number_states.erl:136-143), so only numbers nobody else has are sent."""
+        send: list[str] = []
+        refused: dict[str, NumberOrderResult] = {}
+        for number in numbers:
+            owner = await self._owner(number, account_id)
+            if owner in (None, account_id) or (
+                # Numbers reserved for this account by one above it, shown by its search
+                # (carriers/knm_reserved.erl:55-88; knm_number_states.erl:171-176).
+                self._found.get(number) == "reserved"
+            ):
+                send.append(number)
+                continue
+            refused[number] = NumberOrderResult(
+                number,
+                OrderOutcome.FAILED,
+                "Kazoo shows it in service on another account, so it was not taken.",
+                False,
+            )
+        return send, refused
+
+    async def _owner(self, e164: str, account_id: str) -> str | None:
+        """The account that has the number (port_in, in_service, port_out, reserved), from
+        `GET /{n}/identify` (4.3:core/kazoo_number_manager/src/knm_number.erl:390-462),
+        which looks the number up wherever it is; None when nobody has it."""
+        response = await self._client.request("GET", self._number(account_id, e164, "/identify"))
+        data = response.data if isinstance(response.data, dict) else {}
+        if response.ok:
+            owner = data.get("account_id")
+            return str(owner) if isinstance(owner, str) and owner else None
+        if response.status in (400, 404):
+            # 400 `not_in_service` / `unassigned`, 404 not in the numbers database
+            # (cb_phone_numbers_v2.erl:903-919): nobody has it in service.
+            return None
+        raise self._fail(response, e164)
 
     async def order(
         self, numbers: Sequence[str], *, account_id: str, idempotency_key: str
@@ -302,7 +475,7 @@ class KazooCarrier:
                 return previous
             settled = await self.reconcile(unknown, account_id=account_id)
             merged = {**previous.by_number(), **settled.by_number()}
-            # Only numbers Kazoo still offers are sent again; owned ones are bought.
+            # Numbers Kazoo did not take are sent again: its answer then decides.
             retry = [
                 r.e164 for r in settled.results if r.outcome is OrderOutcome.FAILED and r.retryable
             ]
@@ -319,41 +492,54 @@ class KazooCarrier:
         return result
 
     async def _activate(self, numbers: Sequence[str], account_id: str, key: str) -> OrderResult:
-        try:
-            response = await self._client.request(
-                "PUT",
-                self._numbers(account_id, "/collection/activate"),
-                data={"numbers": list(numbers)},
-                accept_charges=True,
-            )
-        except OutcomeUnknown:
-            return OrderResult(
-                key, tuple(NumberOrderResult(n, OrderOutcome.UNKNOWN) for n in numbers)
-            )
-        if response.status == 402:
-            if _not_enough_credit(response):
-                raise self._fail(response)
-            raise CarrierFault("Kazoo asked to accept charges again after they were accepted.")
-        return self._order_result(key, numbers, response)
+        send, refused = await self._screen(numbers, account_id)
+        outcomes: dict[str, NumberOrderResult] = dict(refused)
+        if send:
+            try:
+                response = await self._client.request(
+                    "PUT",
+                    self._numbers(account_id, "/collection/activate"),
+                    data={"numbers": send},
+                    accept_charges=True,
+                )
+            except OutcomeUnknown:
+                outcomes.update({n: NumberOrderResult(n, OrderOutcome.UNKNOWN) for n in send})
+            else:
+                if response.status == 402:
+                    if _not_enough_credit(response):
+                        raise self._fail(response)
+                    raise CarrierFault(
+                        "Kazoo asked to accept charges again after they were accepted."
+                    )
+                outcomes.update(self._order_result(key, send, response).by_number())
+        for number in numbers:
+            if outcomes[number].outcome is OrderOutcome.BOUGHT:
+                self._dry_activated.discard((account_id, number))
+        return OrderResult(key, tuple(outcomes[n] for n in numbers))
 
     def _order_result(
         self, key: str, numbers: Sequence[str], response: KazooResponse
     ) -> OrderResult:
-        """Per-number outcomes of `collection/activate`, in the order asked."""
+        """Per-number outcomes of `collection/activate`, in the order asked.
+
+        4.1-5.x answer 200 with `data.success` and `data.error` keyed by number, even
+        when every number failed (H1: 4.3:applications/crossbar/src/modules_v2/
+        cb_phone_numbers_v2.erl:884-895, knm_numbers.erl:571-578; 5.x `error` is `[]`
+        when none failed). 4.0 answered 400 with the errors at the root of `data`.
+        """
         data = response.data if isinstance(response.data, dict) else {}
         success = data.get("success") if isinstance(data.get("success"), dict) else {}
-        assert isinstance(success, dict)
+        errors = data.get("error") if isinstance(data.get("error"), dict) else {}
+        assert isinstance(success, dict) and isinstance(errors, dict)
         whole = None if response.ok else self._fail(response)
         results: list[NumberOrderResult] = []
         for number in numbers:
+            err = errors.get(number, data.get(number))
             if number in success:
                 results.append(NumberOrderResult(number, OrderOutcome.BOUGHT))
-            elif isinstance(data.get(number), dict):
-                err = data[number]
-                name = str(err.get("error", ""))
-                message = self._client.scrub(str(err.get("message") or name))
-                retryable = name not in _CONFLICT_ERRORS and int(err.get("code", 500)) >= 500
-                results.append(NumberOrderResult(number, OrderOutcome.FAILED, message, retryable))
+            elif isinstance(err, dict | str) and err:
+                reason, retryable = self._refusal(err)
+                results.append(NumberOrderResult(number, OrderOutcome.FAILED, reason, retryable))
             elif whole is not None:
                 reason = whole.reason if isinstance(whole, CarrierFault | NumberConflict) else ""
                 results.append(
@@ -369,75 +555,104 @@ class KazooCarrier:
                 results.append(NumberOrderResult(number, OrderOutcome.UNKNOWN))
         return OrderResult(key, tuple(results))
 
-    async def reconcile(self, numbers: Sequence[str], *, account_id: str) -> OrderResult:
-        """Settle unknown outcomes by asking Kazoo for each number.
+    def _refusal(self, err: Mapping[str, Any] | str) -> tuple[str, bool]:
+        """Kazoo's reason for one refused number, and whether a retry may help.
 
-        A number not on the account is FAILED; it is retryable only when Kazoo's
-        availability check says it can still be bought.
+        Objects are `knm_errors` `{code, error, cause, message}` (4.3:core/
+        kazoo_number_manager/src/knm_errors.erl:120-190): a retry may help only a
+        5xx fault (`unspecified_fault`, "fault by carrier"), never a refusal.
+        """
+        if isinstance(err, str):
+            return _BARE_REASONS.get(err, f"Kazoo refused it ({self._client.scrub(err)})."), False
+        name = str(err.get("error") or "")
+        message = str(err.get("message") or name or "refused")
+        cause = err.get("cause")
+        words = message
+        if isinstance(cause, str) and cause and cause != message and not cause.startswith("+"):
+            words = f"{message} ({cause})"
+        try:
+            code = int(err.get("code") or 500)
+        except (TypeError, ValueError):
+            code = 500
+        retryable = code >= 500 and name not in _CONFLICT_ERRORS
+        return self._client.scrub(words), retryable
+
+    async def reconcile(self, numbers: Sequence[str], *, account_id: str) -> OrderResult:
+        """Settle unknown outcomes by asking Kazoo who has each number.
+
+        Owned by the account: bought. On another account: failed for good. Nobody's:
+        the activation did not happen, so it may be sent again and Kazoo's answer
+        decides (`/check` cannot: every carrier but the phonebook one answers "error",
+        M3, 4.3:core/kazoo_number_manager/src/carriers/knm_carriers.erl:85-110).
         """
         results: dict[str, NumberOrderResult] = {}
-        elsewhere: list[str] = []
         for number in numbers:
             status = await self.number_status(number, account_id=account_id)
             if status.owned_by(account_id):
                 results[number] = NumberOrderResult(number, OrderOutcome.BOUGHT)
-            elif status.state is CarrierNumberState.RESERVED:
-                # Held for the account: activating it is still possible.
+            elif status.account_id not in (None, account_id):
+                results[number] = NumberOrderResult(
+                    number,
+                    OrderOutcome.FAILED,
+                    "Kazoo shows it in service on another account, so it was not taken.",
+                    False,
+                )
+            elif status.state in _RETRY_STATES:
                 results[number] = NumberOrderResult(
                     number, OrderOutcome.FAILED, "Kazoo did not complete the order.", True
                 )
-            elif status.state is not CarrierNumberState.UNKNOWN:
+            else:
                 state = status.state.value.replace("_", " ")
                 results[number] = NumberOrderResult(
                     number, OrderOutcome.FAILED, f"Kazoo shows the number as {state}.", False
                 )
-            else:
-                elsewhere.append(number)
-        if elsewhere:
-            available = await self.available(elsewhere, account_id=account_id)
-            for number in elsewhere:
-                results[number] = NumberOrderResult(
-                    number,
-                    OrderOutcome.FAILED,
-                    "Kazoo did not complete the order."
-                    if number in available
-                    else "Kazoo no longer offers this number.",
-                    number in available,
-                )
         return OrderResult("reconcile", tuple(results[n] for n in numbers))
 
-    async def available(self, numbers: Sequence[str], *, account_id: str) -> set[str]:
-        """Which of these numbers Kazoo can still sell (`POST /phone_numbers/check`)."""
-        response = await self._client.request(
-            "POST", self._numbers(account_id, "/check"), data={"numbers": list(numbers)}
-        )
-        if not response.ok:
-            raise self._fail(response)
-        data = response.data if isinstance(response.data, dict) else {}
-        return {n for n in numbers if data.get(n) == "success"}
-
     async def number_status(self, e164: str, *, account_id: str) -> NumberStatus:
+        return (await self._status(e164, account_id))[0]
+
+    async def _status(self, e164: str, account_id: str) -> tuple[NumberStatus, str]:
+        """The number's state from its document, and its owner from `identify`; and
+        its carrier module (`_read_only.carrier_module`, "" when unknown).
+
+        Per-number endpoints are not scoped to the account in the path: Kazoo
+        answers for any number below the API key's account, and the document
+        names no owner (H2, 4.3:applications/crossbar/src/modules_v2/
+        cb_phone_numbers_v2.erl:453-460; knm_phone_number.erl:499-507, 609-640).
+        """
         response = await self._client.request("GET", self._number(account_id, e164))
         if response.status == 404:
-            return NumberStatus(e164, CarrierNumberState.UNKNOWN)
+            return NumberStatus(e164, CarrierNumberState.UNKNOWN), ""
+        if response.status == 403:
+            # Outside the key's tree: someone else's, whatever its state.
+            owner = await self._owner(e164, account_id)
+            return NumberStatus(e164, CarrierNumberState.UNKNOWN, account_id=owner), ""
         if not response.ok:
             raise self._fail(response, e164)
         doc = response.data if isinstance(response.data, dict) else {}
-        assigned = _field(doc, "assigned_to")
         features = _field(doc, "features")
-        return NumberStatus(
+        state = _state(_field(doc, "state"))
+        owner = await self._owner(e164, account_id) if state in _TAKEN_STATES else None
+        read_only = doc.get("_read_only") if isinstance(doc.get("_read_only"), dict) else {}
+        assert isinstance(read_only, dict)
+        status = NumberStatus(
             e164,
-            _state(_field(doc, "state")),
-            # Kazoo shows a number under an account's path only when it is that account's.
-            account_id=assigned if isinstance(assigned, str) and assigned else account_id,
+            state,
+            account_id=owner,
             used_by=str(_field(doc, "used_by") or ""),
             features=frozenset(features) if isinstance(features, list) else frozenset(),
         )
+        return status, str(read_only.get("carrier_module") or "")
 
     # --- e911 --------------------------------------------------------------------------
 
     async def provision_e911(
-        self, e164: str, address: E911Address, *, account_id: str
+        self,
+        e164: str,
+        address: E911Address,
+        *,
+        account_id: str,
+        accept_charges: bool = False,
     ) -> CarrierE911Outcome:
         e911: dict[str, Any] = {
             "street_address": address.street_address,
@@ -448,6 +663,8 @@ class KazooCarrier:
         }
         if address.extended_address:
             e911["extended_address"] = address.extended_address
+        # Kazoo saves the number wherever it is below the key's account (H2).
+        await self._check_owner(e164, account_id)
         # POST the whole document with a fresh `e911`, as Monster UI does
         # (monster-ui e911.js:92-94, 266-279): PATCH merges recursively
         # (knm_phone_number.erl:1497-1504, kz_json.erl:447-470), so a suite left out
@@ -456,10 +673,21 @@ class KazooCarrier:
         doc = await self._read_number(e164, account_id)
         try:
             response = await self._client.request(
-                "POST", self._number(account_id, e164), data={**_public_body(doc), "e911": e911}
+                "POST",
+                self._number(account_id, e164),
+                data={**_public_body(doc), "e911": e911},
+                accept_charges=accept_charges,
             )
         except OutcomeUnknown as exc:
             return E911Fault(exc.reason)
+        if response.status == 402 and not accept_charges and not _not_enough_credit(response):
+            # Every number write is a dry run first; the plan prices e911 (H4c,
+            # 4.3:applications/crossbar/src/modules_v2/cb_phone_numbers_v2.erl:408-420,
+            # kz_services_quantities.erl:479-518): a quote the person accepts.
+            try:
+                return E911Charges(parse_quote(response.data, currency=self._currency))
+            except QuoteShapeError as exc:
+                return E911Fault(f"Kazoo's charges could not be read: {exc}")
         if response.ok:
             saved = response.data if isinstance(response.data, dict) else {}
             stored = saved.get("e911") if isinstance(saved.get("e911"), dict) else {}
@@ -502,13 +730,15 @@ class KazooCarrier:
         return E911Fault(self._client.scrub(f"Kazoo's e911 provider failed: {_reason(response)}"))
 
     async def remove_e911(self, e164: str, *, account_id: str) -> None:
+        await self._check_owner(e164, account_id)
         doc = await self._read_number(e164, account_id)
         if "e911" not in doc:
             return
         # POST replaces the public document (knm_phone_number.erl:1506-1514): the one
-        # way to drop a field, since PATCH merges.
+        # way to drop a field, since PATCH merges. Removing e911 only lowers what the
+        # plan counts, so its dry run is accepted.
         response = await self._client.request(
-            "POST", self._number(account_id, e164), data=_public_body(doc)
+            "POST", self._number(account_id, e164), data=_public_body(doc), accept_charges=True
         )
         if not response.ok:
             raise self._fail(response, e164)
@@ -544,7 +774,7 @@ class KazooCarrier:
     # --- routing -----------------------------------------------------------------------
 
     def _callflows(self, account_id: str, suffix: str = "") -> str:
-        return f"/v2/accounts/{account_id}/callflows{suffix}"
+        return f"/v2/accounts/{kazoo_id(account_id)}/callflows{suffix}"
 
     async def _list(
         self, path: str, params: Mapping[str, str | int] | None = None
@@ -759,7 +989,7 @@ class KazooCarrier:
         return found
 
     async def users(self, *, account_id: str) -> Sequence[CarrierUser]:
-        rows = await self._list(f"/v2/accounts/{account_id}/users")
+        rows = await self._list(f"/v2/accounts/{kazoo_id(account_id)}/users")
         return [
             CarrierUser(
                 id=str(r["id"]),
@@ -777,7 +1007,27 @@ class KazooCarrier:
 
     # --- moving and releasing ----------------------------------------------------------
 
+    async def _check_owner(self, e164: str, account_id: str) -> None:
+        """The account has the number at Kazoo now, from `identify` (H2): the
+        per-number calls would act on it wherever it is in the key's tree."""
+        owner = await self._owner(e164, account_id)
+        if owner == account_id:
+            return
+        if owner is None:
+            raise NotFoundAtCarrier(
+                "Kazoo no longer has this number on the account.",
+                number=e164,
+                carrier_message="not in service on the account",
+            )
+        raise NotFoundAtCarrier(
+            "Kazoo shows the number on another account now; the bot left it alone.",
+            number=e164,
+            carrier_message="in service on another account",
+        )
+
     async def move(self, e164: str, *, from_account_id: str, to_account_id: str) -> None:
+        kazoo_id(to_account_id)
+        await self._check_owner(e164, from_account_id)
         await self._unroute(e164, from_account_id)
         response = await self._client.request(
             "PUT", self._number(to_account_id, e164, "/activate"), accept_charges=True
@@ -786,6 +1036,10 @@ class KazooCarrier:
             raise self._fail(response, e164)
 
     async def release(self, e164: str, *, account_id: str) -> ReleaseResult:
+        # DELETE releases the number wherever it is below the key's account
+        # (4.3:applications/crossbar/src/modules_v2/cb_phone_numbers_v2.erl:427-443):
+        # never one another account has now (moved behind the bot's back).
+        await self._check_owner(e164, account_id)
         left = await self._unroute(e164, account_id)
         response = await self._client.request("DELETE", self._number(account_id, e164))
         if not response.ok:
@@ -828,9 +1082,21 @@ class KazooCarrier:
         return OwnedPage(numbers, nxt if isinstance(nxt, str) and nxt != start_key else None)
 
     async def accounts(self) -> Sequence[CarrierAccount]:
+        """`KAZOO_ACCOUNT_ID`'s own account first (the workspace's default), then its
+        direct sub-accounts (`/children`, 4.3:applications/crossbar/src/modules/
+        cb_accounts.erl:764-794), each named as Kazoo names it."""
+        response = await self._client.request(
+            "GET", f"/v2/accounts/{kazoo_id(self.root_account_id)}"
+        )
+        if not response.ok:
+            raise self._fail(response)
+        doc = response.data if isinstance(response.data, dict) else {}
+        root = CarrierAccount(self.root_account_id, str(doc.get("name") or self.root_account_id))
         rows = await self._list(f"/v2/accounts/{self.root_account_id}/children")
-        return [
-            CarrierAccount(str(r["id"]), str(r.get("name") or r["id"])) for r in rows if "id" in r
+        return [root] + [
+            CarrierAccount(str(r["id"]), str(r.get("name") or r["id"]))
+            for r in rows
+            if "id" in r and r["id"] != self.root_account_id
         ]
 
 

@@ -187,8 +187,11 @@ class KazooClient:
         params: Mapping[str, str | int] | None = None,
         data: Any = None,
         accept_charges: bool = False,
+        seconds: float | None = None,
     ) -> KazooResponse:
         """One Crossbar call, authenticated, with the retries described above.
+
+        `seconds` replaces the client's total timeout for this call (a search).
 
         Raises `CarrierUnavailable` when Kazoo cannot be reached (nothing sent)
         or keeps failing a read, `OutcomeUnknown` when a change was sent and
@@ -205,7 +208,7 @@ class KazooClient:
         while True:
             token = self._token
             response = await self._send_retrying(
-                method, path, params=params, body=body, token=token
+                method, path, params=params, body=body, token=token, seconds=seconds
             )
             if response.status != 401:
                 return response
@@ -222,11 +225,14 @@ class KazooClient:
         params: Mapping[str, str | int] | None = None,
         body: Mapping[str, Any] | None = None,
         token: Secret | None,
+        seconds: float | None = None,
     ) -> KazooResponse:
         """Send, retrying 429s and gateway errors with backoff, a bounded number of times."""
         retry = 0
         while True:
-            response = await self._send(method, path, params=params, body=body, token=token)
+            response = await self._send(
+                method, path, params=params, body=body, token=token, seconds=seconds
+            )
             if not _retryable(method, response):
                 return response
             retry += 1
@@ -254,6 +260,7 @@ class KazooClient:
         params: Mapping[str, str | int] | None = None,
         body: Mapping[str, Any] | None = None,
         token: Secret | None,
+        seconds: float | None = None,
     ) -> KazooResponse:
         headers = {"Accept": "application/json"}
         if token is not None:
@@ -266,7 +273,9 @@ class KazooClient:
                 params={k: str(v) for k, v in (params or {}).items()},
                 json=body,
                 headers=headers,
-                timeout=self._timeout,
+                timeout=self._timeout
+                if seconds is None
+                else aiohttp.ClientTimeout(total=max(seconds, self._timeout.total or 0)),
             ) as resp:
                 status = resp.status
                 try:

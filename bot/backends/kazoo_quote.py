@@ -11,10 +11,10 @@ Two shapes exist (docs/decisions/kazoo.md):
   `activation_charges` number.
 
 The card shows Kazoo's own items and prices. The monthly increase is what
-the change adds: for invoices, each item's added quantity times its rate (the
-whole item when Kazoo gives no difference); `summary.recurring` is the bill
-after the change. The legacy shape gives only the change, so the bill before
-is shown as 0 and after as the increase.
+the change adds: for invoices, each changed item's added quantity times its
+rate (items without `changes` are already on the bill and are left out);
+`summary.recurring` is the bill after the change. The legacy shape gives only
+the change, so the bill before is shown as 0 and after as the increase.
 """
 
 from __future__ import annotations
@@ -48,8 +48,12 @@ def _dec(value: Any) -> Decimal:
         return Decimal("0")
 
 
-def _label(category: str, item: str) -> str:
-    return ITEM_LABELS.get(item) or f"{category} {item}".replace("_", " ").strip()
+def _label(category: str, item: str, name: Any = None) -> str:
+    if item in ITEM_LABELS:
+        return ITEM_LABELS[item]
+    if isinstance(name, str) and name.strip():
+        return name.strip()
+    return f"{category} {item}".replace("_", " ").strip()
 
 
 def is_quote(data: Any) -> bool:
@@ -65,34 +69,42 @@ def parse_quote(data: Any, *, currency: str = "USD") -> Quote:
 
 
 def _from_invoices(invoices: list[Any], currency: str) -> Quote:
+    """4.3's invoices list every item of the plan with its quantity and total after the
+    change; only the items the change touches carry `changes` (4.3:core/kazoo_services/
+    src/kz_services_invoice.erl:172-186, kz_services_item.erl:395-413, where `changes`
+    is `undefine_empty`). Only those are shown and counted; one invoice per bookkeeper.
+    """
     items: list[QuoteItem] = []
     increase = Decimal("0")
     today = Decimal("0")
     recurring = Decimal("0")
     has_recurring = False
-    for invoice in invoices:
+    several = sum(1 for i in invoices if isinstance(i, dict)) > 1
+    for number, invoice in enumerate(invoices, start=1):
         if not isinstance(invoice, dict):
             raise QuoteShapeError("An invoice in Kazoo's charges is not an object.")
+        payer = _bookkeeper(invoice, number) if several else ""
         for raw in invoice.get("items") or []:
-            if not isinstance(raw, dict):
-                continue
+            if not isinstance(raw, dict) or not isinstance(raw.get("changes"), dict):
+                continue  # unchanged by this purchase: already on the bill
             rate = _dec(raw.get("rate"))
-            quantity = int(_dec(raw.get("quantity")))
-            total = _dec(raw.get("total")) if "total" in raw else rate * quantity
+            difference = raw["changes"].get("difference")
+            if isinstance(difference, dict) and "quantity" in difference:
+                added = int(_dec(difference["quantity"]))
+            else:
+                added = int(_dec(raw.get("quantity")))
+            if added <= 0:
+                continue
+            name = _label(str(raw.get("category", "")), str(raw.get("item", "")), raw.get("name"))
             items.append(
                 QuoteItem(
-                    _label(str(raw.get("category", "")), str(raw.get("item", ""))),
-                    quantity,
+                    f"{name} ({payer})" if payer else name,
+                    added,
                     money(rate),
-                    money(total),
+                    money(rate * added),
                 )
             )
-            changes = raw.get("changes")
-            difference = changes.get("difference") if isinstance(changes, dict) else None
-            if isinstance(difference, dict) and "quantity" in difference:
-                increase += rate * _dec(difference["quantity"])
-            else:
-                increase += total
+            increase += rate * added
         activation = invoice.get("activation_charges")
         summary = invoice.get("summary")
         if isinstance(summary, dict) and "today" in summary:
@@ -112,6 +124,16 @@ def _from_invoices(invoices: list[Any], currency: str) -> Quote:
         monthly_before=money(after - increase),
         monthly_after=money(after),
     )
+
+
+def _bookkeeper(invoice: Mapping[str, Any], number: int) -> str:
+    """Who bills an invoice (its `bookkeeper`), for a purchase billed by several."""
+    keeper = invoice.get("bookkeeper")
+    if isinstance(keeper, dict):
+        kind = str(keeper.get("type") or "")
+        if kind and kind != "default":
+            return f"billed by {kind}"
+    return f"invoice {number}"
 
 
 def _from_legacy(data: Mapping[str, Any], currency: str) -> Quote:

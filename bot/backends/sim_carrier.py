@@ -143,7 +143,14 @@ class SimCarrier:
     def _taken(self, e164: str) -> bool:
         return e164 in self._numbers
 
-    async def search(self, query: SearchQuery, *, quantity: int, offset: int = 0) -> SearchPage:
+    async def search(
+        self,
+        query: SearchQuery,
+        *,
+        quantity: int,
+        offset: int = 0,
+        account_id: str | None = None,
+    ) -> SearchPage:
         stock = await self.stock.search(query)
         free = [n for n in stock if not self._taken(n)]
         page = free[offset : offset + quantity]
@@ -313,7 +320,12 @@ class SimCarrier:
     # --- e911 ----------------------------------------------------------------------
 
     async def provision_e911(
-        self, e164: str, address: E911Address, *, account_id: str
+        self,
+        e164: str,
+        address: E911Address,
+        *,
+        account_id: str,
+        accept_charges: bool = False,
     ) -> CarrierE911Outcome:
         self._owned(e164, account_id)
         if self._faults.e911:

@@ -71,7 +71,7 @@ def account_created_message(account: AccountInfo) -> tuple[str, list[Block]]:
         f":white_check_mark: Created the account *{name}*. "
         f"Bind a channel to it with `/numbers account use {name}`."
     )
-    return f"Created the account {account.name}", [_md(text)]
+    return f"Created the account {escape(account.name)}", [_md(text)]
 
 
 def account_bound_message(account: AccountInfo, channel_id: str) -> tuple[str, list[Block]]:
@@ -79,7 +79,7 @@ def account_bound_message(account: AccountInfo, channel_id: str) -> tuple[str, l
         f":link: <#{channel_id}> now works on the account *{echo(account.name, 64)}*: "
         "its `/numbers` commands list, buy and change that account's numbers."
     )
-    return f"This channel now uses {account.name}", [_md(text)]
+    return f"This channel now uses {escape(account.name)}", [_md(text)]
 
 
 def moved_message(record: NumberRecord, source: str, target: str) -> tuple[str, list[Block]]:
@@ -88,7 +88,7 @@ def moved_message(record: NumberRecord, source: str, target: str) -> tuple[str, 
         f":truck: Moved *{escape(record.display)}* from *{echo(source, 64)}* to "
         f"*{echo(target, 64)}*. It is a spare there now (its assignment was cleared).{e911}"
     )
-    return f"Moved {record.display} to {target}", [_md(text), account_context(target)]
+    return f"Moved {record.display} to {escape(target)}", [_md(text), account_context(target)]
 
 
 def _option(account: AccountInfo) -> Option:

@@ -22,16 +22,18 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks.accounts import account_context
+from bot.blocks.cards import quote_text
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.payloads import AddressFields, E911Meta
 from bot.blocks.text import clip, escape
-from bot.domain.billing import E911Price, format_money
+from bot.domain.billing import E911Price, Quote, format_money
 from bot.domain.e911 import E911Address
 from bot.domain.phone import display
 from bot.domain.records import NumberRecord
 
 TITLE = "e911"
 CHOOSE_TITLE = "Choose correct address"
+CHARGES_TITLE = "Accept e911 charges"
 REMOVE = "Remove e911"
 
 # The two-letter codes the form accepts (bot/domain/e911.py), named for the select.
@@ -150,10 +152,21 @@ def _number_line(number: NumberRecord) -> str:
 def price_text(price: E911Price) -> str:
     """What saving the address adds to the bill, in the modal before *Save*."""
     monthly = format_money(price.rate.monthly, price.currency)
+    if price.already_billed and price.carrier_confirms:
+        return (
+            ":moneybag: This number is emergency enabled already: correcting its address "
+            "adds no e911 charge."
+        )
     if price.already_billed:
         return (
             f":moneybag: The e911 charge of {monthly} a month is already on the bill for this "
             "number: correcting its address costs nothing more."
+        )
+    if price.carrier_confirms:
+        return (
+            ":moneybag: Saving an address may add the carrier's e911 charge to the bill: "
+            "when the carrier asks, its charges are shown for you to accept before anything "
+            "is saved."
         )
     if not price.rate.monthly and not price.rate.activation:
         return ":moneybag: e911 costs nothing on this account's plan."
@@ -361,6 +374,36 @@ def working_modal(e164: str) -> View:
         "the e911 provider and saving it. This view shows the outcome when it is done."
     )
     return done_modal(text)
+
+
+def charges_modal(number: NumberRecord, meta: E911Meta, quote: Quote) -> View:
+    """The carrier charges for this e911 change (Kazoo's 402): accept, or cancel."""
+    assert meta.pending is not None
+    address = meta.pending
+    where = ", ".join(
+        p
+        for p in (
+            address.street_address,
+            address.extended_address or "",
+            address.locality,
+            f"{address.region} {address.postal_code}",
+        )
+        if p
+    )
+    text = (
+        f"Kazoo charges for the emergency address of *{escape(number.display)}* "
+        f"({escape(clip(where, 300))}):\n{quote_text(quote)}\n"
+        "Accept the charges to save the address, or Cancel to leave it as it is."
+    )
+    return View(
+        type="modal",
+        callback_id=CallbackId.E911_CHARGES,
+        title=PlainTextObject(text=CHARGES_TITLE),
+        submit=PlainTextObject(text="Accept"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=meta.dump(),
+        blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
+    )
 
 
 def done_modal(text: str) -> View:

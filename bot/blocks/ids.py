@@ -14,6 +14,7 @@ class CallbackId(StrEnum):
     REJECT = "reject"
     E911 = "e911"
     E911_CHOOSE = "e911.choose"
+    E911_CHARGES = "e911.charges"
     ASSIGN = "assign"
 
 

@@ -190,4 +190,4 @@ def fallback_text(lst: NumberList) -> str:
     noun = "spare number" if spare else "number"
     many = lst.matching != 1 or lst.more_than
     counted = f"{'more than ' if lst.more_than else ''}{lst.matching:,} {noun}{'s' if many else ''}"
-    return f"{counted} of {lst.account.name}, page {lst.page}"
+    return f"{counted} of {escape(lst.account.name)}, page {lst.page}"

@@ -145,6 +145,8 @@ class E911Meta(_Payload):
     # The account it was drawn for: it acts there, whatever the channel is bound to now.
     account_id: str | None = Field(default=None, max_length=64)
     candidates: tuple[AddressFields, ...] = ()
+    # The address waiting for the person to accept the carrier's charges for it.
+    pending: AddressFields | None = None
 
 
 class AssignMeta(_Payload):

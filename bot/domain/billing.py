@@ -51,12 +51,15 @@ class E911Price:
 
     `already_billed`: the number is emergency enabled, so a corrected address
     adds nothing. `quoted`: the price is the carrier's own quote, not the plan's.
+    `carrier_confirms`: the carrier bills by its own plan and asks at *Save*.
     """
 
     rate: Rate
     currency: str
     already_billed: bool = False
     quoted: bool = False
+    # The carrier states its own charges when the address is saved, to be accepted then.
+    carrier_confirms: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks.e911 import (
     FIELD_BLOCKS,
     as_fields,
+    charges_modal,
     choose_modal,
     done_modal,
     e911_modal,
@@ -28,7 +29,7 @@ from bot.blocks.e911 import (
     working_modal,
 )
 from bot.blocks.ids import ActionId, BlockId, CallbackId
-from bot.blocks.payloads import E911Meta
+from bot.blocks.payloads import AddressFields, E911Meta
 from bot.handlers.context import Click, Submission, named, on_click, on_submit
 from bot.handlers.errors import check_errors, user_message
 from bot.handlers.kit import Kit, Track
@@ -70,10 +71,17 @@ def _simulated(kit: Kit) -> bool:
     return kit.settings.backend == "embedded"
 
 
-async def _save(sub: Submission[E911Meta], fields: dict[str, Any], default_block: str) -> None:
+async def _save(
+    sub: Submission[E911Meta],
+    fields: dict[str, Any],
+    default_block: str,
+    *,
+    accept_charges: bool = False,
+) -> None:
     """Check the form while Slack waits (mistakes show on their field), answer with a
     "working" view, then have the provider validate and the address saved; the view shows
-    the outcome: saved, candidates to choose from, or the form again with the reason."""
+    the outcome: saved, candidates to choose from, the carrier's charges to accept, or the
+    form again with the reason."""
     kit, actor, meta, view, client = sub.kit, sub.actor, sub.meta, sub.view, sub.client
     e911 = kit.services.e911
     try:
@@ -87,12 +95,26 @@ async def _save(sub: Submission[E911Meta], fields: dict[str, Any], default_block
     try:
         if not await kit.services.deliveries.first_time(key):
             return  # a repeated delivery: the first one is being handled
-        result = await e911.set_address(actor, meta.number, fields, channel_id=meta.channel_id)
+        result = await e911.set_address(
+            actor,
+            meta.number,
+            fields,
+            channel_id=meta.channel_id,
+            accept_charges=accept_charges,
+        )
     except Exception as exc:
         # Given back, so the person's retry is not dropped; the form shows why.
         with contextlib.suppress(Exception):
             await kit.services.deliveries.forget(key)
         await _refused(sub, fields, exc)
+        return
+    if result.charges is not None:
+        await kit.services.deliveries.forget(key)
+        pending = AddressFields.model_validate(
+            {k: fields.get(k) for k in AddressFields.model_fields}
+        )
+        priced = meta.model_copy(update={"pending": pending, "candidates": ()})
+        await _update(client, view, charges_modal(result.number, priced, result.charges))
         return
     if not result.saved:
         await kit.services.deliveries.forget(key)
@@ -153,6 +175,15 @@ async def on_choose(sub: Submission[E911Meta]) -> None:
     await _save(sub, candidates[int(picked)].model_dump(), BlockId.E911_CHOICE)
 
 
+async def on_accept_charges(sub: Submission[E911Meta]) -> None:
+    """`Accept e911 charges`: save the address the charges were shown for."""
+    pending = sub.meta.pending
+    if pending is None:
+        await sub.ack()
+        return
+    await _save(sub, pending.model_dump(), BlockId.E911_STREET, accept_charges=True)
+
+
 async def on_remove(click: Click[E911Meta]) -> None:
     """`Remove e911` (after Slack's confirm dialog); a refusal is shown on the modal."""
     kit, actor, meta, client = click.kit, click.actor, click.payload, click.client
@@ -196,5 +227,7 @@ async def _update(
 def register(app: AsyncApp, track: Track) -> None:
     app.view(CallbackId.E911)(track(on_submit(E911Meta, on_save, channel=named)))
     app.view(CallbackId.E911_CHOOSE)(track(on_submit(E911Meta, on_choose, channel=named)))
+    accept = on_submit(E911Meta, on_accept_charges, channel=named)
+    app.view(CallbackId.E911_CHARGES)(track(accept))
     remove = on_click(E911Meta, on_remove, channel=named, in_view=True)
     app.action(ActionId.E911_REMOVE)(track(remove))

@@ -30,6 +30,18 @@ def check_account_name(name: str) -> str:
     return cleaned
 
 
+def name_to_find(name: str) -> str:
+    """A name to look an account up by: any characters, as the account has them.
+
+    The creation rule (`check_account_name`) is the bot's own; Kazoo's accounts
+    keep Kazoo's names ("Acme (East), Inc.", "Ünited"), which must be found.
+    """
+    cleaned = " ".join(name.split())
+    if not cleaned or len(cleaned) > 128:
+        raise InvalidInput("account", "Say the account's name, as the account list shows it.")
+    return cleaned
+
+
 class AccountService:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
@@ -129,7 +141,18 @@ class AccountService:
         return accounts
 
     async def by_name(self, uow: UnitOfWork, actor: Actor, name: str) -> AccountInfo:
-        account = await uow.accounts.by_name(actor.workspace_id, check_account_name(name))
+        wanted = name_to_find(name)
+        account = await uow.accounts.by_name(actor.workspace_id, wanted)
+        if account is None:
+            # The database compares case only in ASCII; Kazoo's names are any text.
+            account = next(
+                (
+                    a
+                    for a in await uow.accounts.all(actor.workspace_id)
+                    if " ".join(a.name.split()).casefold() == wanted.casefold()
+                ),
+                None,
+            )
         kazoo = self.deps.settings.backend == "kazoo"
         if account is not None and kazoo and not account.external_id:
             account = None  # not a Kazoo account: nothing there to bind to or move into

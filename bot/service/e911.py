@@ -6,8 +6,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from bot.backends.carrier import Carrier, E911Fault
-from bot.domain.billing import E911Price, Rate
+from bot.backends.carrier import Carrier, E911Charges, E911Fault
+from bot.domain.billing import E911Price, Quote, Rate
 from bot.domain.e911 import E911Address, E911Candidates, E911Invalid, validate_address
 from bot.domain.errors import BackendUnavailable, InvalidInput
 from bot.domain.phone import parse_number
@@ -48,10 +48,12 @@ class E911Result:
 
     number: NumberRecord
     candidates: tuple[E911Address, ...] = ()
+    # The carrier's charges for the change, to accept before it is made (Kazoo's 402).
+    charges: Quote | None = None
 
     @property
     def saved(self) -> bool:
-        return not self.candidates
+        return not self.candidates and self.charges is None
 
 
 class _Candidates(Exception):
@@ -61,13 +63,21 @@ class _Candidates(Exception):
         self.candidates = candidates
 
 
+class _Charges(Exception):
+    """The change costs money at the carrier: nothing is provisioned, nothing written."""
+
+    def __init__(self, quote: Quote) -> None:
+        self.quote = quote
+
+
 class SetAddress(NumberChange):
     doing = "set e911 addresses"
     action = "e911.set"
 
-    def __init__(self, address: E911Address, actor_id: str) -> None:
+    def __init__(self, address: E911Address, actor_id: str, accept_charges: bool = False) -> None:
         self.address = address
         self.actor_id = actor_id
+        self.accept_charges = accept_charges
         self.saved: E911Address | None = None
 
     async def at_carrier(
@@ -75,8 +85,13 @@ class SetAddress(NumberChange):
     ) -> None:
         # Validation and provisioning are one remote call, made before the write opens.
         outcome = await carrier.provision_e911(
-            record.e164, self.address, account_id=carrier_account(account)
+            record.e164,
+            self.address,
+            account_id=carrier_account(account),
+            accept_charges=self.accept_charges,
         )
+        if isinstance(outcome, E911Charges):
+            raise _Charges(outcome.quote)
         if isinstance(outcome, E911Invalid):
             raise InvalidInput(outcome.field, outcome.message)
         if isinstance(outcome, E911Candidates):
@@ -89,8 +104,9 @@ class SetAddress(NumberChange):
         if record.e911 is None:
             await carrier.remove_e911(record.e164, account_id=carrier_account(account))
         else:
+            # The address it had: charges for it were accepted when it was set.
             await carrier.provision_e911(
-                record.e164, record.e911, account_id=carrier_account(account)
+                record.e164, record.e911, account_id=carrier_account(account), accept_charges=True
             )
 
     async def write(
@@ -124,7 +140,9 @@ class RemoveAddress(NumberChange):
 
     async def undo(self, carrier: Carrier, account: AccountInfo, record: NumberRecord) -> None:
         assert record.e911 is not None
-        await carrier.provision_e911(record.e164, record.e911, account_id=carrier_account(account))
+        await carrier.provision_e911(
+            record.e164, record.e911, account_id=carrier_account(account), accept_charges=True
+        )
 
     async def write(
         self, uow: UnitOfWork, account: AccountInfo, record: NumberRecord, now: datetime
@@ -139,18 +157,30 @@ class E911Service:
         self.numbers = numbers
 
     async def set_address(
-        self, actor: Actor, number: str, fields: dict[str, Any], *, channel_id: str | None = None
+        self,
+        actor: Actor,
+        number: str,
+        fields: dict[str, Any],
+        *,
+        channel_id: str | None = None,
+        accept_charges: bool = False,
     ) -> E911Result:
-        """Validate and save; a bad field raises `InvalidInput(field, ...)`."""
+        """Validate and save; a bad field raises `InvalidInput(field, ...)`.
+
+        A change the carrier charges for is made only with `accept_charges`; without
+        it the result carries the charges for the person to accept.
+        """
         e164, address = await self._address(actor, number, fields, channel_id)
         current = await self.numbers.get(actor, e164, channel_id=channel_id)
-        command = SetAddress(address, actor.user_id)
+        command = SetAddress(address, actor.user_id, accept_charges)
         try:
             [after] = await apply_changes(
                 self.deps, self.numbers.accounts, actor, [e164], command, channel_id=channel_id
             )
         except _Candidates as offered:
             return E911Result(current, offered.candidates)
+        except _Charges as priced:
+            return E911Result(current, charges=priced.quote)
         return E911Result(after)
 
     async def check_address(
@@ -197,8 +227,15 @@ class E911Service:
                 offered = None
             if offered is not None:
                 rate, quoted = offered, True
+        # Kazoo prices e911 by its own service plan and asks for the charges when the
+        # address is saved (a 402 to accept): the bot's plan says nothing of them.
+        confirms = self.deps.settings.backend == "kazoo" and not quoted
         return E911Price(
-            rate, plan.currency, already_billed=record.emergency_enabled, quoted=quoted
+            rate,
+            plan.currency,
+            already_billed=record.emergency_enabled,
+            quoted=quoted,
+            carrier_confirms=confirms,
         )
 
     async def remove_address(

@@ -1,7 +1,8 @@
 """The mirror sync: Kazoo is the system of record, the bot's database its mirror.
 
-A full sync reads every number of every account the bot offers (the
-sub-accounts of `KAZOO_ACCOUNT_ID`, or that account itself when it has none)
+A full sync reads every number of every account the bot offers
+(`KAZOO_ACCOUNT_ID`'s own account, the workspace's default, and its direct
+sub-accounts)
 and brings the database in step: the number, its state and account, its
 assignment (from the callflows), its e911 address; numbers no longer the
 account's at Kazoo go back to the carrier's pool.
@@ -107,11 +108,16 @@ class MirrorSync:
 
     async def run(self) -> SyncReport:
         report = SyncReport()
-        accounts = list(await self.carrier.accounts()) or [self.root]
+        found = list(await self.carrier.accounts())
+        # `KAZOO_ACCOUNT_ID`'s own account is the workspace's default (an unbound
+        # channel works on it); its sub-accounts are offered too.
+        root = next((a for a in found if a.id == self.root.id), self.root)
+        accounts = [root] + [a for a in found if a.id != self.root.id]
         async with self.units(True) as unit:
             linked: list[tuple[CarrierAccount, str]] = []
             for account in accounts:
-                bot_id, created = await unit.mirror.link_account(
+                link = unit.mirror.link_default if account is root else unit.mirror.link_account
+                bot_id, created = await link(
                     self.workspace_id, account.id, account.name, self.clock()
                 )
                 report.accounts_created += created

@@ -150,7 +150,9 @@ class NumberService(UsesAccounts):
                 limit=quantity,
             )
         rate = plan.rate(query.kind).monthly
-        found = [await self._offered(q, quantity) for q in queries]
+        # The search runs under the buying account (Kazoo shows its own reserved stock).
+        where = carrier_account(account)
+        found = [await self._offered(q, quantity, where) for q in queries]
         return SearchResult(
             query=query,
             account=account,
@@ -164,7 +166,7 @@ class NumberService(UsesAccounts):
             ),
         )
 
-    async def _offered(self, query: SearchQuery, quantity: int) -> list[str]:
+    async def _offered(self, query: SearchQuery, quantity: int, account_id: str) -> list[str]:
         """Carrier numbers nobody holds, owns or keeps aging in the bot's database.
 
         The database is the system of record: the carrier's own idea of what is
@@ -174,7 +176,9 @@ class NumberService(UsesAccounts):
         found: list[str] = []
         offset: int | None = 0
         while offset is not None and len(found) < quantity:
-            page = await self.deps.carrier.search(query, quantity=SEARCH_PAGE, offset=offset)
+            page = await self.deps.carrier.search(
+                query, quantity=SEARCH_PAGE, offset=offset, account_id=account_id
+            )
             chunk = [o.e164 for o in page.offers]
             async with self.deps.uow(write=False) as uow:
                 taken = await uow.numbers.unavailable_among(chunk, self.deps.clock())

@@ -48,8 +48,17 @@ class PeopleCarrier:
 
     # --- stock -----------------------------------------------------------------------
 
-    async def search(self, query: SearchQuery, *, quantity: int, offset: int = 0) -> SearchPage:
-        return await self.inner.search(query, quantity=quantity, offset=offset)
+    async def search(
+        self,
+        query: SearchQuery,
+        *,
+        quantity: int,
+        offset: int = 0,
+        account_id: str | None = None,
+    ) -> SearchPage:
+        return await self.inner.search(
+            query, quantity=quantity, offset=offset, account_id=account_id
+        )
 
     async def reserve(self, e164: str, *, account_id: str) -> None:
         await self.inner.reserve(e164, account_id=account_id)
@@ -75,9 +84,16 @@ class PeopleCarrier:
     # --- e911 ------------------------------------------------------------------------
 
     async def provision_e911(
-        self, e164: str, address: E911Address, *, account_id: str
+        self,
+        e164: str,
+        address: E911Address,
+        *,
+        account_id: str,
+        accept_charges: bool = False,
     ) -> CarrierE911Outcome:
-        return await self.inner.provision_e911(e164, address, account_id=account_id)
+        return await self.inner.provision_e911(
+            e164, address, account_id=account_id, accept_charges=accept_charges
+        )
 
     async def remove_e911(self, e164: str, *, account_id: str) -> None:
         await self.inner.remove_e911(e164, account_id=account_id)

@@ -269,6 +269,9 @@ class MirrorRepository(Protocol):
     async def link_account(
         self, workspace_id: str, external_id: str, name: str, now: datetime
     ) -> tuple[str, bool]: ...
+    async def link_default(
+        self, workspace_id: str, external_id: str, name: str, now: datetime
+    ) -> tuple[str, bool]: ...
     async def rows(self, numbers: Sequence[str]) -> dict[str, MirrorRow]: ...
     async def owned_between(
         self,

@@ -28,7 +28,7 @@ from bot.backends.carrier import (
     RouteTarget,
 )
 from bot.domain.assignment import MAX_PER_ACCOUNT, Assignment, has_room, is_limited
-from bot.domain.billing import needs_approval
+from bot.domain.billing import Quote, needs_approval
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.domain.phone import Kind, display, kind_of, parse_number
 from bot.domain.records import (
@@ -244,10 +244,26 @@ class PurchaseService:
             for number in to_buy:
                 await self._reserve(account, number)
                 reserved.append(number)
-            return await self._create(actor, account, wanted, spares, target, channel_id)
+            charges = await self._carrier_quote(account, to_buy)
+            return await self._create(actor, account, wanted, spares, target, channel_id, charges)
         except BaseException:
             await self._let_go(account, reserved)
             raise
+
+    async def _carrier_quote(self, account: AccountInfo, to_buy: list[str]) -> Quote | None:
+        """The carrier's own charges for the numbers (Kazoo's 402 invoices), or None
+        when it priced nothing (the bot's price table is used then).
+
+        A number the carrier refuses (Kazoo's words) stops the request here, before
+        anyone accepts a price for it.
+        """
+        if not to_buy:
+            return None
+        priced = await self.deps.carrier.quote(to_buy, account_id=carrier_account(account))
+        if priced.refused:
+            names = "; ".join(f"{display(n)}: {why}" for n, why in priced.refused)
+            raise Conflict(f"The carrier will not sell {names}. Search again.")
+        return priced.quote if priced.priced else None
 
     async def _reserve(self, account: AccountInfo, number: str) -> None:
         """Hold the number at the carrier, before anything is written.
@@ -292,6 +308,7 @@ class PurchaseService:
         spares: list[str],
         target: Assignment,
         channel_id: str | None,
+        charges: Quote | None = None,
     ) -> PurchaseRequestRecord:
         to_buy = [n for n in wanted if n not in spares]
         kinds = {kind_of(n) for n in wanted}
@@ -300,7 +317,9 @@ class PurchaseService:
         until = now + timedelta(minutes=self.deps.settings.holds.quote_minutes)
         async with self.deps.uow() as uow:
             await self._check_target_room(uow, account, target, len(wanted))
-            quote = await price(self.deps, uow, account, Counter(kind_of(n) for n in to_buy))
+            quote = charges or await price(
+                self.deps, uow, account, Counter(kind_of(n) for n in to_buy)
+            )
             await uow.requests.create(
                 request_id=request_id,
                 workspace_id=actor.workspace_id,
@@ -1004,17 +1023,24 @@ class PurchaseService:
             if not await uow.numbers.claim_return(number, account.id, record.version, now):
                 return
             await uow.commit()
+        detail = None
         try:
             await self.deps.carrier.release(number, account_id=carrier_account(account))
-        except NotFoundAtCarrier:
-            pass  # the carrier has it back already
+        except NumberConflict as exc:
+            # The carrier has it back already, or another account has it now (moved
+            # behind the bot's back): nothing is released there; the account no
+            # longer has it, and the sync catches up.
+            detail = f"not released at the carrier: {exc.carrier_message or exc.reason}"
+            self.deps.due.mark(number)
         except CarrierFailure:
             log.warning("could not give %s back to the carrier; next pass", number, exc_info=True)
             return
         async with self.deps.uow() as uow:
             if await uow.numbers.return_to_stock(number, account.id, now):
                 await uow.numbers.remove_e911(number)
-                await uow.audit.add(AuditEvent("number.aged_out", SYSTEM, "", number=number), now)
+                await uow.audit.add(
+                    AuditEvent("number.aged_out", SYSTEM, "", number=number, detail=detail), now
+                )
                 await uow.commit()
 
 

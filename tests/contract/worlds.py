@@ -34,11 +34,16 @@ from bot.config import CarrierSettings
 from bot.domain.billing import Rate, ServicePlan
 from bot.domain.e911 import E911Address
 from bot.domain.phone import Kind, SearchQuery
-from tests.kazoo_standin import API_KEY, CHILD_A, CHILD_B, ROOT, KazooStandIn, running
+from tests.kazoo_standin import API_KEY, CHILD_A, CHILD_B, ROOT, KazooStandIn, Number, running
 
 ACCOUNT = CHILD_A
 OTHER = CHILD_B
-ACCOUNTS = (CarrierAccount(CHILD_A, "Acme West"), CarrierAccount(CHILD_B, "Acme East"))
+# The carrier's own account first, then its sub-accounts.
+ACCOUNTS = (
+    CarrierAccount(ROOT, "Reseller"),
+    CarrierAccount(CHILD_A, "Acme West"),
+    CarrierAccount(CHILD_B, "Acme East"),
+)
 ALICE = f"{CHILD_A}-user-alice"
 BOB = f"{CHILD_A}-user-bob"
 STOCK_PER_PREFIX = 40
@@ -96,6 +101,13 @@ class World(ABC):
         page = await self.carrier.search(query, quantity=quantity)
         assert len(page.offers) == quantity
         return [o.e164 for o in page.offers]
+
+    # The prefix that offers `holdable` numbers.
+    hold_prefix = "415"
+
+    async def holdable(self, quantity: int = 1) -> list[str]:
+        """Offered numbers the carrier itself can hold (`reserve`)."""
+        return await self.offered(self.hold_prefix, quantity)
 
     async def bought(
         self, quantity: int = 1, *, account: str = ACCOUNT, prefix: str = "415"
@@ -175,6 +187,10 @@ class KazooWorld(World):
 
     def __init__(self, standin: KazooStandIn) -> None:
         self.standin = standin
+        # Aging configured (`should_age`; Kazoo's default releases to available), and a
+        # plan that prices numbers only, like the simulated carrier's.
+        standin.model.should_age = True
+        standin.model.user_rate = Decimal("0")
         self.carrier = self._connect(timeout=2.0)
         # Short enough to keep a hung order cheap, long enough for a loaded machine's
         # other calls on it to answer in time.
@@ -192,6 +208,18 @@ class KazooWorld(World):
 
     def fail_number(self, e164: str, reason: str) -> None:
         self.standin.fail_number(e164, message=reason)
+
+    hold_prefix = "415555"
+
+    async def holdable(self, quantity: int = 1) -> list[str]:
+        """Kazoo reserves only numbers of its numbers database (an inventory pool):
+        a number an upstream carrier offered lives in the search cache only (B1)."""
+        pool = [f"+1415555{i:04d}" for i in range(quantity)]
+        for e164 in pool:
+            self.standin.model.numbers[e164] = Number(e164, "available", module="knm_inventory")
+        offered = await self.offered(self.hold_prefix, quantity)
+        assert offered == pool
+        return offered
 
     def time_out_next_order(self, *, went_through: bool) -> None:
         self.standin.hang_next("PUT", "collection/activate", apply=went_through)

@@ -1,15 +1,16 @@
 """The end-to-end harness on NUMBERS_BOT_BACKEND=kazoo: the same `Harness` as
 tests/e2e, with the bot started against the stand-in Kazoo on loopback.
 
-Every Slack user but one has a Kazoo user with their email; the first sub-account
-is named "Main", so the start-up sync links the workspace's default account to it
-(as for a company whose SmartPBX account was called what the bot calls its
-default) and the flows of tests/e2e read the same.
+Every Slack user but one has a Kazoo user with their email. `KAZOO_ACCOUNT_ID`
+is the company's own account, with two sub-accounts; the start-up sync makes it
+the workspace's default. It is named "Main" here, so the flows of tests/e2e read
+the same.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +51,10 @@ class KazooHarness(Harness):
 @pytest.fixture
 async def kazoo() -> AsyncIterator[KazooStandIn]:
     async with running() as standin:
-        standin.model.accounts[CHILD_A].name = "Main"
-        for account in (CHILD_A, CHILD_B):
+        standin.model.accounts[ROOT].name = "Main"
+        # The reused flows read the bot's own plan on the card: a plan pricing only numbers.
+        standin.model.user_rate = Decimal("0")
+        for account in (ROOT, CHILD_A, CHILD_B):
             for extension, name in enumerate(("bob", "carol", "dave"), start=1002):
                 user_id = f"{account}-user-{name}"
                 standin.model.users[account].setdefault(
@@ -133,7 +136,7 @@ async def make_bot(
         driver = SlackDriver(slack, server.events_url, SECRET)
         cleanups.append(driver.aclose)
         worker = worker_for(app)
-        # The start-up sync links the default account to Kazoo's "Main".
+        # The start-up sync links the default account to `KAZOO_ACCOUNT_ID`'s.
         assert await worker.sync_mirror()
         harness = KazooHarness(slack, driver, runtime, server, worker, clock, app)
         harness.kazoo = kazoo

@@ -12,7 +12,7 @@ from tests.e2e.conftest import CHANNEL, Harness, text_of
 from tests.e2e.manage_helpers import ADDRESS, own
 from tests.e2e.manage_steps import say, shown
 from tests.e2e_kazoo.conftest import callflow_numbers
-from tests.kazoo_standin import CHILD_A, CHILD_B, KazooStandIn
+from tests.kazoo_standin import CHILD_B, ROOT, KazooStandIn
 
 
 def kazoo_of(bot: Harness) -> KazooStandIn:
@@ -103,17 +103,18 @@ async def test_a_fax_number_bought_by_the_bot_gets_a_faxbox_at_kazoo(
 
     [number] = await own(bot, 1, target=Assignment(AssignmentKind.FAXBOX))
 
-    fax = kazoo.model.callflows[CHILD_A][f"{CHILD_A}-fax"]
+    fax = kazoo.model.callflows[ROOT][f"{ROOT}-fax"]
     assert fax["numbers"] == [number]
-    [box] = kazoo.model.faxboxes[CHILD_A].values()
+    [box] = kazoo.model.faxboxes[ROOT].values()
     assert fax["flow"]["data"] == {"id": box["id"]} and box["caller_id"] == number
-    assert kazoo.model.smartpbx_problems(CHILD_A) == []
+    assert kazoo.model.smartpbx_problems(ROOT) == []
 
 
 async def test_move_to_the_sub_account_from_the_move_modal(direct_bot: Harness) -> None:
+    """From the company's own account (`KAZOO_ACCOUNT_ID`, the default) to a sub-account."""
     bot, kazoo = direct_bot, kazoo_of(direct_bot)
     [number] = await own(bot, 1)
-    assert callflow_numbers(kazoo, CHILD_A)["MainCallflow"] == ["0", number]
+    assert callflow_numbers(kazoo, ROOT)["MainCallflow"] == ["0", number]
 
     await bot.driver.slash(ADMIN, CHANNEL, text=f"move {format_national(number)}")
     await bot.until(lambda s: s.top_view(ADMIN) is not None)
@@ -126,8 +127,8 @@ async def test_move_to_the_sub_account_from_the_move_modal(direct_bot: Harness) 
     assert "Moved" in bot.ephemeral_texts(ADMIN)[-1]
     assert kazoo.model.numbers[number].assigned_to == CHILD_B
     # Its old account's main callflow has no number left: "0" is no longer routed.
-    assert callflow_numbers(kazoo, CHILD_A)["MainCallflow"] == ["undefinedMainNumber"]
-    assert kazoo.model.smartpbx_problems(CHILD_A) == []
+    assert callflow_numbers(kazoo, ROOT)["MainCallflow"] == ["undefinedMainNumber"]
+    assert kazoo.model.smartpbx_problems(ROOT) == []
 
 
 async def test_release_gives_the_number_back_as_kazoo_is_configured(
@@ -136,7 +137,8 @@ async def test_release_gives_the_number_back_as_kazoo_is_configured(
     """L1: Kazoo's default `released_state` is `available` (no aging at Kazoo); the bot
     ages the number itself, then gives it back with nothing of it left in a callflow."""
     bot, kazoo = direct_bot, kazoo_of(direct_bot)
-    kazoo.model.aging = False
+    # The stand-in is configured as Kazoo is by default (knm_config.erl:27-37).
+    assert (kazoo.model.released_state, kazoo.model.should_age) == ("available", False)
     first, second = await own(bot, 2)
 
     released = await say(bot, f"release {format_national(second)}")
@@ -144,11 +146,11 @@ async def test_release_gives_the_number_back_as_kazoo_is_configured(
     await bot.click_and_wait(
         ADMIN, "Release", lambda s: "Released" in s.ephemerals_for(CHANNEL, ADMIN)[-1].text
     )
-    assert callflow_numbers(kazoo, CHILD_A)["MainCallflow"] == ["0", first]
+    assert callflow_numbers(kazoo, ROOT)["MainCallflow"] == ["0", first]
 
     bot.clock.advance(days=bot.runtime.settings.aging_days + 1)
     await bot.worker.run_once()
 
     gone = kazoo.model.numbers[second]
     assert (gone.state, gone.assigned_to) == ("available", None)
-    assert kazoo.model.smartpbx_problems(CHILD_A) == []
+    assert kazoo.model.smartpbx_problems(ROOT) == []

@@ -8,7 +8,7 @@ from tests.conftest import ADMIN
 from tests.e2e.conftest import CHANNEL, Harness, result_labels, text_of
 from tests.e2e.manage_helpers import ADDRESS, latest_list, own, rows, slash_and_wait
 from tests.e2e_kazoo.conftest import callflow_numbers
-from tests.kazoo_standin import CHILD_A, CHILD_B, KazooStandIn, Number
+from tests.kazoo_standin import CHILD_B, ROOT, KazooStandIn, Number
 
 
 def kazoo_of(bot: Harness) -> KazooStandIn:
@@ -25,7 +25,7 @@ async def test_the_list_shows_what_kazoo_has_after_a_sync(direct_bot: Harness) -
     bought = await own(bot, 2)
     # SmartPBX adds a number to the account behind the bot's back.
     added = "+14155552671"
-    kazoo.model.numbers[added] = Number(added, "in_service", assigned_to=CHILD_A)
+    kazoo.model.numbers[added] = Number(added, "in_service", assigned_to=ROOT)
     message = await slash_and_wait(bot, "list")
     assert message is not None and added not in rows(latest_list(bot))
 
@@ -34,7 +34,7 @@ async def test_the_list_shows_what_kazoo_has_after_a_sync(direct_bot: Harness) -
     assert sorted(rows(latest_list(bot))) == sorted([*bought, added])
     # The bought numbers ring the main callflow at Kazoo.
     for number in bought:
-        assert in_callflows(kazoo, CHILD_A, number) == ["MainCallflow"]
+        assert in_callflows(kazoo, ROOT, number) == ["MainCallflow"]
 
 
 async def _open_e911(bot: Harness, number: str) -> None:
@@ -87,9 +87,9 @@ async def test_move_to_another_kazoo_account_leaves_the_old_callflows(
     await bot.runtime.services.numbers.move(bot.actor(), second, "Acme East")
 
     assert kazoo.model.numbers[second].assigned_to == CHILD_B
-    assert in_callflows(kazoo, CHILD_A, second) == []
+    assert in_callflows(kazoo, ROOT, second) == []
     # The main callflow keeps its other number (never emptied).
-    assert in_callflows(kazoo, CHILD_A, first) == ["MainCallflow"]
+    assert in_callflows(kazoo, ROOT, first) == ["MainCallflow"]
     await slash_and_wait(bot, "list")
     assert rows(latest_list(bot)) == [first]
 
@@ -98,14 +98,14 @@ async def test_release_takes_the_number_out_of_every_callflow(direct_bot: Harnes
     bot, kazoo = direct_bot, kazoo_of(direct_bot)
     first, second = await own(bot, 2)
     await bot.runtime.services.numbers.release(bot.actor(), second)
-    assert in_callflows(kazoo, CHILD_A, second) == []
-    assert in_callflows(kazoo, CHILD_A, first) == ["MainCallflow"]
+    assert in_callflows(kazoo, ROOT, second) == []
+    assert in_callflows(kazoo, ROOT, first) == ["MainCallflow"]
 
     # When aging ends the worker gives it back to Kazoo; no callflow points at it.
     bot.clock.advance(days=bot.runtime.settings.aging_days + 1)
     await bot.worker.run_once()
     assert kazoo.model.numbers[second].assigned_to is None
-    for account in (CHILD_A, CHILD_B):
+    for account in (ROOT, CHILD_B):
         assert in_callflows(kazoo, account, second) == []
 
 
@@ -142,30 +142,30 @@ async def test_a_kazoo_user_with_no_slack_user_is_restored_to_their_number(
     """SmartPBX gave a number to Frank, who has no Slack account: the sync records him by
     his Kazoo id; release, then restore, and the number rings Frank again."""
     bot, kazoo = direct_bot, kazoo_of(direct_bot)
-    frank, number = f"{CHILD_A}-user-frank", "+14155552671"
-    kazoo.model.users[CHILD_A][frank] = {
+    frank, number = f"{ROOT}-user-frank", "+14155552671"
+    kazoo.model.users[ROOT][frank] = {
         "id": frank,
         "first_name": "Frank",
         "last_name": "Field",
         "email": "frank@example.com",
     }
-    kazoo.model.callflows[CHILD_A][f"{CHILD_A}-frank"] = {
-        "id": f"{CHILD_A}-frank",
+    kazoo.model.callflows[ROOT][f"{ROOT}-frank"] = {
+        "id": f"{ROOT}-frank",
         "name": "Frank Field SmartPBX's Callflow",
         "type": "mainUserCallflow",
         "owner_id": frank,
         "numbers": ["1006", number],
         "flow": {"module": "user", "data": {"id": frank}, "children": {}},
     }
-    kazoo.model.numbers[number] = Number(number, "in_service", assigned_to=CHILD_A)
-    kazoo.model.refresh_used_by(CHILD_A)
+    kazoo.model.numbers[number] = Number(number, "in_service", assigned_to=ROOT)
+    kazoo.model.refresh_used_by(ROOT)
     assert await bot.worker.sync_mirror()
     await slash_and_wait(bot, "list")
     assert f"Kazoo user `{frank}`" in text_of(latest_list(bot))
 
     await bot.runtime.services.numbers.release(bot.actor(), number)
-    assert in_callflows(kazoo, CHILD_A, number) == []
+    assert in_callflows(kazoo, ROOT, number) == []
     restored = await slash_and_wait(bot, f"restore {number}")
     assert restored is not None and "Restored" in restored.text
     assert f"Kazoo user `{frank}`" in text_of(restored) and "<@" not in text_of(restored)
-    assert in_callflows(kazoo, CHILD_A, number) == ["Frank Field SmartPBX's Callflow"]
+    assert in_callflows(kazoo, ROOT, number) == ["Frank Field SmartPBX's Callflow"]

@@ -9,7 +9,7 @@ import pytest
 from bot.backends.carrier import NotEnoughCredit, OrderOutcome
 from bot.backends.kazoo import KazooCarrier
 from tests.kazoo.helpers import bought, offered
-from tests.kazoo_standin import CHILD_A, KazooStandIn
+from tests.kazoo_standin import CHILD_A, CHILD_B, KazooStandIn
 
 
 async def test_quote_reads_the_invoices_shape_without_buying(
@@ -26,9 +26,12 @@ async def test_quote_reads_the_invoices_shape_without_buying(
     ]
     assert quote.activation_today == Decimal("1.50")
     assert quote.difference == Decimal("4.00")
-    assert priced.activated == ()
+    assert priced.activated == () and priced.priced
+    # The plan's other items (users, numbers already there) are on the invoice, not new.
+    assert quote.monthly_after - quote.monthly_before == Decimal("4.00")
     assert standin.model.charges == []
-    assert {standin.model.numbers[n].state for n in numbers} == {"discovery"}
+    # Still only in the search cache: nothing was written to Kazoo's numbers database.
+    assert not set(numbers) & set(standin.model.numbers)
     assert "accept_charges" not in standin.calls("PUT", "collection/activate")[-1].body
 
 
@@ -106,21 +109,72 @@ async def test_a_500_on_one_number_of_five_fails_only_that_number(
     assert sorted(n for _, n, _ in standin.model.charges) == sorted(
         n for n in numbers if n != numbers[2]
     )
-    assert standin.model.numbers[numbers[2]].state == "discovery"
+    assert numbers[2] not in standin.model.numbers
+    # Kazoo answers 200 even with a number refused (H1).
+    assert standin.calls("PUT", "collection/activate")[-1].body["accept_charges"] is True
 
 
-async def test_a_number_taken_meanwhile_fails_as_not_retryable(
+async def test_a_number_taken_meanwhile_on_another_account_is_never_taken(
     carrier: KazooCarrier, standin: KazooStandIn
 ) -> None:
     numbers = await offered(carrier, quantity=2)
-    standin.change_number(numbers[1], state="in_service", assigned_to="someone-else")
+    # Bought in SmartPBX by a sibling account: Kazoo itself would move it (M1).
+    standin.change_number(numbers[1], state="in_service", assigned_to=CHILD_B)
 
     result = await carrier.order(numbers, account_id=CHILD_A, idempotency_key="req-4")
 
     failed = result.by_number()[numbers[1]]
     assert failed.outcome is OrderOutcome.FAILED and not failed.retryable
-    assert "from in_service to in_service" in failed.reason
+    assert "another account" in failed.reason
     assert result.by_number()[numbers[0]].outcome is OrderOutcome.BOUGHT
+    assert standin.model.numbers[numbers[1]].assigned_to == CHILD_B
+    sent = standin.calls("PUT", "collection/activate")[-1].body["data"]["numbers"]
+    assert sent == [numbers[0]]
+
+
+async def test_each_refused_number_carries_kazoos_reason_and_the_code_decides_retries(
+    carrier: KazooCarrier, standin: KazooStandIn
+) -> None:
+    numbers = await offered(carrier, quantity=4)
+    standin.fail_number(numbers[0], bare="not_found")
+    standin.fail_number(
+        numbers[1],
+        code=400,
+        error="invalid_state_transition",
+        message="invalid state transition",
+        cause="from port_out to in_service",
+    )
+    standin.fail_number(
+        numbers[2], code=403, error="forbidden", message="requestor is unauthorized"
+    )
+
+    result = await carrier.order(numbers, account_id=CHILD_A, idempotency_key="req-r")
+
+    by = result.by_number()
+    assert (by[numbers[0]].reason, by[numbers[0]].retryable) == (
+        "Kazoo no longer has it from the search (not_found); search again.",
+        False,
+    )
+    assert by[numbers[1]].reason == ("invalid state transition (from port_out to in_service)")
+    assert not by[numbers[1]].retryable
+    assert "requestor is unauthorized" in by[numbers[2]].reason and not by[numbers[2]].retryable
+    assert by[numbers[3]].outcome is OrderOutcome.BOUGHT
+    # No `/check`: it answers "error" for every number on almost every carrier (M3).
+    assert standin.calls("POST", "/check") == []
+
+
+async def test_a_number_the_search_cache_lost_fails_with_kazoos_not_found(
+    carrier: KazooCarrier, standin: KazooStandIn
+) -> None:
+    numbers = await offered(carrier, quantity=2)
+    standin.model.discovery.clear()  # another node, or a reset search
+
+    result = await carrier.order(numbers, account_id=CHILD_A, idempotency_key="req-l")
+
+    assert {r.reason for r in result.results} == {
+        "Kazoo no longer has it from the search (not_found); search again."
+    }
+    assert standin.model.charges == []
 
 
 async def test_not_enough_credit_is_its_own_error_and_buys_nothing(
@@ -135,7 +189,7 @@ async def test_not_enough_credit_is_its_own_error_and_buys_nothing(
     assert not refused.value.retryable
     assert "credit" in refused.value.message
     assert standin.model.charges == []
-    assert {standin.model.numbers[n].state for n in numbers} == {"discovery"}
+    assert not set(numbers) & set(standin.model.numbers)
 
 
 async def test_a_free_dry_run_reports_what_kazoo_refused(
@@ -179,3 +233,21 @@ async def test_concurrent_repeats_of_one_order_activate_once(
     ]
     assert len(accepted) == 1
     assert len(carrier._order_locks) == 0  # no lock kept once the orders are done
+
+
+async def test_a_43_billing_refusal_naming_no_number_is_never_taken_as_bought(
+    carrier: KazooCarrier, standin: KazooStandIn
+) -> None:
+    """4.3 has no `402 not_enough_credit` on activation (M8): the refusal is probably a
+    success with no result. Nothing is recorded bought; asking again settles nothing."""
+    standin.model.credit = Decimal("1.00")
+    standin.model.credit_refusal = "4.3"
+    numbers = await offered(carrier, quantity=2)
+
+    first = await carrier.order(numbers, account_id=CHILD_A, idempotency_key="req-m8")
+    again = await carrier.order(numbers, account_id=CHILD_A, idempotency_key="req-m8")
+
+    assert first.numbers(OrderOutcome.UNKNOWN) == numbers
+    assert again.numbers(OrderOutcome.BOUGHT) == []
+    assert standin.model.charges == []
+    assert not set(numbers) & set(standin.model.numbers)

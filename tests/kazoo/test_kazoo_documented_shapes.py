@@ -48,21 +48,71 @@ def test_a_402_body_of_neither_shape_is_refused() -> None:
         parse_quote({})
 
 
-def test_an_invoice_item_without_a_difference_counts_whole() -> None:
+def test_only_the_items_a_purchase_changes_count_as_new_charges() -> None:
+    """4.3 lists every item of the plan; `changes` marks the ones this change touches
+    (kz_services_item.erl:395-413). Unchanged items are already on the bill (H4b)."""
     body = [
         {
             "items": [
-                {"category": "phone_numbers", "item": "tollfree_us", "quantity": 1, "rate": 4.5}
+                {"category": "user", "item": "user", "quantity": 2, "rate": 5.0, "total": 10.0},
+                {
+                    "category": "phone_numbers",
+                    "item": "tollfree_us",
+                    "quantity": 3,
+                    "rate": 4.5,
+                    "total": 13.5,
+                    "changes": {"type": "modified", "difference": {"quantity": 1}},
+                },
+                {
+                    "category": "number_services",
+                    "item": "cnam",
+                    "name": "Caller ID name",
+                    "quantity": 1,
+                    "rate": 1.0,
+                    "total": 1.0,
+                    "changes": {"type": "added"},
+                },
             ],
-            "summary": {"today": 1.25, "recurring": 10.5},
+            "summary": {"today": 1.25, "recurring": 24.5},
+            "bookkeeper": {"type": "default"},
         }
     ]
 
     quote = parse_quote(body)
 
-    assert quote.items[0].total == Decimal("4.50")
-    assert (quote.monthly_before, quote.monthly_after) == (Decimal("6.00"), Decimal("10.50"))
+    assert [(i.name, i.quantity, i.total) for i in quote.items] == [
+        ("Toll-free numbers", 1, Decimal("4.50")),
+        ("Caller ID name", 1, Decimal("1.00")),
+    ]
+    assert (quote.monthly_before, quote.monthly_after) == (Decimal("19.00"), Decimal("24.50"))
     assert quote.activation_today == Decimal("1.25")
+
+
+def test_each_bookkeepers_invoice_is_named_and_summed() -> None:
+    def invoice(keeper: str, recurring: float) -> dict[str, object]:
+        return {
+            "items": [
+                {
+                    "category": "phone_numbers",
+                    "item": "did_us",
+                    "quantity": 2,
+                    "rate": 1.0,
+                    "total": 2.0,
+                    "changes": {"difference": {"quantity": 1}},
+                }
+            ],
+            "summary": {"today": 0.5, "recurring": recurring},
+            "bookkeeper": {"type": keeper},
+        }
+
+    quote = parse_quote([invoice("braintree", 2.0), invoice("default", 7.0)])
+
+    assert [i.name for i in quote.items] == [
+        "Local numbers (billed by braintree)",
+        "Local numbers (invoice 2)",
+    ]
+    assert (quote.activation_today, quote.monthly_after) == (Decimal("1.00"), Decimal("9.00"))
+    assert quote.difference == Decimal("2.00")
 
 
 MAIN = {

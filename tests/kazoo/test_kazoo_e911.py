@@ -8,12 +8,12 @@ from decimal import Decimal
 
 import pytest
 
-from bot.backends.carrier import E911Fault, NotFoundAtCarrier
+from bot.backends.carrier import E911Charges, E911Fault, NotFoundAtCarrier, NumberConflict
 from bot.backends.kazoo import KazooCarrier
 from bot.domain.e911 import E911Address, E911Candidates, E911Invalid, E911Status, E911Valid
 from tests.kazoo.conftest import RecordedSleep
 from tests.kazoo.helpers import bought
-from tests.kazoo_standin import CHILD_A, KazooStandIn
+from tests.kazoo_standin import CHILD_A, CHILD_B, KazooStandIn
 
 ADDRESS = E911Address(
     street_address="116 Natoma St",
@@ -166,7 +166,44 @@ async def test_e911_on_a_number_that_left_the_account_says_so(
     carrier: KazooCarrier, standin: KazooStandIn
 ) -> None:
     [number] = await bought(carrier, CHILD_A)
-    standin.change_number(number, assigned_to="someone-else")
+    standin.change_number(number, assigned_to=None, state="available")
 
     with pytest.raises(NotFoundAtCarrier):
         await carrier.provision_e911(number, ADDRESS, account_id=CHILD_A)
+
+
+async def test_e911_is_never_written_onto_another_accounts_number(
+    carrier: KazooCarrier, standin: KazooStandIn
+) -> None:
+    """Kazoo would PATCH it through any account's path (H2)."""
+    [number] = await bought(carrier, CHILD_A)
+    standin.change_number(number, assigned_to=CHILD_B)
+
+    with pytest.raises(NumberConflict):
+        await carrier.provision_e911(number, ADDRESS, account_id=CHILD_A)
+    with pytest.raises(NumberConflict):
+        await carrier.remove_e911(number, account_id=CHILD_A)
+
+    assert standin.calls("PATCH") == [] and standin.calls("POST", number) == []
+
+
+async def test_a_priced_e911_change_is_a_quote_to_accept_not_a_fault(
+    carrier: KazooCarrier, standin: KazooStandIn
+) -> None:
+    """Every number write is a dry run first; a plan pricing e911 answers 402 (H4c)."""
+    standin.model.e911_rate = Decimal("2.5")
+    [number] = await bought(carrier, CHILD_A)
+
+    asked = await carrier.provision_e911(number, ADDRESS, account_id=CHILD_A)
+
+    assert isinstance(asked, E911Charges)
+    assert [(i.name, i.quantity, i.total) for i in asked.quote.items] == [
+        ("Emergency (e911)", 1, Decimal("2.50"))
+    ]
+    assert "e911" not in standin.model.numbers[number].features
+    accepted = await carrier.provision_e911(
+        number, ADDRESS, account_id=CHILD_A, accept_charges=True
+    )
+    assert isinstance(accepted, E911Valid)
+    assert standin.calls("POST", number)[-1].body["accept_charges"] is True
+    assert "e911" in standin.model.numbers[number].features

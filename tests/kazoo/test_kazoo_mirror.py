@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.backends.carrier import CarrierUser, OwnedPage
 from bot.backends.guard import in_write_unit_of_work
@@ -160,7 +160,8 @@ async def test_a_first_sync_mirrors_numbers_accounts_routes_and_e911(
         A5: ("in_service", CHILD_A, "faxbox"),
         B1: ("in_service", CHILD_B, None),
     }
-    assert (report.accounts, report.accounts_created) == (2, 2)
+    # KAZOO_ACCOUNT_ID's own account (the default) and its two sub-accounts.
+    assert (report.accounts, report.accounts_created) == (3, 3)
     assert (report.seen, report.added, report.changed, report.gone) == (6, 6, 0, 0)
     assert report.pages >= 4  # page size 2: paged with start_key
     assert report.unmatched_users == 0 and report.e911_read == 1
@@ -168,7 +169,10 @@ async def test_a_first_sync_mirrors_numbers_accounts_routes_and_e911(
         names = {a.name: a.external_id for a in await uow.accounts.all(WORKSPACE)}
         record = await uow.numbers.get(A1)
         tollfree = await uow.numbers.get(A5)
-    assert names == {"Acme West": CHILD_A, "Acme East": CHILD_B}
+    assert names == {"Reseller": ROOT, "Acme West": CHILD_A, "Acme East": CHILD_B}
+    async with uows(write=False) as uow:
+        default = await uow.accounts.default_of(WORKSPACE)
+    assert default is not None and default.external_id == ROOT
     assert record is not None and record.e911 is not None
     assert record.e911.street_address == "116 Natoma St"
     assert record.e911.status is E911Status.PROVISIONED
@@ -204,7 +208,7 @@ async def test_changes_made_in_smartpbx_appear_after_the_next_sync_audited_once(
     # Behind the bot's back: A1 released, A2 moved to Acme East, A4 routed to main,
     # A3 unrouted, B1 gains e911, and a new number bought on Acme West.
     standin.model.leave_callflows(CHILD_A, A1)
-    standin.model.release(CHILD_A, A1)
+    standin.model.release(A1, ROOT)
     standin.model.leave_callflows(CHILD_A, A2)
     standin.change_number(A2, assigned_to=CHILD_B, used_by="")
     route(standin, CHILD_A, "main", A4)
@@ -254,7 +258,7 @@ async def test_an_account_emptied_at_kazoo_is_emptied_in_the_mirror(
     await sync(carrier, uows).run()
     for e164 in (A1, A2, A3, A4, A5):
         kazoo_numbers.model.leave_callflows(CHILD_A, e164)
-        kazoo_numbers.model.release(CHILD_A, e164)
+        kazoo_numbers.model.release(e164, ROOT)
     report = await sync(carrier, uows).run()
     assert report.gone == 5
     assert {e: s for e, s in (await state(uows)).items() if s[0] == "in_service"} == {
@@ -292,30 +296,38 @@ async def test_a_kazoo_user_without_a_slack_user_is_kept_and_counted(
     assert (await state(uows))[A3] == ("in_service", CHILD_A, f"user:{CHILD_A}-user-alice")
 
 
-async def test_without_sub_accounts_the_root_account_is_mirrored_into_the_default(
+async def test_the_root_account_is_the_workspace_default_named_as_kazoo_names_it(
     standin: KazooStandIn, carrier: KazooCarrier, uows: UnitOfWorkFactory
 ) -> None:
-    for child in (CHILD_A, CHILD_B):
-        del standin.model.accounts[child]
+    """The default made before Kazoo was connected is adopted by KAZOO_ACCOUNT_ID's
+    account, sub-accounts or not: an unbound channel works on it."""
+    standin.model.accounts[ROOT].name = "Acme (East), Inc."
     own(standin, ROOT, A1)
     async with uows() as uow:
         await uow.accounts.ensure_workspace(WORKSPACE, datetime.now(UTC))
         main = await uow.accounts.create("acct-main", WORKSPACE, "Main", datetime.now(UTC))
+        await uow.accounts.set_default(WORKSPACE, main.id)
         await uow.commit()
     report = await sync(carrier, uows).run()
-    assert (report.accounts, report.accounts_created, report.added) == (1, 0, 1)
+    again = await sync(carrier, uows).run()
+    assert (report.accounts, report.accounts_created, report.added) == (3, 2, 1)
+    assert (again.accounts_created, again.added) == (0, 0)
     async with uows(write=False) as uow:
         record = await uow.numbers.get(A1)
-        count = await uow.session.scalar(select(func.count()).select_from(m.Account))
+        default = await uow.accounts.default_of(WORKSPACE)
     assert record is not None and record.account_id == main.id
-    assert count == 1
+    assert default is not None and (default.id, default.name, default.external_id) == (
+        main.id,
+        "Acme (East), Inc.",
+        ROOT,
+    )
 
 
 async def test_a_page_out_of_order_marks_nothing_gone(
     kazoo_numbers: KazooStandIn, carrier: KazooCarrier, uows: UnitOfWorkFactory
 ) -> None:
     await sync(carrier, uows).run()
-    kazoo_numbers.model.release(CHILD_A, A4)
+    kazoo_numbers.model.release(A4, ROOT)
 
     class Repeating(Watched):
         """Every later page starts again with the account's first number: out of order."""
@@ -359,7 +371,7 @@ async def test_open_port_requests_are_not_spares_and_gone_detection_still_works(
     }
     await sync(carrier, uows).run()
     standin.model.leave_callflows(CHILD_A, A4)
-    standin.model.release(CHILD_A, A4)
+    standin.model.release(A4, ROOT)
 
     report = await sync(carrier, uows).run()
 

@@ -9,17 +9,19 @@ from typing import Any
 
 import pytest
 
-from bot.backends.carrier import RouteTarget
+from bot.backends.carrier import CarrierFault, RouteTarget
 from bot.backends.guard import GuardedCarrier
 from bot.backends.kazoo import KazooCarrier
 from bot.bootstrap import Runtime, build_carrier, start
 from bot.domain.assignment import AssignmentKind
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
+from bot.domain.phone import Kind, SearchQuery
 from bot.domain.records import AccountInfo
 from bot.service.changes import carrier_account
 from bot.service.context import Actor
 from bot.service.people import PeopleCarrier
 from tests.conftest import ADMIN, FakeClock, make_settings
+from tests.kazoo.conftest import RecordedSleep, make_carrier
 from tests.kazoo_standin import API_KEY, CHILD_A, ROOT, KazooStandIn, running
 
 WORKSPACE = "T1"
@@ -75,9 +77,10 @@ async def test_start_guards_the_kazoo_carrier_and_closes_its_session(
     assert isinstance(services_carrier, PeopleCarrier)
     assert services_carrier.inner is runtime.guard
     assert runtime.mirror_units is not None
-    assert [a.id for a in await runtime.guard.accounts()] == sorted(
-        a for a in standin.model.accounts if a != ROOT
-    )
+    assert [a.id for a in await runtime.guard.accounts()] == [
+        ROOT,
+        *sorted(a for a in standin.model.accounts if a != ROOT),
+    ]
     session = runtime.backend._client._session
     assert session is not None and not session.closed
     await runtime.close()
@@ -142,3 +145,19 @@ async def test_an_account_kazoo_does_not_know_cannot_be_bound_or_moved_into(
     await accounts.list_accounts(actor)  # the default account, not linked to Kazoo
     with pytest.raises(NotFound, match="There is no account named “Main”"):
         await accounts.use(actor, "C1", "Main")
+
+
+async def test_nothing_but_a_kazoo_account_id_is_ever_sent_to_kazoo(
+    standin: KazooStandIn,
+) -> None:
+    """An account the sync never linked has the bot's own id (a UUID): refused, not sent."""
+    carrier = make_carrier(standin, RecordedSleep())
+    bot_id = "0b6c8f5e-3c1d-4c7e-9a59-2f1e8d7c6b5a"
+    try:
+        with pytest.raises(CarrierFault, match="not linked to a Kazoo account"):
+            await carrier.search(SearchQuery(Kind.LOCAL, "415"), quantity=1, account_id=bot_id)
+        with pytest.raises(CarrierFault):
+            await carrier.order(["+14155550100"], account_id=bot_id, idempotency_key="x")
+    finally:
+        await carrier.close()
+    assert [s.path for s in standin.seen if bot_id in s.path] == []

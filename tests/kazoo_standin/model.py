@@ -1,10 +1,12 @@
 """What the stand-in Kazoo keeps: accounts, numbers with their states, callflows, users.
 
-The rules follow ../shared/spec/kazoo-crossbar.md: a number must appear in a
-search before it can be bought; buying takes it from discovery/available (or
-reserved by the same account) to in_service; any other pair is an
-`invalid_state_transition`; deleting returns it to available (or aging);
-a number sits in at most one callflow, and callflow membership sets its
+The rules follow Kazoo 4.3's source (../shared/reference/kazoo/real-behaviour.md;
+paths below are in 2600hz/kazoo, branch 4.3): a number found by a search lives
+only in the search cache until an activation discovers it; reserve and the
+per-number calls see only the numbers database; who may touch a number is
+decided by the API key's account being above the owner, never by the path;
+release unwinds the reserve history, else ends in the configured state; a
+number sits in at most one callflow, and callflow membership sets its
 `used_by`.
 """
 
@@ -40,14 +42,28 @@ class KazooError(Exception):
 
 
 def transition_error(current: str, wanted: str) -> KazooError:
+    """`knm_errors:to_json(invalid_state_transition, ...)` (knm_errors.erl:149-151)."""
     return KazooError(
         400,
         "invalid_state_transition",
         {
             "code": 400,
             "error": "invalid_state_transition",
-            "message": f"from {current} to {wanted}",
+            "message": "invalid state transition",
             "cause": f"from {current} to {wanted}",
+        },
+    )
+
+
+def unauthorized() -> KazooError:
+    """`knm_errors:to_json(unauthorized)` (core/kazoo_number_manager/src/knm_errors.erl:140-142)."""
+    return KazooError(
+        403,
+        "forbidden",
+        {
+            "code": 403,
+            "error": "forbidden",
+            "message": "requestor is unauthorized to perform operation",
         },
     )
 
@@ -77,20 +93,30 @@ class Number:
     public: dict[str, Any] = field(default_factory=dict)
     created: int = GREGORIAN_BASE
     updated: int = GREGORIAN_BASE
+    # The carrier module; `knm_local` numbers are deleted on release
+    # (core/kazoo_number_manager/src/knm_numbers.erl:951-970).
+    module: str = "knm_bandwidth2"
+    # Accounts that reserved it, newest first (knm_phone_number.erl:1236-1249 unwinds it).
+    reserve_history: list[str] = field(default_factory=list)
 
     def item(self) -> str:
         return "tollfree_us" if self.e164[2:5] in TOLLFREE else "did_us"
 
     def document(self) -> dict[str, Any]:
-        """The number document as `GET /phone_numbers/{NUMBER}` shows it: public fields,
-        `state`, `used_by` and a `features` list at the root, empty ones dropped, and
-        `_read_only.features` an object (knm_phone_number.erl:608-640)."""
+        """The number document as `GET /phone_numbers/{NUMBER}` shows it.
+
+        `to_public_json` (core/kazoo_number_manager/src/knm_phone_number.erl:608-640):
+        public fields, `state`, `used_by` and a `features` list at the root, empty ones
+        dropped, and `_read_only.features` an object; the owner (`pvt_assigned_to`) is
+        private, so the document never says whose number it is.
+        """
         read_only = {
             "created": self.created,
             "modified": self.updated,
             "state": self.state,
             "features": {"available": ["cnam", "e911", "prepend"], "settings": {}},
             "used_by": self.used_by,
+            "carrier_module": self.module.removeprefix("knm_"),
         }
         root = {"features": list(self.features), "state": self.state, "used_by": self.used_by}
         return {
@@ -211,9 +237,14 @@ class KazooModel:
         }
         self.faxboxes: dict[str, dict[str, dict[str, Any]]] = {a: {} for a in self.accounts}
         self.rates: dict[str, Decimal] = {"did_us": Decimal("1.0"), "tollfree_us": Decimal("2.0")}
+        # The rest of the service plan: on every invoice, changed by a number purchase or not.
+        self.user_rate = Decimal("5.0")
+        # Whether the plan prices a reserved number (then reserve answers 402, H4c).
+        self.reserve_priced = False
+        # The plan's monthly rate for e911 on a number (0: not priced, no 402).
+        self.e911_rate = Decimal("0")
         self.activation_charge = Decimal("0.5")
         self.quote_shape = "invoices"  # or "legacy"
-        self.aging = True
         # Whether the reseller allows the `e911` feature (else a save carrying it is 403).
         self.e911_allowed = True
         # The per-account bucket on `PUT /{n}/activate` (cb_phone_numbers_v2.erl:284-288,
@@ -222,7 +253,19 @@ class KazooModel:
         self.activation_refill = 1.0
         # Upstream `validateLocation` calls: an enveloped 500 has side effects.
         self.e911_provider_calls = 0
+        # knm_config (knm_config.erl:27-37), as the cluster is configured: `released_state`
+        # (default available), `should_age` (default false) and `should_permanently_delete`
+        # (default false).
+        self.released_state = "available"
+        self.should_age = False
+        self.should_permanently_delete = False
+        self.max_search = 500  # `maximum_search_quantity` (knm_search.erl:49)
+        # The search cache: query id -> [(number, state)] (knm_search's ETS table).
+        self.discovery: dict[str, list[tuple[str, str]]] = {}
         self.credit: Decimal | None = None  # None: the account never runs out
+        # How a refusal for credit looks: "legacy" 402 `not_enough_credit` (before 4.3),
+        # "4.3" a success naming no number (M8, unverified).
+        self.credit_refusal = "legacy"
         self.stock_per_prefix = 40
         # Port requests by id: {"account", "state", "numbers"} (Kazoo's port_requests db).
         self.port_requests: dict[str, dict[str, Any]] = {}
@@ -250,7 +293,7 @@ class KazooModel:
     # --- stock -----------------------------------------------------------------------
 
     def stock(self, prefix: str) -> list[str]:
-        """The carrier's numbers for a prefix (3-10 digits), the same every time."""
+        """The upstream carrier's numbers for a prefix (3-10 digits), the same every time."""
         width = 10 - len(prefix)
         if width <= 0:
             return ["+1" + prefix[:10]]
@@ -261,58 +304,122 @@ class KazooModel:
             if base + i * 7 < 10**width
         ]
 
-    def search(self, prefix: str, quantity: int, offset: int) -> list[Number]:
-        free = [
-            n
-            for n in self.stock(prefix)
-            if n not in self.numbers or self.numbers[n].state in ("discovery", "available")
-        ]
-        found: list[Number] = []
-        for e164 in free[offset : offset + quantity]:
-            number = self.numbers.setdefault(e164, Number(e164))
-            found.append(number)
-        return found
+    def search(
+        self, prefix: str, quantity: int, offset: int, query_id: str = "tests"
+    ) -> list[tuple[str, str]]:
+        """`knm_search:find/1` (core/kazoo_number_manager/src/knm_search.erl:205-245, 285-302).
+
+        An offset-0 search resets the query's cache (`reset_search`, :134-137, 232-245)
+        and fills it from the carriers: upstream numbers as `discovery` (only in the
+        cache, never in the numbers database), the local pool's `available` ones
+        (carriers/knm_local.erl:52-92, knm_inventory.erl:74-112). Later offsets page
+        through that cache; an unknown query id (a new token:
+        cb_phone_numbers_v2.erl:617-626) has none.
+        Answers `(number, state)`, sorted by number (`qlc:keysort`).
+        """
+        if offset == 0:
+            found: dict[str, str] = {}
+            for e164 in self.stock(prefix):
+                known = self.numbers.get(e164)
+                if known is None:
+                    found[e164] = "discovery"
+                elif known.state == "available":
+                    found[e164] = "available"
+            for number in self.numbers.values():
+                if (
+                    number.module in ("knm_local", "knm_inventory")
+                    and number.state == "available"
+                    and number.e164.startswith("+1" + prefix)
+                ):
+                    found[number.e164] = "available"
+            self.discovery[query_id] = sorted(found.items())[: self.max_search]
+        return list(self.discovery.get(query_id, [])[offset : offset + quantity])
+
+    def discovered(self, e164: str) -> bool:
+        """`knm_search:local_discovery/2` (knm_search.erl:411-418): in any query's cache."""
+        return any(
+            e164 == n and state == "discovery"
+            for rows in self.discovery.values()
+            for n, state in rows
+        )
 
     # --- numbers ---------------------------------------------------------------------
 
-    def owned(self, account_id: str, e164: str) -> Number:
+    def authorized(self, token_account: str, number: Number) -> bool:
+        """`knm_phone_number:is_authorized/1` (knm_phone_number.erl:1670-1689): the API
+        key's account is the owner or above it. The account in the path plays no part."""
+        owner = number.assigned_to
+        return owner is not None and self.descends(owner, token_account)
+
+    def fetch(self, e164: str, token_account: str) -> Number:
+        """GET/PATCH/POST of `/accounts/{ANY}/phone_numbers/{n}`: `knm_number:get` with
+        `auth_by` only (cb_phone_numbers_v2.erl:453-460); `handle_fetch`
+        (knm_phone_number.erl:499-507) lets anyone read an `available` number."""
         number = self.numbers.get(e164)
-        if number is None or number.assigned_to != account_id:
+        if number is None or number.state == "discovery":
             raise not_found()
-        return number
+        if number.state == "available" or self.authorized(token_account, number):
+            return number
+        if number.state == "reserved" and self.descends(token_account, number.assigned_to or ""):
+            return number  # is_reserved_from_parent (knm_phone_number.erl:1692-1701)
+        raise unauthorized()
+
+    def identify(self, e164: str) -> str:
+        """`knm_number:lookup_account/1` (core/kazoo_number_manager/src/knm_number.erl:
+        390-462): the owner of a port_in/in_service/port_out/reserved number."""
+        number = self.numbers.get(e164)
+        if number is None or number.state == "discovery":
+            raise not_found()
+        if not number.assigned_to:
+            # {error, unassigned}: an atom, answered as 400 "client error"
+            # (cb_phone_numbers_v2.erl:916-919).
+            raise KazooError(400, "client error", "unassigned")
+        if number.state not in ("port_in", "in_service", "port_out", "reserved"):
+            raise KazooError(
+                400,
+                "client error",
+                {"cause": "not_in_service", "account_id": number.assigned_to, "number": e164},
+            )
+        return number.assigned_to
 
     def activation_cost(self, account_id: str, numbers: list[str]) -> list[Number]:
         """The numbers an activation would newly bill to the account."""
         return [
-            self.numbers[n]
+            self.numbers[n] if n in self.numbers else Number(n)
             for n in numbers
-            if n in self.numbers
-            and not (self.numbers[n].assigned_to == account_id and self.numbers[n].state in OWNED)
+            if not (
+                n in self.numbers
+                and self.numbers[n].assigned_to == account_id
+                and self.numbers[n].state in OWNED
+            )
         ]
 
     def check_activation(self, account_id: str, e164: str, token_account: str) -> Number:
+        """`knm_numbers:move/3` (core/kazoo_number_manager/src/knm_numbers.erl:278-292)
+        and `to_in_service` (knm_number_states.erl:136-177). Raises the per-number error."""
         number = self.numbers.get(e164)
         if number is None:
-            raise KazooError(
-                500,
-                "unspecified_fault",
-                {"code": 500, "error": "unspecified_fault", "message": "missing_provider_url"},
-            )
-        if number.state in ("discovery", "available"):
+            if not self.discovered(e164):
+                # discover/1 fails with the atom `not_found` (knm_numbers.erl:861-868),
+                # which `kz_json:from_map` writes as a bare string.
+                raise KazooError(404, "not_found", "not_found")
+            return Number(e164)  # discovered: the document is made on activation
+        if number.state in ("discovery", "available", "aging", "port_in"):
+            # Anyone may buy available or re-buy aging numbers (:157-170).
             return number
-        if number.state == "reserved" and number.assigned_to == account_id:
-            return number
-        if number.state in OWNED and number.assigned_to == account_id:
-            return number
-        if (
-            number.state in OWNED
-            and number.assigned_to is not None
-            and self.descends(number.assigned_to, token_account)
-        ):
-            return number  # a move inside the reseller's hierarchy
+        if number.state == "reserved":
+            # authorize_subaccount: reserved by the account or one above it (:171-176).
+            if number.assigned_to and self.descends(account_id, number.assigned_to):
+                return number
+            raise unauthorized()
+        if number.state == "in_service":
+            if number.assigned_to == account_id or self.authorized(token_account, number):
+                return number  # a move inside the reseller's tree (:136-143)
+            raise unauthorized()
         raise transition_error(number.state, "in_service")
 
     def activate(self, account_id: str, number: Number) -> None:
+        self.numbers.setdefault(number.e164, number)
         if number.assigned_to != account_id or number.state not in OWNED:
             if number.assigned_to is not None and number.assigned_to != account_id:
                 self.leave_callflows(number.assigned_to, number.e164)
@@ -323,7 +430,10 @@ class KazooModel:
                 number.features.append("local")
             number.updated = self.tick()
 
-    def reserve(self, account_id: str, e164: str) -> Number:
+    def reserve(self, account_id: str, e164: str, token_account: str) -> Number:
+        """`knm_number:reserve` reads the numbers database only (knm_numbers.erl:396-400,
+        185-191): a number known only to a search is 404 (B1). `to_reserved`
+        (knm_number_states.erl:103-131) takes even an in-service number, after authorize."""
         number = self.numbers.get(e164)
         if number is None:
             raise not_found()
@@ -333,21 +443,48 @@ class KazooModel:
                 "no_change_required",
                 {"code": 400, "error": "no_change_required", "message": "no change required"},
             )
-        if number.state not in ("discovery", "available"):
+        if number.state not in ("discovery", "available", "reserved", "in_service"):
             raise transition_error(number.state, "reserved")
+        if number.state != "available" and not self.authorized(token_account, number):
+            raise unauthorized()
+        if number.assigned_to is not None and number.assigned_to != account_id:
+            self.leave_callflows(number.assigned_to, number.e164)
+        number.reserve_history = [account_id, *number.reserve_history]
         number.state = "reserved"
         number.assigned_to = account_id
         number.updated = self.tick()
         return number
 
-    def release(self, account_id: str, e164: str) -> Number:
-        number = self.owned(account_id, e164)
-        number.state = "aging" if self.aging and number.state in OWNED else "available"
-        number.assigned_to = None
+    def release(self, e164: str, token_account: str) -> Number:
+        """`knm_numbers:release/2` (knm_numbers.erl:344-360, 897-985): authorised by the
+        key's account over the owner; the reserve history unwinds to the previous holder
+        (knm_phone_number.erl:1236-1249); else the released state (`available` by default,
+        knm_config.erl:35-37). Then `delete_maybe_age` (knm_numbers.erl:951-985): deleted
+        if `should_permanently_delete` or a local/mdn number, else an `available` one
+        ages only with `should_age` (knm_config.erl:27-29)."""
+        number = self.fetch(e164, token_account)
+        if number.state not in ("released", "reserved", "port_in", "in_service") and (
+            number.module != "knm_local"
+        ):
+            raise transition_error(number.state, self.released_state)
+        if not self.authorized(token_account, number):
+            raise unauthorized()
         number.used_by = ""
         number.public = {}
         number.features = []
         number.updated = self.tick()
+        if len(number.reserve_history) >= 2:
+            number.reserve_history = number.reserve_history[1:]
+            number.assigned_to = number.reserve_history[0]
+            number.state = "reserved"
+            return number
+        number.reserve_history = []
+        number.assigned_to = None
+        number.state = self.released_state
+        if self.should_permanently_delete or number.module in ("knm_local", "knm_mdn"):
+            number.state = "deleted"
+        elif self.should_age and number.state == "available":
+            number.state = "aging"
         # Kazoo leaves callflows as they are: the bot must take the number out first.
         return number
 
@@ -369,6 +506,87 @@ class KazooModel:
                     "port_state": port["state"],
                 }
         return listed
+
+    # --- billing ---------------------------------------------------------------------
+
+    def invoices(
+        self, account_id: str, added: dict[str, int], activation: Decimal, e911_added: int = 0
+    ) -> Any:
+        """The 402's invoices as 4.3 writes them (core/kazoo_services/src/
+        kz_services_invoice.erl:172-186, kz_services_item.erl:395-413): every item of the
+        plan with its quantity and total after the change, `changes` only on the items
+        the change touches, the `bookkeeper`, and `summary.today`/`recurring`."""
+        held: dict[str, int] = {}
+        for number in self.numbers.values():
+            if number.assigned_to == account_id and number.state in (*OWNED, "reserved"):
+                held[number.item()] = held.get(number.item(), 0) + 1
+        users = len(self.users.get(account_id, {}))
+        items: list[dict[str, Any]] = []
+        for item, rate in sorted(self.rates.items()):
+            quantity = held.get(item, 0) + added.get(item, 0)
+            row: dict[str, Any] = {
+                "category": "phone_numbers",
+                "item": item,
+                "name": {"did_us": "US DID", "tollfree_us": "US Toll Free"}.get(item, item),
+                "quantity": quantity,
+                "billable": quantity,
+                "rate": float(rate),
+                "prorate": {"additions": False, "removals": False},
+                "total": float(rate * quantity),
+            }
+            if added.get(item):
+                row["changes"] = {"type": "modified", "difference": {"quantity": added[item]}}
+            items.append(row)
+        if self.e911_rate:
+            with_e911 = sum(
+                1
+                for n in self.numbers.values()
+                if n.assigned_to == account_id and "e911" in n.features
+            )
+            row = {
+                "category": "number_services",
+                "item": "e911",
+                "name": "E911 Service",
+                "quantity": with_e911 + e911_added,
+                "billable": with_e911 + e911_added,
+                "rate": float(self.e911_rate),
+                "total": float(self.e911_rate * (with_e911 + e911_added)),
+            }
+            if e911_added:
+                row["changes"] = {"type": "modified", "difference": {"quantity": e911_added}}
+            items.append(row)
+        items.append(
+            {
+                "category": "user",
+                "item": "user",
+                "name": "User",
+                "quantity": users,
+                "billable": users,
+                "rate": float(self.user_rate),
+                "total": float(self.user_rate * users),
+            }
+        )
+        recurring = sum((Decimal(str(i["total"])) for i in items), Decimal("0"))
+        return [
+            {
+                "items": items,
+                "activation_charges": [
+                    {
+                        "category": "phone_numbers",
+                        "item": item,
+                        "quantity": quantity,
+                        "rate": float(self.activation_charge),
+                        "total": float(self.activation_charge * quantity),
+                    }
+                    for item, quantity in sorted(added.items())
+                    if self.activation_charge
+                ],
+                "taxes": [],
+                "summary": {"today": float(activation), "recurring": float(recurring)},
+                "plan": {"phone_numbers": {i: {"rate": float(r)} for i, r in self.rates.items()}},
+                "bookkeeper": {"type": "default", "id": "reseller", "vendor_id": ROOT},
+            }
+        ]
 
     # --- callflows -------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import asyncio
 import base64
 import contextlib
 import copy
+import hashlib
 import json
 import secrets
 import uuid
@@ -30,6 +31,7 @@ from tests.kazoo_standin.model import (
     KazooError,
     KazooModel,
     Number,
+    not_found,
 )
 
 BODY = web.RequestKey("body", object)
@@ -82,7 +84,8 @@ class KazooStandIn:
         self.faults: list[Fault] = []
         self.hangs: list[Hang] = []
         self.befores: list[tuple[str, str, Callable[[], Awaitable[None]]]] = []
-        self.failing_numbers: dict[str, dict[str, Any]] = {}
+        self.slow: list[tuple[str, str, float]] = []
+        self.failing_numbers: dict[str, Any] = {}
         self.seen: list[Seen] = []
         self.schema_errors: list[tuple[str, Any]] = []
         self._unhang = asyncio.Event()
@@ -95,14 +98,26 @@ class KazooStandIn:
         self.faults.append(Fault(status, count, **match))
 
     def fail_number(
-        self, e164: str, *, code: int = 500, error: str = "unspecified_fault", message: str = ""
+        self,
+        e164: str,
+        *,
+        code: int = 500,
+        error: str = "unspecified_fault",
+        message: str = "",
+        cause: str | None = None,
+        bare: str | None = None,
     ) -> None:
-        """`collection/activate` answers this number with a per-number error."""
-        self.failing_numbers[e164] = {
-            "code": code,
-            "error": error,
-            "message": message or "fault by carrier",
-        }
+        """`collection/activate` answers this number with a per-number error: a
+        `knm_errors` object `{code, error, cause, message}` (knm_errors.erl:120-190;
+        `fault by carrier` is `by_carrier`, :158-160), or `bare`, a string for an atom
+        reason such as `not_found` (`kz_json:from_map` of the ko map, knm_numbers.erl:571-578)."""
+        if bare is not None:
+            self.failing_numbers[e164] = bare
+            return
+        value: dict[str, Any] = {"code": code, "error": error}
+        value["cause"] = cause if cause is not None else e164
+        value["message"] = message or "fault by carrier"
+        self.failing_numbers[e164] = value
 
     def before_next(self, method: str, path: str, change: Callable[[], Awaitable[None]]) -> None:
         """Run `change` (SmartPBX acting meanwhile) just before the next matching request."""
@@ -110,6 +125,11 @@ class KazooStandIn:
 
     def hang_next(self, method: str, path: str, *, apply: bool) -> None:
         self.hangs.append(Hang(method, path, apply))
+
+    def slow_next(self, method: str, path: str, seconds: float) -> None:
+        """Answer the next matching request only after `seconds` (a slow search:
+        Kazoo waits up to `number_search_timeout_ms` per carrier, knm_search.erl:50-52)."""
+        self.slow.append((method, path, seconds))
 
     def expire_tokens(self) -> None:
         self.tokens.clear()
@@ -151,6 +171,7 @@ class KazooStandIn:
         r.add_post(numbers + "/check", self._check)
         r.add_put(numbers + "/{number}/activate", self._activate_one)
         r.add_put(numbers + "/{number}/reserve", self._reserve)
+        r.add_get(numbers + "/{number}/identify", self._identify)
         r.add_get(numbers + "/{number}", self._number)
         r.add_post(numbers + "/{number}", self._replace_number)
         r.add_patch(numbers + "/{number}", self._patch_number)
@@ -223,6 +244,10 @@ class KazooStandIn:
             if problems:
                 self.schema_errors.append((request.path, problems))
                 return self._error(request, 400, "invalid request body", problems)
+        slow = next((w for w in self.slow if w[0] == request.method and w[1] in request.path), None)
+        if slow is not None:
+            self.slow.remove(slow)
+            await asyncio.sleep(slow[2])
         hang = next(
             (
                 h
@@ -453,23 +478,35 @@ class KazooStandIn:
 
     # --- phone numbers -------------------------------------------------------------------
 
+    def _token_account(self, request: web.Request) -> str:
+        return self.tokens[request.headers["X-Auth-Token"]]
+
+    async def _search(self, request: web.Request) -> web.Response:
+        """`find_numbers` (cb_phone_numbers_v2.erl:617-649): the query id is
+        `Country-Prefix-sha(AccountId-AuthToken)`, so the cache is per account and token."""
+        query: dict[str, Any] = dict(request.query)
+        for name in ("quantity", "offset"):
+            if name in query:
+                query[name] = int(query[name])
+        problems = validation.errors(
+            "find_numbers", {k: v for k, v in query.items() if k != "offset"}
+        )
+        if problems:
+            self.schema_errors.append((request.path, problems))
+            raise KazooError(400, "validation error", problems)
+        token = request.headers.get("X-Auth-Token", "")
+        digest = hashlib.sha1(f"{request.match_info['account']}-{token}".encode()).digest()
+        hashed = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+        query_id = f"{query.get('country', 'US')}-{query['prefix']}-{hashed}"
+        found = self.model.search(
+            query["prefix"], max(1, query.get("quantity", 1)), query.get("offset", 0), query_id
+        )
+        return self._envelope(request, [{"number": n, "state": st} for n, st in found])
+
     async def _numbers(self, request: web.Request) -> web.Response:
         account = request.match_info["account"]
         if "prefix" in request.query:
-            query: dict[str, Any] = dict(request.query)
-            for name in ("quantity", "offset"):
-                if name in query:
-                    query[name] = int(query[name])
-            problems = validation.errors(
-                "find_numbers", {k: v for k, v in query.items() if k != "offset"}
-            )
-            if problems:
-                self.schema_errors.append((request.path, problems))
-                raise KazooError(400, "validation error", problems)
-            found = self.model.search(
-                query["prefix"], query.get("quantity", 1), query.get("offset", 0)
-            )
-            return self._envelope(request, [{"number": n.e164, "state": n.state} for n in found])
+            return await self._search(request)
         owned = sorted(
             (n for n in self.model.numbers.values() if n.assigned_to == account),
             key=lambda n: n.e164,
@@ -504,7 +541,10 @@ class KazooStandIn:
     def _charges(
         self, request: web.Request, account: str, numbers: list[Number], accept: bool
     ) -> web.Response | None:
-        """Kazoo's billing check: a 402 dry run unless accepted; `not_enough_credit`."""
+        """Kazoo's billing check. Every number write runs as a dry run unless it
+        accepts charges (`dry_run = not accepting_charges`, cb_phone_numbers_v2.erl:
+        1029-1039); priced changes answer 402 with the invoices (:884-901,
+        crossbar_util.erl:119-122); a free one is carried out at once (`CB()`)."""
         if not numbers:
             return None
         counts: dict[str, int] = {}
@@ -512,11 +552,21 @@ class KazooStandIn:
             counts[number.item()] = counts.get(number.item(), 0) + 1
         recurring = sum((self.model.rates[i] * q for i, q in counts.items()), Decimal("0"))
         activation = self.model.activation_charge * len(numbers)
+        if recurring + activation == 0:
+            return None  # no charges: the "dry run" is carried out
         if not accept:
             return self._error(
-                request, 402, "accept charges", self._quote_body(counts, recurring, activation)
+                request,
+                402,
+                "accept charges",
+                self._quote_body(account, counts, activation),
             )
         if self.model.credit is not None and self.model.credit < recurring + activation:
+            if self.model.credit_refusal == "4.3":
+                # 4.3 throws `billing_issue` after the dry run and the binding swallows it
+                # (knm_numbers.erl:697-715, kazoo_bindings.erl:652-665): probably a success
+                # with no result (unverified, real-behaviour.md M8).
+                return self._envelope(request, {})
             return self._error(
                 request,
                 402,
@@ -532,7 +582,7 @@ class KazooStandIn:
             self.model.charges.append((account, number.e164, number.item()))
         return None
 
-    def _quote_body(self, counts: dict[str, int], recurring: Decimal, activation: Decimal) -> Any:
+    def _quote_body(self, account: str, counts: dict[str, int], activation: Decimal) -> Any:
         if self.model.quote_shape == "legacy":
             body: dict[str, Any] = {
                 "phone_numbers": {
@@ -552,47 +602,26 @@ class KazooStandIn:
                 "activation_charges": float(activation),
             }
             return body
-        return [
-            {
-                "items": [
-                    {
-                        "category": "phone_numbers",
-                        "item": item,
-                        "quantity": quantity,
-                        "billable": quantity,
-                        "rate": float(self.model.rates[item]),
-                        "total": float(self.model.rates[item] * quantity),
-                        "changes": {"type": "modified", "difference": {"quantity": quantity}},
-                    }
-                    for item, quantity in sorted(counts.items())
-                ],
-                "activation_charges": [],
-                "taxes": [],
-                "summary": {"today": float(activation), "recurring": float(recurring)},
-                "plan": {
-                    "phone_numbers": {i: {"rate": float(self.model.rates[i])} for i in counts}
-                },
-            }
-        ]
+        return self.model.invoices(account, counts, activation)
 
     async def _collection_activate(self, request: web.Request) -> web.Response:
+        """`collection/activate` = `knm_numbers:move/3` (cb_phone_numbers_v2.erl:964-968).
+        Not a dry run: 200 "success" with `data.success` and `data.error` keyed by number,
+        even when every number failed (`knm_numbers:to_json/1`, knm_numbers.erl:571-578,
+        sent by `crossbar_util:response/2`, cb_phone_numbers_v2.erl:884-895)."""
         account = request.match_info["account"]
         data, accept = self._body(request, "numbers_collection")
-        owner = self.tokens[request.headers["X-Auth-Token"]]
+        owner = self._token_account(request)
         good: list[Number] = []
-        failed: dict[str, dict[str, Any]] = {}
+        failed: dict[str, Any] = {}
         for e164 in data["numbers"]:
             if e164 in self.failing_numbers:
-                failed[e164] = dict(self.failing_numbers[e164])
+                failed[e164] = copy.deepcopy(self.failing_numbers[e164])
                 continue
             try:
                 good.append(self.model.check_activation(account, e164, owner))
             except KazooError as err:
-                failed[e164] = {
-                    "code": err.status,
-                    "error": err.data.get("error", err.message),
-                    "message": err.data.get("message", err.message),
-                }
+                failed[e164] = err.data
         billed = self.model.activation_cost(account, [n.e164 for n in good])
         refused = self._charges(request, account, billed, accept)
         if refused is not None:
@@ -600,32 +629,19 @@ class KazooStandIn:
         success: dict[str, Any] = {}
         for number in good:
             self.model.activate(account, number)
-            success[number.e164] = {
-                "_read_only": {
-                    "created": number.created,
-                    "modified": number.updated,
-                    "state": number.state,
-                },
-                "id": number.e164,
-                "state": number.state,
-            }
+            success[number.e164] = number.document()
+        out: dict[str, Any] = {}
+        if success:
+            out["success"] = success
         if failed:
-            out: dict[str, Any] = dict(failed)
-            if success:
-                out["success"] = success
-            return self._error(request, 400, "client error", out)
-        return self._envelope(request, {"success": success})
+            out["error"] = failed
+        return self._envelope(request, out)
 
     async def _check(self, request: web.Request) -> web.Response:
-        """Availability: "success" for a number Kazoo can still sell, "error" otherwise."""
+        """`knm_carriers:check/1` (carriers/knm_carriers.erl:85-110): every carrier but the
+        phonebook one (`knm_other`) answers `not_implemented`, so every number is "error"."""
         data, _ = self._body(request, "numbers_collection")
-        answer = {
-            n: "success"
-            if n in self.model.numbers and self.model.numbers[n].state in ("discovery", "available")
-            else "error"
-            for n in data["numbers"]
-        }
-        return self._envelope(request, answer)
+        return self._envelope(request, dict.fromkeys(data["numbers"], "error"))
 
     async def _activate_one(self, request: web.Request) -> web.Response:
         account = request.match_info["account"]
@@ -641,8 +657,13 @@ class KazooStandIn:
                 )
             self.model.activation_tokens = tokens - 1
         _, accept = self._body(request, "phone_numbers")
-        owner = self.tokens[request.headers["X-Auth-Token"]]
-        number = self.model.check_activation(account, e164, owner)
+        owner = self._token_account(request)
+        try:
+            number = self.model.check_activation(account, e164, owner)
+        except KazooError as err:
+            if isinstance(err.data, str):
+                raise not_found() from None
+            raise
         refused = self._charges(
             request, account, self.model.activation_cost(account, [e164]), accept
         )
@@ -652,17 +673,36 @@ class KazooStandIn:
         return self._envelope(request, number.document())
 
     async def _reserve(self, request: web.Request) -> web.Response:
-        self._body(request, "phone_numbers")
-        number = self.model.reserve(request.match_info["account"], request.match_info["number"])
+        """`PUT /{n}/reserve` (cb_phone_numbers_v2.erl:390-397): a dry run first, like
+        every number write; 402 when the plan prices the reserved number (H4c)."""
+        _, accept = self._body(request, "phone_numbers")
+        account = request.match_info["account"]
+        e164 = request.match_info["number"]
+        owner = self._token_account(request)
+        known = self.model.numbers.get(e164)
+        if self.model.reserve_priced and known is not None and known.assigned_to != account:
+            refused = self._charges(request, account, [known], accept)
+            if refused is not None:
+                return refused
+        number = self.model.reserve(account, e164, owner)
         return self._envelope(request, number.document())
 
+    async def _identify(self, request: web.Request) -> web.Response:
+        """`GET /{n}/identify` (cb_phone_numbers_v2.erl:831-843, 903-919)."""
+        e164 = request.match_info["number"]
+        owner = self.model.identify(e164)
+        return self._envelope(request, {"account_id": owner, "number": e164})
+
     async def _number(self, request: web.Request) -> web.Response:
-        number = self.model.owned(request.match_info["account"], request.match_info["number"])
+        number = self.model.fetch(request.match_info["number"], self._token_account(request))
         return self._envelope(request, number.document())
 
     async def _replace_number(self, request: web.Request) -> web.Response:
-        number = self.model.owned(request.match_info["account"], request.match_info["number"])
-        data, _ = self._body(request, "phone_numbers")
+        number = self.model.fetch(request.match_info["number"], self._token_account(request))
+        data, accept = self._body(request, "phone_numbers")
+        priced = self._e911_charges(request, number, data, accept)
+        if priced is not None:
+            return priced
         public = {
             k: v
             for k, v in data.items()
@@ -681,9 +721,28 @@ class KazooStandIn:
         number.updated = self.model.tick()
         return self._envelope(request, number.document())
 
+    def _e911_charges(
+        self, request: web.Request, number: Number, data: dict[str, Any], accept: bool
+    ) -> web.Response | None:
+        """A number write is a dry run first (cb_phone_numbers_v2.erl:408-420): adding the
+        `e911` feature raises `number_services.e911` (kz_services_quantities.erl:479-518),
+        so a plan that prices it answers 402 (H4c)."""
+        if accept or not self.model.e911_rate or "e911" not in data or "e911" in number.features:
+            return None
+        account = number.assigned_to or request.match_info["account"]
+        return self._error(
+            request,
+            402,
+            "accept charges",
+            self.model.invoices(account, {}, Decimal("0"), e911_added=1),
+        )
+
     async def _patch_number(self, request: web.Request) -> web.Response:
-        number = self.model.owned(request.match_info["account"], request.match_info["number"])
-        data, _ = self._body(request, "phone_numbers")
+        number = self.model.fetch(request.match_info["number"], self._token_account(request))
+        data, accept = self._body(request, "phone_numbers")
+        priced = self._e911_charges(request, number, data, accept)
+        if priced is not None:
+            return priced
         # PATCH = update_doc: a recursive right-merge into the stored document where
         # `null` deletes (knm_phone_number.erl:1497-1504, kz_json.erl:447-470).
         merged = merge_right(
@@ -789,7 +848,9 @@ class KazooStandIn:
         return self._envelope(request, number.document())
 
     async def _delete_number(self, request: web.Request) -> web.Response:
-        number = self.model.release(request.match_info["account"], request.match_info["number"])
+        """DELETE is `knm_number:release` wherever the number is in the key's tree
+        (cb_phone_numbers_v2.erl:427-443): the path's account is not checked (H2)."""
+        number = self.model.release(request.match_info["number"], self._token_account(request))
         return self._envelope(request, number.document())
 
 

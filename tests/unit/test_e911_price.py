@@ -32,6 +32,10 @@ from bot.domain.states import NumberState
         ),
         (E911Price(Rate(Decimal("0")), "USD"), "e911 costs nothing on this account's plan."),
         (
+            E911Price(Rate(Decimal("2")), "USD", carrier_confirms=True),
+            "when the carrier asks, its charges are shown for you to accept before anything",
+        ),
+        (
             E911Price(Rate(Decimal("2")), "USD", already_billed=True),
             "The e911 charge of $2.00 a month is already on the bill for this number",
         ),
