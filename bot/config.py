@@ -152,6 +152,10 @@ class Settings(BaseSettings):
     default_account_name: str = Field(default="Main", min_length=1, max_length=64)
     # How often the kazoo backend re-reads every number from Kazoo into the mirror.
     kazoo_sync_minutes: int = Field(default=15, ge=1, le=1440)
+    # Operations (bot/logs.py, bot/server.py): log lines as text or JSON, and how long a
+    # replica told to stop (SIGTERM) waits for the work in hand before it exits.
+    log_format: Literal["text", "json"] = "text"
+    drain_seconds: float = Field(default=8.0, ge=0, le=60)
 
     @model_validator(mode="before")
     @classmethod

@@ -20,6 +20,7 @@ from bot.service.context import Actor
 
 if TYPE_CHECKING:
     from bot.handlers.cards import CardPublisher
+    from bot.metrics import Metrics
 
 KIT_KEY = "numbers_kit"
 Listener = TypeVar("Listener", bound=Callable[..., Awaitable[Any]])
@@ -41,14 +42,19 @@ class InFlight:
         self._count = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        # Told when a listener ends, with its context and whether it ended well (metrics).
+        self.finished: Callable[[AsyncBoltContext, bool], None] | None = None
 
     def track(self, listener: Listener) -> Listener:
         @functools.wraps(listener)  # bolt reads the wrapped signature to inject arguments
         async def tracked(*args: Any, **kwargs: Any) -> Any:
             self._count += 1
             self._idle.clear()
+            ok = False
             try:
-                return await listener(*args, **kwargs)
+                result = await listener(*args, **kwargs)
+                ok = True
+                return result
             except Exception as error:
                 # Report here rather than raise: bolt drops an already-sent ack when a
                 # listener raises after it, and Slack would wait 3 s for nothing.
@@ -58,6 +64,9 @@ class InFlight:
                 await tell(error, context)
                 return None
             finally:
+                context = kwargs.get("context")
+                if self.finished is not None and isinstance(context, AsyncBoltContext):
+                    self.finished(context, ok)
                 self._count -= 1
                 if not self._count:
                     self._idle.set()
@@ -77,6 +86,8 @@ class Kit:
     inflight: InFlight = field(default_factory=InFlight)
     # The Web API client's connection pool, when build_app made it (closed by close_app).
     http: aiohttp.ClientSession | None = None
+    # The runtime's metrics (bot/metrics.py), served at `/metrics`.
+    metrics: Metrics | None = None
 
 
 def kit_of(context: AsyncBoltContext) -> Kit:
