@@ -13,7 +13,15 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 __all__ = ["CONTENT_TYPE_LATEST", "LoopLagSampler", "Metrics"]
@@ -28,6 +36,9 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
+        # The process's CPU, memory and open files, and the garbage collector's passes.
+        ProcessCollector(registry=r)
+        GCCollector(registry=r)
         self.requests = Counter(
             "numbers_bot_requests",
             "Slack requests handled, by surface (command, action, view, event, options,"

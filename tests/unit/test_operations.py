@@ -4,6 +4,7 @@ the database in `/health`, the metric labels of Slack surfaces."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -171,3 +172,20 @@ async def test_ready_and_metrics_answer_for_a_bare_app() -> None:
         assert (ready.status, await ready.json()) == (200, {"ready": True})
         # A bolt app `build_app` did not make has no metrics to show.
         assert (await client.get("/metrics")).status == 404
+
+
+def test_serving_freezes_the_start_up_heap() -> None:
+    """Full collections skip what start-up built (bench/loop_lag.py: 60-200 ms stalls)."""
+    from bot.server import freeze_start_up_heap
+
+    gc.unfreeze()
+    try:
+        freeze_start_up_heap()
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
+
+
+def test_metrics_show_the_process_and_the_garbage_collector() -> None:
+    text = Metrics().render().decode()
+    assert "python_gc_collections_total" in text
