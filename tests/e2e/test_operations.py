@@ -1,4 +1,4 @@
-"""Operations through the real HTTP endpoint: `/metrics`, `/ready`, `/health`, draining, logs."""
+"""Operations through the real HTTP endpoint: `/metrics`, `/ready`, `/health`, draining."""
 
 from __future__ import annotations
 
@@ -48,12 +48,13 @@ async def test_metrics_count_requests_purchases_holds_and_carrier_calls(
 ) -> None:
     bot = await make_bot(approvals={"mode": "never"})
     other = await make_bot()  # a second app in the same process counts apart
+    await bot.driver.app_home_opened(ADMIN)
     await buy_two(bot)
 
     status, text = await _get(bot.server.url + "/metrics")
     assert status == 200
     found = samples(text)
-    for surface in ("command", "action", "view"):
+    for surface in ("command", "action", "view", "event"):
         assert value(found, "numbers_bot_requests_total", surface=surface, outcome="ok") >= 1
         assert value(found, "numbers_bot_ack_seconds_count", surface=surface) >= 1
         assert value(found, "numbers_bot_request_seconds_count", surface=surface) >= 1
