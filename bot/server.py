@@ -138,7 +138,7 @@ class HttpServer:
     async def drain(self, within: float) -> bool:
         """Refuse new requests; wait up to `within` s for those in hand and their listeners.
 
-        True when everything finished in time.
+        True when everything finished in time; otherwise the listeners left are cancelled.
         """
         self.lifecycle.draining = True
 
@@ -151,6 +151,10 @@ class HttpServer:
         try:
             await asyncio.wait_for(quiet(), within)
         except TimeoutError:
+            # Out of time: what is left is cancelled here, while the database is still
+            # open, so each listener rolls back cleanly rather than at the loop's close.
+            with contextlib.suppress(KeyError):
+                await kit_for(self.app).inflight.cancel()
             return False
         return True
 

@@ -44,12 +44,16 @@ class InFlight:
         self._idle.set()
         # Told when a listener ends, with its context and whether it ended well (metrics).
         self.finished: Callable[[AsyncBoltContext, bool], None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     def track(self, listener: Listener) -> Listener:
         @functools.wraps(listener)  # bolt reads the wrapped signature to inject arguments
         async def tracked(*args: Any, **kwargs: Any) -> Any:
             self._count += 1
             self._idle.clear()
+            task = asyncio.current_task()
+            if task is not None:
+                self._tasks.add(task)
             ok = False
             try:
                 result = await listener(*args, **kwargs)
@@ -67,6 +71,7 @@ class InFlight:
                 context = kwargs.get("context")
                 if self.finished is not None and isinstance(context, AsyncBoltContext):
                     self.finished(context, ok)
+                self._tasks.discard(task)
                 self._count -= 1
                 if not self._count:
                     self._idle.set()
@@ -75,6 +80,19 @@ class InFlight:
 
     async def idle(self) -> None:
         await self._idle.wait()
+
+    async def cancel(self) -> int:
+        """Cancel the listeners still running and wait until they have unwound.
+
+        For a replica that is stopping: each unit of work rolls back, and a purchase
+        cut off in provisioning stays there for another replica to resume.
+        Returns how many were cancelled.
+        """
+        tasks = [t for t in self._tasks if not t.done()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return len(tasks)
 
 
 @dataclass

@@ -161,3 +161,41 @@ async def test_draining_refuses_new_requests_and_lets_a_purchase_in_hand_finish(
     assert says(CHANNEL, "Bought 1 number")(bot.state)
     _, text = await _get(bot.server.url + "/metrics")
     assert value(samples(text), "numbers_bot_http_refused_total") == 1
+
+
+async def test_a_purchase_cut_off_by_the_drain_is_handed_back_and_resumed(
+    make_bot: BotFactory,
+) -> None:
+    bot = await make_bot(approvals={"mode": "never"})
+    entered, release = asyncio.Event(), asyncio.Event()
+    sim = bot.runtime.carrier
+    assert sim is not None
+    order = sim.order
+
+    async def held_order(*args: Any, **kwargs: Any) -> OrderResult:
+        entered.set()
+        await release.wait()
+        return await order(*args, **kwargs)
+
+    sim.order = held_order  # type: ignore[method-assign]
+    await bot.open_buy()
+    modal = await bot.search("(415)")
+    await bot.driver.check(ADMIN, result_labels(modal)[:1])
+    await bot.submit_and_wait_card()
+    await bot.driver.click(ADMIN, "Accept", channel=CHANNEL)
+    await entered.wait()
+
+    # The carrier never answers within the drain: the listener is cancelled.
+    assert await bot.server.drain(0.01) is False
+    await bot.settle()  # nothing left running
+    (request,) = await bot.runtime.services.purchases.list_requests(bot.actor(), "all")
+    assert request.state.value == "provisioning"
+    assert sim.sales == []
+
+    # Another replica starting up takes it over and finishes it.
+    release.set()
+    resumed = await bot.worker.resume()
+    assert resumed == [request.id]
+    done = await bot.runtime.services.purchases.get(bot.actor(), request.id)
+    assert done.state.value == "completed"
+    assert len(sim.sales) == 1
