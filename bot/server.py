@@ -186,6 +186,7 @@ def freeze_start_up_heap() -> None:
     """
     gc.collect()
     gc.freeze()
+    log.info("start-up heap frozen: %d objects", gc.get_freeze_count())
 
 
 async def drain(server: HttpServer, worker: Worker, within: float) -> None:
