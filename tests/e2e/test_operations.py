@@ -199,3 +199,18 @@ async def test_a_purchase_cut_off_by_the_drain_is_handed_back_and_resumed(
     done = await bot.runtime.services.purchases.get(bot.actor(), request.id)
     assert done.state.value == "completed"
     assert len(sim.sales) == 1
+
+
+async def test_a_cancelled_request_counts_its_holds_given_back(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    await bot.open_buy()
+    modal = await bot.search("(415)")
+    await bot.driver.check(ADMIN, result_labels(modal)[:2])
+    await bot.submit_and_wait_card()
+    await bot.click_and_wait(ADMIN, "Cancel", says(CHANNEL, "Cancelled"), channel=CHANNEL)
+
+    _, text = await _get(bot.server.url + "/metrics")
+    found = samples(text)
+    assert value(found, "numbers_bot_purchases_total", outcome="cancelled") == 1
+    assert value(found, "numbers_bot_holds_total", event="placed") == 2
+    assert value(found, "numbers_bot_holds_total", event="given_back") == 2

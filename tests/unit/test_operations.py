@@ -189,3 +189,30 @@ def test_serving_freezes_the_start_up_heap() -> None:
 def test_metrics_show_the_process_and_the_garbage_collector() -> None:
     text = Metrics().render().decode()
     assert "python_gc_collections_total" in text
+
+
+async def test_sync_runs_are_counted_with_their_outcome_and_the_resync_queue() -> None:
+    from bot.service.resync import MirrorDue
+
+    metrics = Metrics()
+    due = MirrorDue()
+    due.mark("+14155550100")
+    due.mark("+14155550101")
+    outcomes = iter([None, RuntimeError("kazoo down")])
+
+    async def mirror() -> None:
+        failure = next(outcomes)
+        if failure is not None:
+            raise failure
+
+    services = SimpleNamespace(deps=SimpleNamespace(telemetry=metrics, due=due), deliveries=None)
+    worker = Worker(services, None, mirror=mirror)  # type: ignore[arg-type]
+    assert await worker.sync_mirror() is True
+    text = metrics.render().decode()
+    assert 'numbers_bot_worker_queue_depth{queue="resync"} 2.0' in text
+    assert await worker.sync_mirror() is False
+    text = metrics.render().decode()
+    assert 'numbers_bot_sync_runs_total{outcome="ok"} 1.0' in text
+    assert 'numbers_bot_sync_runs_total{outcome="failed"} 1.0' in text
+    assert "numbers_bot_sync_seconds_count 2.0" in text
+    assert 'numbers_bot_worker_queue_depth{queue="resync"} 0.0' in text
