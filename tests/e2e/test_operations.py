@@ -214,3 +214,20 @@ async def test_a_cancelled_request_counts_its_holds_given_back(make_bot: BotFact
     assert value(found, "numbers_bot_purchases_total", outcome="cancelled") == 1
     assert value(found, "numbers_bot_holds_total", event="placed") == 2
     assert value(found, "numbers_bot_holds_total", event="given_back") == 2
+
+
+async def test_an_expired_hold_is_counted(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    await bot.open_buy()
+    modal = await bot.search("(415)")
+    await bot.driver.check(ADMIN, result_labels(modal)[:1])
+    await bot.submit_and_wait_card()
+    bot.clock.advance(minutes=16)  # past the 15-minute quote hold
+    tick = await bot.worker.run_once()
+    assert len(tick.expired) == 1
+
+    _, text = await _get(bot.server.url + "/metrics")
+    found = samples(text)
+    assert value(found, "numbers_bot_purchases_total", outcome="expired") == 1
+    assert value(found, "numbers_bot_holds_total", event="expired") == 1
+    assert value(found, "numbers_bot_worker_queue_depth", queue="expired_holds") == 1

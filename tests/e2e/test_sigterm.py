@@ -31,6 +31,11 @@ async def _ready(url: str) -> int:
         return response.status
 
 
+async def _health(url: str) -> tuple[int, dict[str, object]]:
+    async with aiohttp.ClientSession() as http, http.get(url + "/health") as response:
+        return response.status, await response.json()
+
+
 async def test_sigterm_drains_and_exits_cleanly(tmp_path: Path) -> None:
     slack = await FakeSlack(bot_token=TOKEN).start()
     slack.add_user(ADMIN, "alice")
@@ -60,6 +65,9 @@ async def test_sigterm_drains_and_exits_cleanly(tmp_path: Path) -> None:
         line = await asyncio.wait_for(process.stdout.readline(), 60)
         assert b"listening on" in line, line
         assert await _ready(url) == 200
+        status, health = await _health(url)
+        assert status == 200, health
+        assert health["database"] == {"ok": True, "detail": "answers"}
         answered = await driver.slash(ADMIN, CHANNEL, text="help")
         assert answered.status == 200
 
