@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -15,6 +15,7 @@ from bot.backends.sim_carrier import SimCarrier
 from bot.config import Settings, SettingsError, token_keys
 from bot.handlers.slack_people import SlackDirectory
 from bot.health import Pingable
+from bot.metrics import Metrics
 from bot.service import ports
 from bot.service.container import Services
 from bot.service.context import Clock, Deps, utc_now
@@ -46,6 +47,8 @@ class Runtime:
     carrier: SimCarrier | None
     # Checks every carrier call the services make: none inside a write transaction.
     guard: CarrierGuard
+    # This runtime's Prometheus metrics (its own registry), served at `/metrics`.
+    metrics: Metrics = field(default_factory=Metrics)
     # Workspace installs (OAuth); None with one bot token.
     installs: Installs | None = None
     # What `/health` asks whether the carrier answers; None for one in this process.
@@ -105,7 +108,8 @@ async def start(settings: Settings, *, clock: Clock = utc_now, migrate: bool = T
         # of record, tells it again on every start what the accounts own and route.
         await adopt(built.simulated, uow)
     # Every carrier call made while a write transaction is open fails (a cheap check).
-    guard = CarrierGuard(record_calls=False)
+    metrics = Metrics()
+    guard = CarrierGuard(record_calls=False, observe=metrics.carrier_call)
     carrier = built.carrier.guarded(guard)
     if carrier.phone_system is not None and carrier.inventory is not None:
         # A carrier that is the system of record rings its own users (Kazoo): a Slack
@@ -113,7 +117,7 @@ async def start(settings: Settings, *, clock: Clock = utc_now, migrate: bool = T
         # assignment), so no pooled session.
         slack = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
         carrier = replace(carrier, directory=SlackDirectory(slack, carrier.phone_system))
-    deps = Deps(uow=uow, carrier=carrier, settings=settings, clock=clock)
+    deps = Deps(uow=uow, carrier=carrier, settings=settings, clock=clock, telemetry=metrics)
     installs = None
     if settings.installs_enabled:
         try:
@@ -123,7 +127,14 @@ async def start(settings: Settings, *, clock: Clock = utc_now, migrate: bool = T
             await engine.dispose()
             raise
     return Runtime(
-        settings, engine, Services.build(deps), built.simulated, guard, installs, built.ping
+        settings,
+        engine,
+        Services.build(deps),
+        built.simulated,
+        guard,
+        metrics,
+        installs,
+        built.ping,
     )
 
 

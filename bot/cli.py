@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
-import logging
 import sys
 
 from bot.config import Settings, SettingsError
+from bot.startup import credentials_problem
 
 
 def _serve(settings: Settings) -> int:
@@ -21,13 +21,14 @@ def _serve(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    from bot.logs import configure_logging
     from bot.server import serve
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve(settings))
-    except SettingsError as exc:  # found while starting (e.g. tokens no key decrypts)
+    except SettingsError as exc:  # a token refused, the port taken, tokens no key opens
         print(f"numbers-bot: {exc}", file=sys.stderr)
         return 2
     return 0
@@ -46,6 +47,10 @@ def _console(settings: Settings) -> int:
 
 
 def run_command(command: str, settings: Settings) -> int:
+    if command in ("serve", "run") and (problem := credentials_problem(settings)):
+        # Half the Slack settings is a mistake, not a wish for the offline console.
+        print(f"numbers-bot: {problem}", file=sys.stderr)
+        return 2
     if command == "serve":
         return _serve(settings)
     if command == "console":

@@ -22,6 +22,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import time
+from collections.abc import Callable
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
@@ -75,6 +77,11 @@ class CarrierCalledInsideWrite(RuntimeError):
     """
 
 
+# Told of every carrier call once it ends: the operation, its seconds, and what it
+# raised (None when it answered). bot/metrics.py counts calls and errors with it.
+CallObserver = Callable[[str, float, BaseException | None], None]
+
+
 @dataclass(frozen=True, slots=True)
 class CarrierCall:
     method: str
@@ -94,7 +101,14 @@ class CarrierGuard:
     `violations == []` at the end.
     """
 
-    def __init__(self, *, strict: bool = True, record_calls: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        strict: bool = True,
+        record_calls: bool = True,
+        observe: CallObserver | None = None,
+    ) -> None:
+        self.observe = observe
         self.strict = strict
         # A long-running bot keeps no log of calls (it would grow for ever); violations
         # are kept either way, and each one also raises when `strict`.
@@ -120,7 +134,8 @@ class CarrierGuard:
 
 
 class _Guarded:
-    """Forwards everything to `inner`; its coroutine methods enter the guard first.
+    """Forwards everything to `inner`; its coroutine methods enter the guard first,
+    and are timed and counted for the metrics (all but `close`).
 
     No slots: a test may put a stand-in method on the wrapper itself.
     """
@@ -141,7 +156,18 @@ class _Guarded:
 
         @functools.wraps(found)
         async def call(*args: Any, **kwargs: Any) -> Any:
-            guard.enter(name)
-            return await found(*args, **kwargs)
+            observe = guard.observe
+            if observe is None or name == "close":
+                guard.enter(name)
+                return await found(*args, **kwargs)
+            began = time.perf_counter()
+            try:
+                guard.enter(name)
+                result = await found(*args, **kwargs)
+            except BaseException as error:
+                observe(name, time.perf_counter() - began, error)
+                raise
+            observe(name, time.perf_counter() - began, None)
+            return result
 
         return call

@@ -20,6 +20,7 @@ from bot.domain.errors import NotAllowed
 from bot.domain.records import PurchaseRequestRecord
 from bot.service.ports import UnitOfWorkFactory
 from bot.service.resync import MirrorDue
+from bot.service.telemetry import NoTelemetry, Telemetry
 
 Clock = Callable[[], datetime]
 
@@ -88,6 +89,8 @@ class Deps:
     ids: Callable[[], str] = field(default=new_id)
     # Numbers the carrier refused to change because they moved on: synced sooner.
     due: MirrorDue = field(default_factory=MirrorDue)
+    # Counters for operations (bot/metrics.py); nothing by default.
+    telemetry: Telemetry = field(default_factory=NoTelemetry)
 
     # The carrier's capabilities: the service asks for one, never which carrier it is.
     @property

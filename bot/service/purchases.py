@@ -370,6 +370,8 @@ class PurchaseService:
             for event in events:
                 await uow.audit.add(event, now)
             await uow.commit()
+        self.deps.telemetry.purchase(RequestState.QUOTED.value)
+        self.deps.telemetry.holds("placed", len(to_buy))
         return await self.reload(request_id)
 
     async def _check_target_room(
@@ -469,7 +471,9 @@ class PurchaseService:
         # The carrier hears of it once the transaction is over.
         await self._let_go(request.account_id, released)
         if expired is not None:
+            self._expired(released)
             raise HoldExpired(expired)
+        self.deps.telemetry.purchase(new.value)
         return await self.reload(request_id)
 
     def _only_requester(self, actor: Actor, doing: str) -> Callable[[PurchaseRequestRecord], None]:
@@ -908,6 +912,7 @@ class PurchaseService:
             if await uow.requests.transition(request_id, RequestState.PROVISIONING, final, now):
                 await uow.audit.add(_moved(SYSTEM, request, "request.provisioned", final), now)
                 await uow.commit()
+                self.deps.telemetry.purchase(final.value)
         return await self.reload(request_id)
 
     async def retry(self, actor: Actor, request_id: str) -> PurchaseRequestRecord:
@@ -952,14 +957,20 @@ class PurchaseService:
             if released is None:
                 return None
             await uow.commit()
+        self._expired(released)
         await self._let_go(request.account_id, released)
         return request
+
+    def _expired(self, released: Sequence[str]) -> None:
+        self.deps.telemetry.purchase(RequestState.EXPIRED.value)
+        self.deps.telemetry.holds("expired", len(released))
 
     async def expire_holds(self) -> list[PurchaseRequestRecord]:
         """Expire open requests whose hold ran out. Safe on several replicas at once."""
         now = self.deps.clock()
         async with self.deps.uow(write=False) as uow:
             ids = await uow.requests.expired_open(now)
+        self.deps.telemetry.queue_depth("expired_holds", len(ids))
         expired = [i for i in ids if await self._expire_one(i, now) is not None]
         return [await self.reload(i) for i in expired]
 
