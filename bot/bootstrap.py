@@ -90,7 +90,13 @@ def build_carrier(settings: Settings) -> BuiltCarrier:
                 timeout=settings.kazoo_timeout_seconds,
             )
             # Kazoo is the system of record (its inventory is synced), with a phone system.
-            capabilities = Carrier(kazoo, holds=kazoo, phone_system=kazoo, inventory=kazoo)
+            capabilities = Carrier(
+                kazoo,
+                holds=kazoo,
+                phone_system=kazoo,
+                inventory=kazoo,
+                charges_e911_at_save=True,
+            )
             return BuiltCarrier(capabilities, ping=kazoo)
     raise SettingsError(f"NUMBERS_BOT_BACKEND: unknown backend {settings.backend!r}")
 

@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Protocol, TypeVar, runtime_checkable
 
 from bot.domain.assignment import Assignment, AssignmentKind
-from bot.domain.billing import Quote
+from bot.domain.billing import Quote, Rate
 from bot.domain.e911 import E911Address, E911Candidates, E911Invalid, E911Valid
 from bot.domain.errors import BackendUnavailable
 from bot.domain.phone import Kind, SearchQuery
@@ -433,6 +433,16 @@ class Directory(Protocol):
         ...
 
 
+@runtime_checkable
+class E911Pricing(Protocol):
+    """Optional: the carrier says what e911 on a number will cost, before it is set.
+
+    Without it the modal says the service plan's e911 price.
+    """
+
+    async def quote_e911(self, e164: str, *, account_id: str) -> Rate | None: ...
+
+
 _Part = TypeVar("_Part")
 
 
@@ -451,6 +461,10 @@ class Carrier:
     phone_system: PhoneSystem | None = None
     inventory: InventorySource | None = None
     directory: Directory | None = None
+    e911_pricing: E911Pricing | None = None
+    # The carrier prices e911 by its own plan and asks for the charges to be accepted
+    # when an address is saved (Kazoo's 402, `E911Charges`): the bot's plan says nothing.
+    charges_e911_at_save: bool = False
 
     @property
     def name(self) -> str:
@@ -465,6 +479,8 @@ class Carrier:
             None if self.phone_system is None else guard.wrap(self.phone_system),
             None if self.inventory is None else guard.wrap(self.inventory),
             self.directory,
+            None if self.e911_pricing is None else guard.wrap(self.e911_pricing),
+            self.charges_e911_at_save,
         )
 
     async def close(self) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from bot.backends.carrier import Carrier, E911Charges, E911Fault
-from bot.domain.billing import E911Price, Quote, Rate
+from bot.domain.billing import E911Price, Quote
 from bot.domain.e911 import E911Address, E911Candidates, E911Invalid, validate_address
 from bot.domain.errors import BackendUnavailable, InvalidInput
 from bot.domain.phone import parse_number
@@ -22,24 +22,6 @@ from bot.service.changes import (
 from bot.service.context import Actor, Deps
 from bot.service.numbers import NumberService
 from bot.service.ports import UnitOfWork
-
-
-@runtime_checkable
-class E911Quoting(Protocol):
-    """A carrier that can say what e911 on a number will cost, before it is set."""
-
-    async def quote_e911(self, e164: str, *, account_id: str) -> Rate | None: ...
-
-
-def _quoting(carrier: object) -> E911Quoting | None:
-    # The wrappers (write guard, people) forward the Carrier protocol only: this optional
-    # capability is looked up on the carrier they wrap. Prices are asked outside writes.
-    seen = 0
-    while carrier is not None and seen < 5:
-        if isinstance(carrier, E911Quoting):
-            return carrier
-        carrier, seen = getattr(carrier, "inner", None), seen + 1
-    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +200,8 @@ class E911Service:
         one, else the service plan's e911 rate; nothing more when it is already enabled."""
         plan = self.deps.settings.plan
         rate, quoted = plan.e911, False
-        carrier = _quoting(self.deps.carrier)
+        # Prices are asked outside writes, from the carrier's e911 pricing when it has one.
+        carrier = self.deps.carrier.e911_pricing
         if not record.emergency_enabled and carrier is not None:
             account = await self.numbers.accounts.for_channel(actor, channel_id)
             try:
@@ -229,7 +212,7 @@ class E911Service:
                 rate, quoted = offered, True
         # Kazoo prices e911 by its own service plan and asks for the charges when the
         # address is saved (a 402 to accept): the bot's plan says nothing of them.
-        confirms = self.deps.settings.backend == "kazoo" and not quoted
+        confirms = self.deps.carrier.charges_e911_at_save and not quoted
         return E911Price(
             rate,
             plan.currency,

@@ -3,6 +3,7 @@ numbers with no emergency address, and how to make the simulator refuse or offer
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -67,11 +68,15 @@ async def test_the_carriers_quote_is_shown_when_it_gives_one(
     [number] = await own(bot, 1)
     asked: list[str] = []
 
-    async def quote_e911(e164: str, *, account_id: str) -> Rate | None:
+    async def quoted(e164: str, *, account_id: str) -> Rate | None:
         asked.append(e164)
         return Rate(Decimal("3.25"), Decimal("1.00"))
 
-    monkeypatch.setattr(bot.runtime.carrier, "quote_e911", quote_e911, raising=False)
+    class Pricing:
+        quote_e911 = staticmethod(quoted)
+
+    deps = bot.runtime.services.deps
+    monkeypatch.setattr(deps, "carrier", replace(deps.carrier, e911_pricing=Pricing()))
     shown = await _open_by_command(bot, number)
     assert asked == [number]
     assert "adds $3.25 a month, plus $1.00 once, to the bill (the carrier's price)." in shown
