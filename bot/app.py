@@ -205,7 +205,7 @@ def build_app(
         _forget_revoked_tokens(app, installs, clients, kit.inflight)
     _KITS[app] = kit
     deps = runtime.services.deps
-    if deps.inventory is not None:
+    if deps.carrier.inventory is not None:
         _MIRRORS[app] = InventoryJob(
             deps.carrier,
             deps.uow,

@@ -277,7 +277,7 @@ class ReleaseResult:
 #
 # A carrier is the capabilities it brings (`Carrier` below): every carrier sells
 # numbers; holding them, ringing them, listing an account's inventory and naming
-# people are optional. The service asks for a capability (`deps.holds is None`),
+# people are optional. The service asks for a capability (`deps.carrier.holds is None`),
 # never which carrier it is. What a new carrier implements:
 # docs/decisions/carrier-contract.md.
 

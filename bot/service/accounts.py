@@ -134,7 +134,7 @@ class AccountService:
             await self._default(uow, actor.workspace_id)
             accounts = await uow.accounts.all(actor.workspace_id)
             await uow.commit()
-        if self.deps.inventory is not None:
+        if self.deps.carrier.inventory is not None:
             # The carrier's accounts are the synced ones: an account the sync never linked
             # (a leftover default) has nothing at the carrier to bind a channel to or move
             # into.
@@ -154,7 +154,7 @@ class AccountService:
                 ),
                 None,
             )
-        synced = self.deps.inventory is not None
+        synced = self.deps.carrier.inventory is not None
         if account is not None and synced and not account.external_id:
             account = None  # not the carrier's account: nothing there to bind to or move into
         if account is None:
@@ -168,7 +168,7 @@ class AccountService:
 
     async def create(self, actor: Actor, name: str) -> AccountInfo:
         actor.require_admin("create accounts")
-        if self.deps.inventory is not None:
+        if self.deps.carrier.inventory is not None:
             raise NotAllowed(KAZOO_ACCOUNTS)
         cleaned = check_account_name(name)
         async with self.deps.uow() as uow:

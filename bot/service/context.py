@@ -7,14 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bot.backends.carrier import (
-    Carrier,
-    Directory,
-    Holds,
-    InventorySource,
-    NumberSupplier,
-    PhoneSystem,
-)
+from bot.backends.carrier import Carrier
 from bot.config import Settings
 from bot.domain.errors import NotAllowed
 from bot.domain.records import PurchaseRequestRecord
@@ -82,7 +75,8 @@ class Actor:
 @dataclass(slots=True)
 class Deps:
     uow: UnitOfWorkFactory
-    # Everything outside the bot's database; never called inside a write unit of work.
+    # Everything outside the bot's database, by capability (`deps.carrier.holds is None`:
+    # the carrier keeps no holds); never called inside a write unit of work.
     carrier: Carrier
     settings: Settings
     clock: Clock = utc_now
@@ -91,27 +85,6 @@ class Deps:
     due: MirrorDue = field(default_factory=MirrorDue)
     # Counters for operations (bot/metrics.py); nothing by default.
     telemetry: Telemetry = field(default_factory=NoTelemetry)
-
-    # The carrier's capabilities: the service asks for one, never which carrier it is.
-    @property
-    def supplier(self) -> NumberSupplier:
-        return self.carrier.supplier
-
-    @property
-    def holds(self) -> Holds | None:
-        return self.carrier.holds
-
-    @property
-    def phone_system(self) -> PhoneSystem | None:
-        return self.carrier.phone_system
-
-    @property
-    def inventory(self) -> InventorySource | None:
-        return self.carrier.inventory
-
-    @property
-    def directory(self) -> Directory | None:
-        return self.carrier.directory
 
     @property
     def has_approvers(self) -> bool:

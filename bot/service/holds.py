@@ -78,7 +78,7 @@ async def give_back(deps: Deps, account: AccountInfo | str, numbers: Sequence[st
     the carrier keeps is no hold in the bot's database, which decides who may
     buy; the next request for the number takes it over (`take_over`).
     """
-    if not numbers or deps.holds is None:
+    if not numbers or deps.carrier.holds is None:
         return
     async with deps.uow(write=False) as uow:
         if isinstance(account, str):
@@ -91,7 +91,9 @@ async def give_back(deps: Deps, account: AccountInfo | str, numbers: Sequence[st
         if number in kept:
             continue
         try:
-            await deps.holds.release_reservation(number, account_id=carrier_account(account))
+            await deps.carrier.holds.release_reservation(
+                number, account_id=carrier_account(account)
+            )
         except CarrierFailure:
             log.warning("could not give %s back at the carrier", number, exc_info=True)
         else:
@@ -113,14 +115,14 @@ async def take_over(deps: Deps, others: Sequence[AccountInfo], number: str) -> b
     hold is still written, or refused, by the database, and a request that
     holds a number reserves it again before ordering it.
     """
-    if deps.holds is None:
+    if deps.carrier.holds is None:
         return False  # the carrier keeps no holds: there is nothing to free
     for other in others:
         where = carrier_account(other)
         try:
-            status = await deps.supplier.number_status(number, account_id=where)
+            status = await deps.carrier.supplier.number_status(number, account_id=where)
             if status.state is CarrierNumberState.RESERVED and status.account_id == where:
-                await deps.holds.release_reservation(number, account_id=where)
+                await deps.carrier.holds.release_reservation(number, account_id=where)
                 log.info("took over %s, reserved at the carrier by %s with no hold", number, where)
                 return True
         except CarrierFailure:

@@ -166,7 +166,7 @@ class NumberService(UsesAccounts):
         found: list[str] = []
         offset: int | None = 0
         while offset is not None and len(found) < quantity:
-            page = await self.deps.supplier.search(
+            page = await self.deps.carrier.supplier.search(
                 query, quantity=SEARCH_PAGE, offset=offset, account_id=account_id
             )
             chunk = [o.e164 for o in page.offers]

@@ -260,7 +260,7 @@ class PurchaseService:
         """
         if not to_buy:
             return None
-        priced = await self.deps.supplier.quote(to_buy, account_id=carrier_account(account))
+        priced = await self.deps.carrier.supplier.quote(to_buy, account_id=carrier_account(account))
         if priced.refused:
             names = "; ".join(f"{display(n)}: {why}" for n, why in priced.refused)
             raise Conflict(f"The carrier will not sell {names}. Search again.")
@@ -291,10 +291,10 @@ class PurchaseService:
 
     async def _try_reserve(self, account: AccountInfo, number: str) -> bool:
         """Reserve at the carrier: False when it is held there (not necessarily by a hold)."""
-        if self.deps.holds is None:
+        if self.deps.carrier.holds is None:
             return True  # no holds at the carrier: the database's hold is the only one
         try:
-            await self.deps.holds.reserve(number, account_id=carrier_account(account))
+            await self.deps.carrier.holds.reserve(number, account_id=carrier_account(account))
         except NotFoundAtCarrier:
             raise InvalidInput(
                 "numbers", f"{display(number)} is not for sale; search again."
@@ -658,10 +658,10 @@ class PurchaseService:
         so a reservation another account keeps is an orphan and is taken over.
         Best effort: if it fails, the order says what the carrier thinks.
         """
-        if self.deps.holds is None:
+        if self.deps.carrier.holds is None:
             return  # no holds at the carrier: the order says whether it is still for sale
         try:
-            await self.deps.holds.reserve(number, account_id=carrier_account(account))
+            await self.deps.carrier.holds.reserve(number, account_id=carrier_account(account))
             return
         except CarrierFailure:
             pass
@@ -674,7 +674,9 @@ class PurchaseService:
             return
         if await take_over(self.deps, others, number):
             where = carrier_account(account)
-            await _best_effort(self.deps.holds.reserve(number, account_id=where), "reserve", number)
+            await _best_effort(
+                self.deps.carrier.holds.reserve(number, account_id=where), "reserve", number
+            )
 
     async def _order(
         self, request: PurchaseRequestRecord, account: AccountInfo, number: str
@@ -687,7 +689,7 @@ class PurchaseService:
         """
         where = carrier_account(account)
         try:
-            result = await self.deps.supplier.order(
+            result = await self.deps.carrier.supplier.order(
                 [number], account_id=where, idempotency_key=f"{request.id}:{number}"
             )
         except CarrierFailure as exc:
@@ -698,7 +700,7 @@ class PurchaseService:
         if outcome is not None and outcome.outcome is OrderOutcome.FAILED:
             return outcome.reason or "the carrier refused the order"
         try:
-            status = await self.deps.supplier.number_status(number, account_id=where)
+            status = await self.deps.carrier.supplier.number_status(number, account_id=where)
         except CarrierFailure as exc:
             return exc.reason
         return None if status.owned_by(where) else "the carrier did not answer; try again"
@@ -1039,7 +1041,7 @@ class PurchaseService:
             await uow.commit()
         detail = None
         try:
-            await self.deps.supplier.release(number, account_id=carrier_account(account))
+            await self.deps.carrier.supplier.release(number, account_id=carrier_account(account))
         except NumberConflict as exc:
             # The carrier has it back already, or another account has it now (moved
             # behind the bot's back): nothing is released there; the account no

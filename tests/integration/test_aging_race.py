@@ -55,7 +55,7 @@ async def test_sweep_first_a_restore_meanwhile_is_refused(
     number = await _released(runtime, admin, manager)
     clock.advance(days=runtime.settings.aging_days, seconds=1)
     deps = runtime.services.deps
-    give_back = deps.supplier.release
+    give_back = deps.carrier.supplier.release
     refused: list[Exception] = []
 
     async def release_while_restoring(e164: str, *, account_id: str) -> ReleaseResult:
@@ -65,7 +65,7 @@ async def test_sweep_first_a_restore_meanwhile_is_refused(
             refused.append(exc)
         return await give_back(e164, account_id=account_id)
 
-    monkeypatch.setattr(deps.supplier, "release", release_while_restoring)
+    monkeypatch.setattr(deps.carrier.supplier, "release", release_while_restoring)
     await runtime.services.purchases.activation_sweep()
     assert [type(e) for e in refused] == [AgingEnded]
     assert "going back to the carrier" in refused[0].args[0]
@@ -129,7 +129,7 @@ async def test_a_carrier_failure_after_the_claim_is_retried_by_the_next_sweep(
 ) -> None:
     number = await _released(runtime, admin, manager)
     clock.advance(days=runtime.settings.aging_days, seconds=1)
-    carrier = runtime.services.deps.supplier
+    carrier = runtime.services.deps.carrier.supplier
 
     async def down(e164: str, *, account_id: str) -> ReleaseResult:
         raise CarrierUnavailable("the carrier did not answer")

@@ -319,7 +319,7 @@ async def test_crash_between_approval_and_provisioning_resumes_once(
     # Crash after the first number was bought and recorded.
     first = request.numbers[0]
     account = await rt.services.accounts.for_channel(admin)
-    await rt.services.deps.supplier.order(
+    await rt.services.deps.carrier.supplier.order(
         [first], account_id=account.id, idempotency_key=f"{request.id}:{first}"
     )
     async with rt.services.deps.uow() as uow:
