@@ -11,12 +11,13 @@ import re
 from enum import StrEnum
 from typing import TypeVar
 
+from bot.domain.assignment import SLACK_USER_ID, Assignment, is_slack_user
 from bot.domain.errors import InvalidInput
 
 E = TypeVar("E", bound=StrEnum)
 
-# What Slack's user ids look like (U… or, on Enterprise Grid, W…).
-SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
+# A mention as Slack sends it in typed text: `<@U123>` or `<@U123|name>`.
+_MENTION = re.compile(rf"^<@({SLACK_USER_ID})(?:\|[^>]*)?>$")
 
 
 def choice(options: type[E], raw: object, field: str, what: str) -> E:
@@ -30,6 +31,17 @@ def choice(options: type[E], raw: object, field: str, what: str) -> E:
 def slack_user(raw: object, field: str = "user") -> str:
     """A person picked in a user select: a Slack user id, nothing else."""
     text = str(raw or "")
-    if not SLACK_USER_ID.fullmatch(text):
+    if not is_slack_user(text):
         raise InvalidInput(field, "Choose the person from the list.")
     return text
+
+
+def target_from_text(text: str) -> Assignment:
+    """A target as a person types it: `main`, `conference`, `faxbox`, a Slack mention
+    (`<@U123|name>`, `<@U123>`), `@U123` or `U123`, or the stored form (`user:ID`)."""
+    raw = text.strip()
+    mention = _MENTION.match(raw)
+    person = mention.group(1) if mention else raw.removeprefix("@")
+    if is_slack_user(person):
+        return Assignment.user(person)
+    return Assignment.parse(raw)

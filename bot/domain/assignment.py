@@ -26,14 +26,14 @@ LABELS: dict[AssignmentKind, str] = {
 # The faxbox answers on one number only.
 MAX_PER_ACCOUNT: dict[AssignmentKind, int] = {AssignmentKind.FAXBOX: 1}
 
-# A Slack user id: the one pattern (blocks render only these as mentions).
+# A Slack user id: the one pattern (bot/blocks parses and renders mentions with it).
 SLACK_USER_ID = r"[UW][A-Z0-9]{2,20}"
 _SLACK_USER = re.compile(rf"^{SLACK_USER_ID}$")
-_MENTION = re.compile(rf"^<@({SLACK_USER_ID})(?:\|[^>]*)?>$")
-# A person known only to the carrier (a Kazoo user no Slack user matches, which the
-# mirror records as it is): Kazoo's ids are 32 lowercase hex digits (its stand-in adds a
-# readable suffix). Accepted only in the stored form `user:ID`.
-_CARRIER_USER = re.compile(r"^[0-9a-f]{32}[0-9a-z_-]{0,31}$")
+# A person known only to the carrier (a carrier user no Slack user matches, which the
+# inventory sync records as it is): any carrier's id of letters, digits, `-` and `_`,
+# 6 to 64 long (Kazoo's are 32 hex digits; a UUID or a numeric id fits too). Accepted
+# only in the stored form `user:ID`.
+_CARRIER_USER = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{5,63}$")
 
 
 def is_limited(kind: AssignmentKind) -> bool:
@@ -79,24 +79,22 @@ class Assignment:
         return cls(AssignmentKind.USER, user_id)
 
     @classmethod
-    def parse(cls, text: str) -> Assignment:
-        """Accept the stored form, a Slack mention `<@U123|name>`, or `@U123`.
+    def parse(cls, key: str) -> Assignment:
+        """The stored form back: `main`, `conference`, `faxbox` or `user:ID`.
 
         Every stored key parses back to its assignment (`parse(a.key) == a`), a person
         known only to the carrier included: restore reads the key back from the audit.
+        What a person types (a Slack mention) is read in the Slack layer
+        (`bot.blocks.picked.target_from_text`).
         """
-        raw = text.strip()
+        raw = key.strip()
         lowered = raw.lower()
         for kind in (AssignmentKind.MAIN, AssignmentKind.CONFERENCE, AssignmentKind.FAXBOX):
             if lowered == kind.value:
                 return cls(kind)
-        mention = _MENTION.match(raw)
-        stored = raw.removeprefix("user:")
-        if stored != raw and _CARRIER_USER.match(stored):
-            return cls(AssignmentKind.USER, stored)
-        candidate = mention.group(1) if mention else stored.removeprefix("@")
-        if _SLACK_USER.match(candidate):
-            return cls(AssignmentKind.USER, candidate)
+        person = raw.removeprefix("user:")
+        if person != raw and (_SLACK_USER.match(person) or _CARRIER_USER.match(person)):
+            return cls(AssignmentKind.USER, person)
         raise InvalidInput("target", f"“{raw}” is not a target; use {_ACCEPTED}.")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.blocks.picked import target_from_text
 from bot.blocks.text import clip
 from bot.domain.assignment import Assignment
 from bot.domain.errors import InvalidInput
@@ -86,7 +87,7 @@ def no_such_person(word: str) -> InvalidInput:
 def target_word(word: str) -> Assignment:
     """`main`, `conference`, `faxbox` or a person as Slack sends a mention."""
     try:
-        return Assignment.parse(word)
+        return target_from_text(word)
     except InvalidInput:
         if word.startswith("@"):
             raise no_such_person(word) from None
@@ -123,7 +124,7 @@ def parse_list(args: list[str]) -> ListNumbers:
                 assignment = lowered
             else:
                 try:
-                    assignment = Assignment.parse(word).key
+                    assignment = target_from_text(word).key
                 except InvalidInput:
                     if word.startswith("@"):
                         raise no_such_person(word) from None

@@ -73,7 +73,7 @@ async def test_move_allowed_once_another_main_number_has_e911(
         await n.move(admin, b, "Branch Office")
 
 
-@pytest.mark.parametrize("target", ["user:U123ABC", "<@U123ABC|ana>", "conference", "faxbox"])
+@pytest.mark.parametrize("target", ["user:U123ABC", "user:W0ABC123", "conference", "faxbox"])
 async def test_reassigning_the_last_emergency_main_number_is_refused(
     runtime: Runtime, admin: Actor, manager: Actor, target: str
 ) -> None:

@@ -17,6 +17,7 @@ from bot.app import build_app, close_app, mirror_for, worker_for
 from bot.backends.carrier import NumberConflict
 from bot.bootstrap import Runtime, start
 from bot.console.fake_slack import FakeSlack
+from bot.domain.assignment import Assignment
 from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.mirror import SyncReport
 from bot.domain.states import NumberState
@@ -188,7 +189,9 @@ async def test_assigning_to_a_slack_user_rings_their_kazoo_user(world: World) ->
     actor = world.actor(channel="C1")
     await world.runtime.services.accounts.use(actor, "C1", "Acme West")
 
-    await world.runtime.services.numbers.assign(actor, WEST, f"<@{ADMIN}>", channel_id="C1")
+    await world.runtime.services.numbers.assign(
+        actor, WEST, Assignment.user(ADMIN), channel_id="C1"
+    )
 
     callflow = world.kazoo.model.callflows[CHILD_A]
     holders = [cf_id for cf_id, doc in callflow.items() if WEST in doc.get("numbers", [])]
@@ -202,14 +205,18 @@ async def test_a_slack_user_with_no_kazoo_user_gets_a_clear_answer(world: World)
     await world.runtime.services.accounts.use(actor, "C1", "Acme West")
 
     with pytest.raises(InvalidInput) as no_email:
-        await world.runtime.services.numbers.assign(actor, WEST, f"<@{MEMBER}>", channel_id="C1")
+        await world.runtime.services.numbers.assign(
+            actor, WEST, Assignment.user(MEMBER), channel_id="C1"
+        )
     assert no_email.value.field == "target"
     assert "no email address" in no_email.value.message
 
     # Alice has an email, but no Kazoo user on Acme West has it.
     world.slack.state.users[ADMIN].email = "alice@elsewhere.example"
     with pytest.raises(InvalidInput, match="has no Kazoo user on this account"):
-        await world.runtime.services.numbers.assign(actor, WEST, f"<@{ADMIN}>", channel_id="C1")
+        await world.runtime.services.numbers.assign(
+            actor, WEST, Assignment.user(ADMIN), channel_id="C1"
+        )
     west = await world.runtime.services.numbers.get(actor, WEST, channel_id="C1")
     assert west.assignment is None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.blocks.picked import target_from_text
 from bot.domain.assignment import (
     LABELS,
     MAX_PER_ACCOUNT,
@@ -36,8 +37,17 @@ KAZOO_ID = "6b71cb72c876b5b1396a335f8f8a2594"  # Kazoo's ids: 32 lowercase hex d
         (" user:W0ABC ", A.USER, "W0ABC"),
     ],
 )
-def test_parse_accepts(text: str, kind: AssignmentKind, user_id: str | None) -> None:
-    assert Assignment.parse(text) == Assignment(kind, user_id)
+def test_typed_targets_are_read_in_the_slack_layer(
+    text: str, kind: AssignmentKind, user_id: str | None
+) -> None:
+    assert target_from_text(text) == Assignment(kind, user_id)
+
+
+@pytest.mark.parametrize("text", ["<@U123|name>", "<@U123>", "@U123", "U123"])
+def test_the_domain_reads_no_mention(text: str) -> None:
+    """Mentions are Slack's: the domain takes the stored form only."""
+    with pytest.raises(InvalidInput):
+        Assignment.parse(text)
 
 
 @pytest.mark.parametrize(
@@ -66,7 +76,7 @@ def test_parse_accepts(text: str, kind: AssignmentKind, user_id: str | None) -> 
 )
 def test_parse_refuses_and_says_what_is_accepted(text: str) -> None:
     with pytest.raises(InvalidInput) as info:
-        Assignment.parse(text)
+        target_from_text(text)
     assert info.value.field == "target"
     for word in ("main", "conference", "faxbox", "@user", "user:U123"):
         assert word in info.value.message
@@ -116,6 +126,8 @@ def test_labels_and_limits_are_the_products_words() -> None:
         Assignment.user("W0ABC123"),  # an Enterprise Grid user
         Assignment.user(KAZOO_ID),  # a Kazoo user no Slack user matched (the mirror's)
         Assignment.user(f"{KAZOO_ID}-user-alice"),  # the Kazoo stand-in's ids
+        Assignment.user("3fa85f64-5717-4562-b3fc-2c963f66afa6"),  # another carrier's UUID
+        Assignment.user("1293384261075731499"),  # another carrier's numeric id
     ],
 )
 def test_every_stored_key_parses_back(assignment: Assignment) -> None:
@@ -128,6 +140,8 @@ def test_every_stored_key_parses_back(assignment: Assignment) -> None:
 def test_a_kazoo_id_is_taken_only_in_the_stored_form(text: str) -> None:
     with pytest.raises(InvalidInput):
         Assignment.parse(text)
+    with pytest.raises(InvalidInput):
+        target_from_text(text)
 
 
 def test_one_slack_id_pattern() -> None:
