@@ -15,10 +15,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks.echo import echo
 from bot.blocks.ids import ManageId
 from bot.blocks.payloads import MoveMeta
-from bot.blocks.text import MAX_MESSAGE_BLOCKS, MAX_SELECT_OPTIONS, count, escape
+from bot.blocks.text import MAX_MESSAGE_BLOCKS, MAX_SELECT_OPTIONS, count, echo, escape
 from bot.domain.records import AccountInfo, NumberRecord
 from bot.domain.views import AccountLine
 

@@ -25,7 +25,7 @@ from bot.blocks.accounts import account_context
 from bot.blocks.cards import quote_text
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.payloads import AddressFields, E911Meta
-from bot.blocks.text import clip, escape
+from bot.blocks.text import clip, echo, escape
 from bot.domain.billing import E911Price, Quote, format_money
 from bot.domain.e911 import E911Address
 from bot.domain.phone import display
@@ -226,7 +226,7 @@ def e911_modal(
         blocks.append(
             ContextBlock(
                 block_id=BlockId.E911_NOTICE,
-                elements=[MarkdownTextObject(text=f":warning: {escape(clip(notice, 500))}")],
+                elements=[MarkdownTextObject(text=f":warning: {echo(notice, 500)}")],
             )
         )
     blocks += [
@@ -392,7 +392,7 @@ def charges_modal(number: NumberRecord, meta: E911Meta, quote: Quote) -> View:
     )
     text = (
         f"Kazoo charges for the emergency address of *{escape(number.display)}* "
-        f"({escape(clip(where, 300))}):\n{quote_text(quote)}\n"
+        f"({echo(where, 300)}):\n{quote_text(quote)}\n"
         "Accept the charges to save the address, or Cancel to leave it as it is."
     )
     return View(

@@ -14,10 +14,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.blocks.echo import echo
 from bot.blocks.ids import ManageId
 from bot.blocks.payloads import HistoryRef
-from bot.blocks.text import escape, mention, target_text, when
+from bot.blocks.text import echo, escape, mention, target_text, when
 from bot.domain.assignment import Assignment
 from bot.domain.errors import InvalidInput
 from bot.domain.phone import display

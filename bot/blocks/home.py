@@ -18,11 +18,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks.echo import echo
 from bot.blocks.ids import ManageId
 from bot.blocks.payloads import HomeRef
 from bot.blocks.requests import MayDecide, request_blocks
-from bot.blocks.text import MAX_SELECT_OPTIONS
+from bot.blocks.text import MAX_SELECT_OPTIONS, echo
 from bot.domain.assignment import LABELS, AssignmentKind
 from bot.domain.billing import format_money
 from bot.domain.views import HomeData

@@ -15,7 +15,7 @@ from slack_sdk.models.blocks.basic_components import Option
 
 from bot.blocks.ids import ActionId, BlockId
 from bot.blocks.payloads import HomeRef, ListRef, MenuOp, MenuPick
-from bot.blocks.text import MAX_MESSAGE_BLOCKS, clip, escape, person_text, target_text
+from bot.blocks.text import MAX_MESSAGE_BLOCKS, echo, escape, person_text, target_text
 from bot.domain.records import NumberFilter, NumberRecord
 from bot.domain.states import NumberState
 from bot.domain.views import NumberList
@@ -37,8 +37,8 @@ TYPED_MAX = 60  # how much of what someone typed is echoed back
 
 
 def typed(text: str, limit: int = TYPED_MAX) -> str:
-    """What a person typed, safe to echo in mrkdwn: clipped, then escaped."""
-    return escape(clip(" ".join(text.split()), limit))
+    """What a person typed, safe to echo in mrkdwn (`echo`: escaped, then clipped)."""
+    return echo(" ".join(text.split()), limit)
 
 
 def assigned_text(number: NumberRecord) -> str:

@@ -15,10 +15,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.blocks.echo import echo
 from bot.blocks.ids import ActionId, ManageId
 from bot.blocks.payloads import CardRef, RequestsRef
-from bot.blocks.text import MAX_MESSAGE_BLOCKS, count, escape, mention, target_text, when
+from bot.blocks.text import MAX_MESSAGE_BLOCKS, count, echo, escape, mention, target_text, when
 from bot.domain.phone import display
 from bot.domain.records import PurchaseRequestRecord
 from bot.domain.states import OPEN_REQUEST_STATES, ItemOutcome, RequestState

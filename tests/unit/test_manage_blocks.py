@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 
-from bot.blocks.echo import echo
 from bot.blocks.history import change_text
 from bot.blocks.requests import STATE_WORDS, decision_text, requests_view
-from bot.blocks.text import MAX_MESSAGE_BLOCKS, MAX_SECTION_TEXT
+from bot.blocks.text import MAX_MESSAGE_BLOCKS, MAX_SECTION_TEXT, echo
 from bot.domain.assignment import Assignment
 from bot.domain.billing import Quote, QuoteItem
 from bot.domain.phone import Kind
@@ -86,6 +85,7 @@ def test_history_change_words() -> None:
     assert text == "assignment: <@U123> → none; account: *Main* → *Branch &lt;b&gt;*"
 
 
-def test_echo_clips_before_escaping() -> None:
-    assert echo("<" * 500, 10) == "&lt;" * 9 + "…"
+def test_echo_escapes_then_clips_never_halving_an_entity() -> None:
+    # One order everywhere: what Slack limits is the escaped text.
+    assert echo("<" * 500, 10) == "&lt;" * 2 + "…"
     assert echo("a & b") == "a &amp; b"
