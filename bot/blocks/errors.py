@@ -21,3 +21,12 @@ def error_text(error: NumbersBotError) -> str:
     if isinstance(error, NotRequester):
         return f"Only {mention(error.requester_id)} can {error.doing} this request."
     return error.message
+
+
+def unexpected_text(reference: str) -> str:
+    """What a person reads when something failed that no rule refused: a short reference
+    the log carries too, so whoever looks into it finds the traceback."""
+    return (
+        f"Something went wrong on our side (reference `{reference}`); it is logged."
+        " Try again in a moment."
+    )

@@ -27,7 +27,7 @@ from bot.domain.assignment import Assignment, AssignmentKind, is_limited
 from bot.domain.errors import InvalidInput, NumbersBotError
 from bot.domain.phone import Kind, SearchQuery, parse_query
 from bot.handlers.context import Click, Submission, named, on_click, on_submit
-from bot.handlers.errors import UNEXPECTED, field_errors
+from bot.handlers.errors import field_errors, user_message
 from bot.handlers.kit import Kit, Track
 from bot.handlers.slack_people import require_person
 from bot.service.context import Actor
@@ -299,12 +299,12 @@ async def on_buy(sub: Submission[BuyMeta]) -> None:
         await _give_back(kit, key)
         await ack(response_action="errors", errors=field_errors(exc, fields, first))
         return
-    except Exception:
+    except Exception as exc:
         # Nothing was quoted: give the submission back so pressing Buy Numbers again works,
         # and keep the modal open with an apology rather than closing it on nothing.
-        log.exception("a Buy Numbers submission failed")
+        message = user_message(exc, "a Buy Numbers submission failed")
         await _give_back(kit, key)
-        await ack(response_action="errors", errors={first: UNEXPECTED})
+        await ack(response_action="errors", errors={first: message})
         return
     except BaseException:
         await _give_back(kit, key)  # cancelled: no ack can follow, but the claim must go

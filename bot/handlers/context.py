@@ -31,7 +31,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.errors import NumbersBotError
-from bot.handlers.errors import tell, user_message
+from bot.handlers.errors import say, user_message
 from bot.handlers.kit import Kit, actor_of, kit_of
 from bot.service.context import Actor
 
@@ -251,14 +251,13 @@ async def refuse_submission(
 ) -> None:
     """Before its listener could run: the reason on the modal's first field (it stays open,
     with what was typed), else close it and tell the person where they are."""
-    if not isinstance(error, NumbersBotError):
-        log.error("a modal submission failed before its listener", exc_info=error)
+    message = user_message(error, "a modal submission failed before its listener")
     block = _first_input(view)
     if block is not None:
-        await ack(response_action="errors", errors={block: user_message(error)})
+        await ack(response_action="errors", errors={block: message})
         return
     await ack()
-    await tell(error, context)
+    await say(message, context)
 
 
 def on_submit(

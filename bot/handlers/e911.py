@@ -28,13 +28,14 @@ from bot.blocks.e911 import (
     saved_text,
     working_modal,
 )
+from bot.blocks.error_text import error_text as harmless
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.payloads import AddressFields, E911Meta
 from bot.domain.errors import NumbersBotError
 from bot.handlers.context import Click, Submission, named, on_click, on_submit
 from bot.handlers.errors import check_errors, user_message
 from bot.handlers.kit import Kit, Track
-from bot.handlers.notify import confirm, report
+from bot.handlers.notify import confirm
 from bot.service.context import Actor
 
 log = logging.getLogger(__name__)
@@ -136,12 +137,10 @@ async def _refused(sub: Submission[E911Meta], fields: dict[str, Any], error: Exc
     """The form again, with what was typed and why it was not saved; by message when the
     modal is gone. Nothing was saved (a failed write puts the provider back)."""
     kit, actor, meta = sub.kit, sub.actor, sub.meta
-    if not isinstance(error, NumbersBotError):
-        log.error("saving an e911 address failed", exc_info=error)
+    notice = user_message(error, "saving an e911 address failed")
     try:
         record = await kit.services.numbers.get(actor, meta.number, channel_id=meta.channel_id)
         account = await kit.services.accounts.for_channel(actor, meta.channel_id)
-        notice = user_message(error)
         price = await kit.services.e911.price(actor, record, channel_id=meta.channel_id)
         form = e911_modal(
             record,
@@ -156,7 +155,7 @@ async def _refused(sub: Submission[E911Meta], fields: dict[str, Any], error: Exc
             return
     except NumbersBotError:
         pass  # the number is no longer the account's: the message below says why it failed
-    await report(sub.client, actor.user_id, error, meta.response_url)
+    await confirm(sub.client, actor.user_id, harmless(notice), meta.response_url)
 
 
 async def on_save(sub: Submission[E911Meta]) -> None:

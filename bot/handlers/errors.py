@@ -2,8 +2,9 @@
 
 Commands and buttons get an ephemeral message; modal submissions get
 `response_action: errors` on the field concerned (see `field_errors`). Anything
-unexpected is logged with its traceback and the user gets a short apology,
-never the traceback.
+unexpected is logged once, here (`user_message`), with its traceback and a short
+reference (the request's id), and the person gets an apology naming that
+reference, never the traceback.
 """
 
 from __future__ import annotations
@@ -16,18 +17,21 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.error_text import error_text as harmless
-from bot.blocks.errors import error_text
+from bot.blocks.errors import error_text, unexpected_text
 from bot.domain.errors import InvalidInput, NumbersBotError
+from bot.logs import REQUEST_ID, new_request_id
 
 log = logging.getLogger(__name__)
 
-UNEXPECTED = "Something went wrong on our side; it is logged. Try again in a moment."
 
-
-def user_message(error: BaseException) -> str:
+def user_message(error: BaseException, doing: str = "a listener failed") -> str:
+    """The words for any error, the one route every surface takes: a refusal is worded by
+    `bot/blocks/errors.py`; anything else is logged with a reference the person is shown."""
     if isinstance(error, NumbersBotError):
         return error_text(error)
-    return UNEXPECTED
+    reference = REQUEST_ID.get() or new_request_id()
+    log.error("%s (reference %s)", doing, reference, exc_info=error)
+    return unexpected_text(reference)
 
 
 def field_errors(error: NumbersBotError, fields: Mapping[str, str], default: str) -> dict[str, str]:
@@ -41,19 +45,23 @@ def check_errors(error: Exception, fields: Mapping[str, str], default: str) -> d
     unexpected is logged and apologised for on `default`, so Slack still gets an answer."""
     if isinstance(error, NumbersBotError):
         return field_errors(error, fields, default)
-    log.error("checking a modal submission failed", exc_info=error)
-    return {default: UNEXPECTED}
+    return {default: user_message(error, "checking a modal submission failed")}
 
 
-async def tell(error: Exception, context: AsyncBoltContext) -> None:
-    """Show a person what went wrong: ephemeral where they are, else a DM.
+async def tell(
+    error: Exception, context: AsyncBoltContext, doing: str = "unhandled error in a listener"
+) -> None:
+    """Show a person what went wrong: ephemeral where they are, else a DM."""
+    await say(user_message(error, doing), context)
+
+
+async def say(message: str, context: AsyncBoltContext) -> None:
+    """Post `message` (from `user_message`) ephemeral where the person is, else as a DM.
 
     The message may quote what they typed, so it goes out escaped and clipped; a post
     that fails is logged (a response_url answers a failure with a status, not a raise).
     """
-    if not isinstance(error, NumbersBotError):
-        log.error("unhandled error in a listener", exc_info=error)
-    text = harmless(user_message(error))
+    text = harmless(message)
     client = context.client
     try:
         if context.response_url and context.respond is not None:

@@ -11,7 +11,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.blocks.error_text import error_text as harmless
-from bot.domain.errors import NumbersBotError
 from bot.handlers.errors import user_message
 
 log = logging.getLogger(__name__)
@@ -62,6 +61,5 @@ async def report(
 ) -> None:
     """A change that failed after its modal was answered: the reason, where it was asked
     for, else by DM (nothing was changed; the person may try again)."""
-    if not isinstance(error, NumbersBotError):
-        log.error("a change failed after its modal was answered", exc_info=error)
-    await confirm(client, user_id, harmless(user_message(error)), response_url)
+    message = user_message(error, "a change failed after its modal was answered")
+    await confirm(client, user_id, harmless(message), response_url)
