@@ -25,7 +25,8 @@ from bot.domain.phone import kind_of
 from bot.domain.states import NumberState
 from storage import models as m
 from storage.db import MIRROR_TURN, take_turn
-from storage.repositories import NumbersRepo, _rowcount, _upsert_insert
+from storage.repositories import NumbersRepo
+from storage.rows import rowcount, upsert_insert
 
 # Core tables: a page's rows go in as one executemany, without the ORM's bulk bookkeeping.
 NUMBERS = cast(Table, m.Number.__table__)
@@ -85,7 +86,7 @@ class InventoryRepo:
             clipped = f"{clipped[: 64 - 10]} ({external_id[:7]})"
         if await self.s.get(m.Workspace, workspace_id) is None:
             await self.s.execute(
-                _upsert_insert(self.s, m.Workspace)
+                upsert_insert(self.s, m.Workspace)
                 .values(id=workspace_id, name="", created_at=now)
                 .on_conflict_do_nothing()
             )
@@ -267,7 +268,7 @@ class InventoryRepo:
             .where(m.Number.e164 == row.e164, m.Number.version == row.version)
             .values(**values)
         )
-        return _rowcount(result) == 1
+        return rowcount(result) == 1
 
     async def mark_gone(self, e164: str, account_id: str, now: datetime) -> MirrorRow | None:
         """No longer the account's at Kazoo: back to the carrier's pool, unrouted, no e911.
@@ -291,7 +292,7 @@ class InventoryRepo:
                 version=m.Number.version + 1,
             )
         )
-        if _rowcount(result) != 1:
+        if rowcount(result) != 1:
             return None
         await self.clear_assignment(e164)
         await self.clear_e911(e164)
@@ -320,7 +321,7 @@ class InventoryRepo:
             "assigned_by": SYNC_ACTOR,
             "assigned_at": now,
         }
-        stmt = _upsert_insert(self.s, m.NumberAssignment).values(number=e164, **fields)
+        stmt = upsert_insert(self.s, m.NumberAssignment).values(number=e164, **fields)
         await self.s.execute(stmt.on_conflict_do_update(index_elements=["number"], set_=fields))
         return displaced
 
@@ -332,7 +333,7 @@ class InventoryRepo:
             return
         assert all(a.kind is not AssignmentKind.FAXBOX for _, a in routed)
         table = m.NumberAssignment.__table__
-        stmt = _upsert_insert(self.s, table)
+        stmt = upsert_insert(self.s, table)
         stmt = stmt.on_conflict_do_update(
             index_elements=["number"],
             set_={

@@ -19,7 +19,7 @@ from bot.domain.e911 import E911Status
 from bot.domain.records import NumberFilter, NumberRecord
 from bot.domain.states import NumberState
 from storage import models as m
-from storage.repositories import _apply_filter, _number, _with_details
+from storage.rows import apply_filter, number_record, with_details
 
 
 def _by_assignment(flt: NumberFilter) -> bool:
@@ -51,9 +51,9 @@ def _statement(
         )
         key = a.number
     else:
-        stmt = _with_details().where(m.Number.account_id == account_id, in_states)
+        stmt = with_details().where(m.Number.account_id == account_id, in_states)
         key = m.Number.e164
-    return _apply_filter(stmt, replace(flt, states=states)), key
+    return apply_filter(stmt, replace(flt, states=states)), key
 
 
 class ListingRepo:
@@ -89,12 +89,12 @@ class ListingRepo:
             ).subquery()
             e164 = m.Number.e164
             rows = await self.s.execute(
-                _with_details()
+                with_details()
                 .where(e164.in_(select(picked.c[0])))
                 .order_by(e164.desc() if backwards else e164)
                 .limit(limit)
             )
-        found = [_number(r[0], r[1], r[2]) for r in rows]
+        found = [number_record(r[0], r[1], r[2]) for r in rows]
         if backwards:
             found.reverse()
         return found

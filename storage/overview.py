@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.records import AccountUse, AuditEntry, Viewer
 from bot.domain.states import OPEN_REQUEST_STATES, NumberState
 from storage import models as m
-from storage.repositories import _upsert_insert
+from storage.rows import upsert_insert
 
 
 def _entry(row: m.AuditEvent) -> AuditEntry:
@@ -95,7 +95,7 @@ class OverviewRepo:
             values["account_id"] = account_id
             changes["account_id"] = account_id
         await self.s.execute(
-            _upsert_insert(self.s, m.HomeViewer)
+            upsert_insert(self.s, m.HomeViewer)
             .values(**values)
             .on_conflict_do_update(index_elements=["workspace_id", "user_id"], set_=changes)
         )

@@ -11,8 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.assignment import Assignment, AssignmentKind
@@ -39,18 +37,13 @@ from bot.domain.states import (
     check_request_move,
 )
 from storage import models as m
-
-
-def _rowcount(result: Any) -> int:
-    assert isinstance(result, CursorResult)
-    return int(result.rowcount)
-
-
-def _upsert_insert(session: AsyncSession, table: Any) -> Any:
-    """The dialect's INSERT that supports ON CONFLICT."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+from storage.rows import (
+    apply_filter,
+    number_record,
+    rowcount,
+    upsert_insert,
+    with_details,
+)
 
 
 class AccountsRepo:
@@ -66,7 +59,7 @@ class AccountsRepo:
         ws = await self.s.get(m.Workspace, workspace_id)
         if ws is None:
             await self.s.execute(
-                _upsert_insert(self.s, m.Workspace)
+                upsert_insert(self.s, m.Workspace)
                 .values(id=workspace_id, name="", created_at=now)
                 .on_conflict_do_nothing()
             )
@@ -128,7 +121,7 @@ class AccountsRepo:
     async def bind(
         self, workspace_id: str, channel_id: str, account_id: str, actor: str, now: datetime
     ) -> None:
-        stmt = _upsert_insert(self.s, m.ChannelBinding).values(
+        stmt = upsert_insert(self.s, m.ChannelBinding).values(
             workspace_id=workspace_id,
             channel_id=channel_id,
             account_id=account_id,
@@ -143,83 +136,32 @@ class AccountsRepo:
         )
 
 
-def _e911(row: m.E911Record | None) -> E911Address | None:
-    if row is None:
-        return None
-    return E911Address(
-        street_address=row.street_address,
-        extended_address=row.extended_address,
-        locality=row.locality,
-        region=row.region,
-        postal_code=row.postal_code,
-        caller_name=row.caller_name,
-        status=E911Status(row.status),
-        latitude=row.latitude,
-        longitude=row.longitude,
-        plus_four=row.plus_four,
-    )
-
-
-def _assignment(row: m.NumberAssignment | None) -> Assignment | None:
-    if row is None:
-        return None
-    return Assignment(AssignmentKind(row.kind), row.user_id)
-
-
-def _number(
-    row: m.Number, a: m.NumberAssignment | None = None, e: m.E911Record | None = None
-) -> NumberRecord:
-    return NumberRecord(
-        e164=row.e164,
-        state=NumberState(row.state),
-        kind=Kind(row.kind),
-        account_id=row.account_id,
-        assignment=_assignment(a),
-        e911=_e911(e),
-        hold_request_id=row.hold_request_id,
-        hold_expires_at=row.hold_expires_at,
-        aging_until=row.aging_until,
-        purchased_at=row.purchased_at,
-        activate_at=row.activate_at,
-        activated_at=row.activated_at,
-        version=row.version,
-    )
-
-
-def _with_details() -> Any:
-    return (
-        select(m.Number, m.NumberAssignment, m.E911Record)
-        .outerjoin(m.NumberAssignment, m.NumberAssignment.number == m.Number.e164)
-        .outerjoin(m.E911Record, m.E911Record.number == m.Number.e164)
-    )
-
-
 class NumbersRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
 
     async def get(self, e164: str) -> NumberRecord | None:
-        row = (await self.s.execute(_with_details().where(m.Number.e164 == e164))).first()
-        return _number(row[0], row[1], row[2]) if row else None
+        row = (await self.s.execute(with_details().where(m.Number.e164 == e164))).first()
+        return number_record(row[0], row[1], row[2]) if row else None
 
     async def get_many(self, numbers: Iterable[str]) -> dict[str, NumberRecord]:
         wanted = list(numbers)
         if not wanted:
             return {}
-        rows = await self.s.execute(_with_details().where(m.Number.e164.in_(wanted)))
-        return {r[0].e164: _number(r[0], r[1], r[2]) for r in rows}
+        rows = await self.s.execute(with_details().where(m.Number.e164.in_(wanted)))
+        return {r[0].e164: number_record(r[0], r[1], r[2]) for r in rows}
 
     async def all_owned(self) -> list[NumberRecord]:
         """Every number an account owns (in service or aging), for a carrier to be told."""
         rows = await self.s.execute(
-            _with_details()
+            with_details()
             .where(
                 m.Number.state.in_([NumberState.IN_SERVICE.value, NumberState.AGING.value]),
                 m.Number.account_id.is_not(None),
             )
             .order_by(m.Number.e164)
         )
-        return [_number(r[0], r[1], r[2]) for r in rows]
+        return [number_record(r[0], r[1], r[2]) for r in rows]
 
     async def unavailable_among(self, numbers: Sequence[str], now: datetime) -> set[str]:
         """Which of these carrier numbers someone holds, owns or keeps aging."""
@@ -271,7 +213,7 @@ class NumbersRepo:
             for n in numbers
         ]
         table = m.Number.__table__
-        stmt = _upsert_insert(self.s, table).values(values)
+        stmt = upsert_insert(self.s, table).values(values)
         free = or_(
             table.c.state == NumberState.AVAILABLE.value,
             and_(table.c.state == NumberState.RESERVED.value, table.c.hold_expires_at <= now),
@@ -309,7 +251,7 @@ class NumbersRepo:
             )
             .values(hold_expires_at=until, updated_at=now)
         )
-        return _rowcount(result)
+        return rowcount(result)
 
     async def release_holds(
         self, request_id: str, now: datetime, numbers: Sequence[str] | None = None
@@ -401,7 +343,7 @@ class NumbersRepo:
                 version=m.Number.version + 1,
             )
         )
-        return _rowcount(result) == 1
+        return rowcount(result) == 1
 
     async def _move(
         self,
@@ -431,7 +373,7 @@ class NumbersRepo:
             )
             .values(updated_at=now, version=m.Number.version + 1, **values)
         )
-        return _rowcount(result) == 1
+        return rowcount(result) == 1
 
     async def move_account(self, e164: str, source: str, target: str, now: datetime) -> bool:
         """in service on `source` → in service on `target`."""
@@ -489,7 +431,7 @@ class NumbersRepo:
             )
             .values(updated_at=now, version=m.Number.version + 1)
         )
-        return _rowcount(result) == 1
+        return rowcount(result) == 1
 
     async def return_to_stock(self, e164: str, account_id: str, now: datetime) -> bool:
         """returning → available: the carrier has it back; the account's claim is gone."""
@@ -512,7 +454,7 @@ class NumbersRepo:
     async def assign(
         self, e164: str, account_id: str, assignment: Assignment, actor: str, now: datetime
     ) -> None:
-        stmt = _upsert_insert(self.s, m.NumberAssignment).values(
+        stmt = upsert_insert(self.s, m.NumberAssignment).values(
             number=e164,
             account_id=account_id,
             kind=assignment.kind.value,
@@ -537,7 +479,7 @@ class NumbersRepo:
         result = await self.s.execute(
             delete(m.NumberAssignment).where(m.NumberAssignment.number == e164)
         )
-        return _rowcount(result) == 1
+        return rowcount(result) == 1
 
     async def count_assigned(self, account_id: str, kind: AssignmentKind) -> int:
         count = await self.s.scalar(
@@ -566,12 +508,12 @@ class NumbersRepo:
             "updated_by": actor,
             "updated_at": now,
         }
-        stmt = _upsert_insert(self.s, m.E911Record).values(number=e164, **fields)
+        stmt = upsert_insert(self.s, m.E911Record).values(number=e164, **fields)
         await self.s.execute(stmt.on_conflict_do_update(index_elements=["number"], set_=fields))
 
     async def remove_e911(self, e164: str) -> bool:
         result = await self.s.execute(delete(m.E911Record).where(m.E911Record.number == e164))
-        return _rowcount(result) == 1
+        return rowcount(result) == 1
 
     async def emergency_main_numbers(self, account_id: str) -> list[str]:
         rows = await self.s.scalars(
@@ -595,15 +537,15 @@ class NumbersRepo:
         """One page in E.164 order, starting after `after` (keyset pagination)."""
         if flt.assignment is not None and not flt.assignment.spare:
             return await self._page_by_assignment(account_id, flt, after=after, limit=limit)
-        stmt = _with_details().where(
+        stmt = with_details().where(
             m.Number.account_id == account_id,
             m.Number.state.in_([s.value for s in flt.states]),
         )
-        stmt = _apply_filter(stmt, flt)
+        stmt = apply_filter(stmt, flt)
         if after:
             stmt = stmt.where(m.Number.e164 > after)
         rows = await self.s.execute(stmt.order_by(m.Number.e164).limit(limit))
-        return [_number(r[0], r[1], r[2]) for r in rows]
+        return [number_record(r[0], r[1], r[2]) for r in rows]
 
     async def _page_by_assignment(
         self, account_id: str, flt: NumberFilter, *, after: str | None, limit: int
@@ -622,16 +564,16 @@ class NumbersRepo:
                 m.Number.state.in_([s.value for s in flt.states]),
             )
         )
-        stmt = _apply_filter(stmt, flt)
+        stmt = apply_filter(stmt, flt)
         if after:
             stmt = stmt.where(a.number > after)
         rows = await self.s.execute(stmt.order_by(a.number).limit(limit))
-        return [_number(r[0], r[1], r[2]) for r in rows]
+        return [number_record(r[0], r[1], r[2]) for r in rows]
 
     async def spares(
         self, account_id: str, *, kind: Kind | None, prefix: str | None, limit: int
     ) -> list[NumberRecord]:
-        stmt = _with_details().where(
+        stmt = with_details().where(
             m.Number.account_id == account_id,
             m.Number.state == NumberState.IN_SERVICE.value,
             m.NumberAssignment.number.is_(None),
@@ -644,7 +586,7 @@ class NumbersRepo:
             if len(prefix) > 3:
                 stmt = stmt.where(m.Number.e164.startswith("+1" + prefix))
         rows = await self.s.execute(stmt.order_by(m.Number.e164).limit(limit))
-        return [_number(r[0], r[1], r[2]) for r in rows]
+        return [number_record(r[0], r[1], r[2]) for r in rows]
 
     async def counts(self, account_id: str) -> NumberCounts:
         """In-service and aging counts by kind, assigned by target, emergency enabled."""
@@ -718,7 +660,7 @@ class NumbersRepo:
             )
             .values(activated_at=now, updated_at=now)
         )
-        return _rowcount(result) == 1
+        return rowcount(result) == 1
 
     async def aged_out(self, now: datetime, limit: int = 500) -> list[str]:
         """Numbers whose aging ended, and those a failed carrier call left returning."""
@@ -736,27 +678,6 @@ class NumbersRepo:
             .limit(limit)
         )
         return list(rows)
-
-
-def _apply_filter(stmt: Any, flt: NumberFilter) -> Any:
-    a, wanted = m.NumberAssignment, flt.assignment
-    if wanted is not None and wanted.spare:
-        stmt = stmt.where(a.number.is_(None))
-    elif wanted is not None and wanted.kind is not None:
-        stmt = stmt.where(a.kind == wanted.kind.value)
-        if wanted.user_id is not None:
-            stmt = stmt.where(a.user_id == wanted.user_id)
-    if flt.kind is not None and not flt.npa:  # an area code already decides the kind
-        stmt = stmt.where(m.Number.kind == flt.kind.value)
-    if flt.npa:
-        stmt = stmt.where(m.Number.npa == flt.npa)
-    if flt.e911 is True:
-        stmt = stmt.where(m.E911Record.status == E911Status.PROVISIONED.value)
-    elif flt.e911 is False:
-        stmt = stmt.where(
-            or_(m.E911Record.number.is_(None), m.E911Record.status != E911Status.PROVISIONED.value)
-        )
-    return stmt
 
 
 def _request(row: m.PurchaseRequest, items: Sequence[m.PurchaseItem]) -> PurchaseRequestRecord:
@@ -877,7 +798,7 @@ class RequestsRepo:
             )
             .values(state=new.value, updated_at=now, **(stamp.columns() if stamp else {}))
         )
-        return _rowcount(result) == 1
+        return rowcount(result) == 1
 
     async def set_hold_expiry(self, request_id: str, until: datetime | None, now: datetime) -> None:
         """When the request's hold ends; None holds its numbers until provisioning ends."""
@@ -923,7 +844,7 @@ class RequestsRepo:
             .where(*where)
             .values(outcome=outcome.value, reason=reason, updated_at=now)
         )
-        return _rowcount(result) == 1
+        return rowcount(result) == 1
 
     async def find(
         self,
@@ -1037,7 +958,7 @@ class RequestsRepo:
             )
             .values(activation_notified_at=now)
         )
-        return _rowcount(result) == 1
+        return rowcount(result) == 1
 
     async def open_for_workspace(self, workspace_id: str) -> int:
         n = await self.s.scalar(
@@ -1131,11 +1052,11 @@ class DeliveriesRepo:
     async def claim(self, key: str, now: datetime) -> bool:
         """True the first time a key is seen: the caller may do the side effect."""
         result = await self.s.execute(
-            _upsert_insert(self.s, m.ProcessedDelivery)
+            upsert_insert(self.s, m.ProcessedDelivery)
             .values(key=key, at=now)
             .on_conflict_do_nothing()
         )
-        return _rowcount(result) == 1
+        return rowcount(result) == 1
 
     async def release(self, key: str) -> None:
         await self.s.execute(delete(m.ProcessedDelivery).where(m.ProcessedDelivery.key == key))
@@ -1145,4 +1066,4 @@ class DeliveriesRepo:
         result = await self.s.execute(
             delete(m.ProcessedDelivery).where(m.ProcessedDelivery.at < before)
         )
-        return _rowcount(result)
+        return rowcount(result)
