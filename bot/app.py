@@ -103,11 +103,14 @@ def build_app(
     roles = roles or Roles(settings, client, clients=clients)
     inflight = InFlight()
     homes = HomeRedraws(runtime.services, roles, client, clients=clients, spawn=inflight.spawn)
+    cards = CardPublisher(runtime.services, client, roles, settings, homes, clients=clients)
+    # The service decides who is told of a purchase; the card publisher is how (Slack).
+    runtime.services.purchases.connect(cards)
     kit = Kit(
         services=runtime.services,
         settings=settings,
         roles=roles,
-        cards=CardPublisher(runtime.services, client, roles, settings, homes, clients=clients),
+        cards=cards,
         inflight=inflight,
         homes=homes,
         http=http,
@@ -230,7 +233,6 @@ def worker_for(app: AsyncApp, *, interval: float | None = None) -> Worker:
     kit = _KITS[app]
     return Worker(
         kit.services,
-        kit.cards,
         interval=kit.settings.worker.interval_seconds if interval is None else interval,
         resume_grace=timedelta(seconds=kit.settings.worker.resume_after_seconds),
         mirror=_MIRRORS.get(app),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.domain.errors import Conflict
@@ -51,32 +52,50 @@ class RequestState(StrEnum):
     EXPIRED = "expired"
 
 
+class RequestMove(StrEnum):
+    """The named moves of a purchase request: who makes them is the domain's
+    (`bot/domain/purchase.py`); storage writes only these."""
+
+    ACCEPT_FOR_APPROVAL = "accept_for_approval"
+    ACCEPT_AND_BUY = "accept_and_buy"
+    APPROVE = "approve"
+    REJECT = "reject"
+    CANCEL = "cancel"
+    EXPIRE = "expire"
+    COMPLETE = "complete"
+    COMPLETE_PARTLY = "complete_partly"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    sources: frozenset[RequestState]
+    target: RequestState
+
+
+_OPEN = frozenset({RequestState.QUOTED, RequestState.AWAITING_APPROVAL})
+_BUYING = frozenset({RequestState.PROVISIONING})
+
+# The truth: every allowed move of a request, by name. REQUEST_TRANSITIONS is derived.
+REQUEST_MOVES: dict[RequestMove, Move] = {
+    RequestMove.ACCEPT_FOR_APPROVAL: Move(
+        frozenset({RequestState.QUOTED}), RequestState.AWAITING_APPROVAL
+    ),
+    RequestMove.ACCEPT_AND_BUY: Move(frozenset({RequestState.QUOTED}), RequestState.PROVISIONING),
+    RequestMove.APPROVE: Move(
+        frozenset({RequestState.AWAITING_APPROVAL}), RequestState.PROVISIONING
+    ),
+    RequestMove.REJECT: Move(frozenset({RequestState.AWAITING_APPROVAL}), RequestState.REJECTED),
+    RequestMove.CANCEL: Move(_OPEN, RequestState.CANCELLED),
+    RequestMove.EXPIRE: Move(_OPEN, RequestState.EXPIRED),
+    RequestMove.COMPLETE: Move(_BUYING, RequestState.COMPLETED),
+    RequestMove.COMPLETE_PARTLY: Move(_BUYING, RequestState.PARTIALLY_COMPLETED),
+    RequestMove.FAIL: Move(_BUYING, RequestState.FAILED),
+}
+
 REQUEST_TRANSITIONS: dict[RequestState, frozenset[RequestState]] = {
-    RequestState.QUOTED: frozenset(
-        {
-            RequestState.AWAITING_APPROVAL,
-            RequestState.PROVISIONING,
-            RequestState.CANCELLED,
-            RequestState.EXPIRED,
-        }
-    ),
-    RequestState.AWAITING_APPROVAL: frozenset(
-        {
-            RequestState.PROVISIONING,
-            RequestState.REJECTED,
-            RequestState.CANCELLED,
-            RequestState.EXPIRED,
-        }
-    ),
-    RequestState.PROVISIONING: frozenset(
-        {RequestState.COMPLETED, RequestState.PARTIALLY_COMPLETED, RequestState.FAILED}
-    ),
-    RequestState.COMPLETED: frozenset(),
-    RequestState.PARTIALLY_COMPLETED: frozenset(),
-    RequestState.FAILED: frozenset(),
-    RequestState.REJECTED: frozenset(),
-    RequestState.CANCELLED: frozenset(),
-    RequestState.EXPIRED: frozenset(),
+    state: frozenset(m.target for m in REQUEST_MOVES.values() if state in m.sources)
+    for state in RequestState
 }
 
 OPEN_REQUEST_STATES = frozenset({RequestState.QUOTED, RequestState.AWAITING_APPROVAL})

@@ -25,12 +25,14 @@ from bot.blocks.picked import choice, slack_user
 from bot.blocks.text import count, escape, target_text
 from bot.domain.assignment import Assignment, AssignmentKind, is_limited
 from bot.domain.phone import Kind, SearchQuery, parse_query
+from bot.domain.records import PurchaseRequestRecord
 from bot.handlers.context import Click, Submission, named, on_click, on_submit
 from bot.handlers.errors import UNEXPECTED, field_errors
 from bot.handlers.kit import Kit, Track
 from bot.handlers.slack_people import require_person
 from bot.service.context import Actor
 from bot.service.errors import InvalidInput, NumbersBotError
+from bot.service.ports import Reply
 
 log = logging.getLogger(__name__)
 Json = dict[str, Any]
@@ -281,6 +283,7 @@ async def on_buy(sub: Submission[BuyMeta]) -> None:
         "target": BlockId.BUY_TARGET,
         "user": BlockId.BUY_USER,
     }
+    answered: list[bool] = []  # once quoted, the claim stays and nothing acks again
     try:
         target = target_of(form)
         if target.user_id is not None:
@@ -292,14 +295,29 @@ async def on_buy(sub: Submission[BuyMeta]) -> None:
             if text:
                 parse_query(form.kind, text)  # a bad area code is the first thing to fix
             raise InvalidInput("numbers", "Search, then tick the numbers to buy.")
-        request = await kit.services.purchases.request_purchase(
-            sub.actor, numbers, target, channel_id=form.meta.channel_id
+
+        async def quoted(_: PurchaseRequestRecord) -> None:
+            answered.append(True)
+            await ack()  # the modal closes; the billing card follows
+
+        reply = Reply(
+            channel_id=form.meta.channel_id,
+            response_url=form.meta.response_url,
+            trigger_id=sub.body.get("trigger_id"),
+            answer=quoted,
+        )
+        await kit.services.purchases.request_purchase(
+            sub.actor, numbers, target, channel_id=form.meta.channel_id, reply=reply
         )
     except NumbersBotError as exc:
+        if answered:
+            raise
         await _give_back(kit, key)
         await ack(response_action="errors", errors=field_errors(exc, fields, first))
         return
     except Exception:
+        if answered:
+            raise
         # Nothing was quoted: give the submission back so pressing Buy Numbers again works,
         # and keep the modal open with an apology rather than closing it on nothing.
         log.exception("a Buy Numbers submission failed")
@@ -307,12 +325,10 @@ async def on_buy(sub: Submission[BuyMeta]) -> None:
         await ack(response_action="errors", errors={first: UNEXPECTED})
         return
     except BaseException:
+        if answered:
+            raise
         await _give_back(kit, key)  # cancelled: no ack can follow, but the claim must go
         raise
-    await ack()
-    await kit.cards.post_billing_card(
-        request, form.meta.channel_id, form.meta.response_url, trigger_id=sub.body.get("trigger_id")
-    )
 
 
 def register(app: AsyncApp, track: Track) -> None:
