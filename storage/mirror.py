@@ -24,7 +24,7 @@ from bot.domain.e911 import E911Address, E911Status
 from bot.domain.mirror import MirrorRow, SyncEvent
 from bot.domain.names import name_key
 from bot.domain.phone import kind_of
-from bot.domain.states import NumberState
+from bot.domain.states import NumberState, SyncMove, check_number_move
 from bot.service.ports import MirrorRepository
 from storage import models as m
 from storage.db import MIRROR_TURN, take_turn
@@ -37,6 +37,7 @@ AUDIT = cast(Table, m.AuditEvent.__table__)
 
 # The mirror's own name in `e911_addresses.updated_by` and the audit trail's detail.
 SYNC_ACTOR = "kazoo-sync"
+OWNED, GONE = SyncMove.OWNED, SyncMove.GONE
 
 
 class MirrorRepo:
@@ -230,6 +231,8 @@ class MirrorRepo:
         """
         if not numbers:
             return
+        for e164 in numbers:  # a row not there yet is available at the carrier
+            check_number_move(e164, NumberState.AVAILABLE, NumberState.IN_SERVICE, sync=OWNED)
         await self.s.execute(
             insert(NUMBERS),
             [
@@ -250,6 +253,7 @@ class MirrorRepo:
 
     async def make_owned(self, row: MirrorRow, account_id: str, now: datetime) -> bool:
         """In service on the account, if the row is still as read (its version)."""
+        check_number_move(row.e164, NumberState(row.state), NumberState.IN_SERVICE, sync=OWNED)
         values: dict[str, Any] = {
             "state": NumberState.IN_SERVICE.value,
             "account_id": account_id,
@@ -280,6 +284,7 @@ class MirrorRepo:
             or before.state != NumberState.IN_SERVICE.value
         ):
             return None
+        check_number_move(e164, NumberState.IN_SERVICE, NumberState.AVAILABLE, sync=GONE)
         result = await self.s.execute(
             update(m.Number)
             .where(m.Number.e164 == e164, m.Number.version == before.version)

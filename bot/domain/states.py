@@ -31,12 +31,36 @@ NUMBER_TRANSITIONS: dict[NumberState, frozenset[NumberState]] = {
 }
 
 
-def can_move_number(current: NumberState, target: NumberState) -> bool:
+class SyncMove(StrEnum):
+    """The mirror's moves. With Kazoo the carrier is the system of record and the
+    database its mirror: the sync writes what Kazoo says a number is, whatever the bot's
+    own lifecycle above would allow, so these are named apart and checked by the same
+    function (`check_number_move(..., sync=...)`)."""
+
+    OWNED = "owned"  # Kazoo has it on the account: in service there, whatever it was here
+    GONE = "gone"  # no longer the account's at Kazoo: back to the carrier's pool
+
+
+SYNC_TRANSITIONS: dict[SyncMove, tuple[frozenset[NumberState], NumberState]] = {
+    SyncMove.OWNED: (frozenset(NumberState), NumberState.IN_SERVICE),
+    SyncMove.GONE: (frozenset({NumberState.IN_SERVICE}), NumberState.AVAILABLE),
+}
+
+
+def can_move_number(
+    current: NumberState, target: NumberState, *, sync: SyncMove | None = None
+) -> bool:
+    if sync is not None:
+        sources, to = SYNC_TRANSITIONS[sync]
+        return current in sources and target is to
     return target in NUMBER_TRANSITIONS[current]
 
 
-def check_number_move(number: str, current: NumberState, target: NumberState) -> None:
-    if not can_move_number(current, target):
+def check_number_move(
+    number: str, current: NumberState, target: NumberState, *, sync: SyncMove | None = None
+) -> None:
+    """The one check of a number's move, before storage (SQL or the fakes) writes it."""
+    if not can_move_number(current, target, sync=sync):
         raise Conflict(f"{number} is {current.value}; it cannot become {target.value}.")
 
 
