@@ -7,8 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import assert_never
 
 from bot.domain.assignment import MAX_PER_ACCOUNT, Assignment, has_room, is_limited
+from bot.domain.errors import InvalidInput
 from bot.domain.records import PurchaseRequestRecord
 from bot.domain.states import (
     OPEN_REQUEST_STATES,
@@ -170,3 +172,32 @@ class HoldAfter:
     keep: bool
     until: datetime | None = None
     unchanged: bool = False
+
+
+class RequestFilter(StrEnum):
+    """`/numbers requests mine|pending|all`: whose requests, in which states."""
+
+    MINE = "mine"
+    PENDING = "pending"
+    ALL = "all"
+
+    @classmethod
+    def parse(cls, text: str) -> RequestFilter:
+        try:
+            return cls(text)
+        except ValueError:
+            raise InvalidInput("requests", "Use /numbers requests mine, pending or all.") from None
+
+    def states(self) -> list[RequestState] | None:
+        """The states the filter lists (None: every state)."""
+        match self:
+            case RequestFilter.PENDING:
+                return [RequestState.AWAITING_APPROVAL]
+            case RequestFilter.MINE | RequestFilter.ALL:
+                return None
+            case _:
+                assert_never(self)
+
+    def only_own(self, *, privileged: bool) -> bool:
+        """Whether only the person's own requests are listed (non-approvers see only theirs)."""
+        return self is RequestFilter.MINE or not privileged

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.domain.assignment import Assignment
+from bot.domain.purchase import RequestFilter
 from bot.domain.records import AuditEntry, PurchaseRequestRecord
 from bot.service.accounts import AccountService
 from bot.service.context import Actor, Deps
@@ -27,7 +28,7 @@ from bot.service.purchase.expire import Expire
 from bot.service.purchase.moves import Mover
 from bot.service.purchase.notify import Reach
 from bot.service.purchase.provision import Provision
-from bot.service.purchase.reading import Reading, RequestFilter
+from bot.service.purchase.reading import Reading
 from bot.service.purchase.request import MAX_PER_REQUEST, RequestPurchase
 from bot.service.purchase.shared import Accepted, Core, HoldExpired
 from bot.service.purchase.tell import Tell
