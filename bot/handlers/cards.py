@@ -32,7 +32,7 @@ from bot.blocks.cards import (
 from bot.config import Settings
 from bot.domain.assignment import AssignmentKind
 from bot.domain.records import PurchaseRequestRecord
-from bot.domain.states import FINAL_REQUEST_STATES, ItemOutcome, RequestState
+from bot.domain.states import FINAL_REQUEST_STATES, ItemOutcome
 from bot.handlers.home_publish import HomeRedraws
 from bot.handlers.roles import Roles
 from bot.handlers.slack_clients import SlackClients
@@ -212,9 +212,7 @@ class CardPublisher:
 
     # --- redrawing --------------------------------------------------------------------
 
-    async def redraw(
-        self, request: PurchaseRequestRecord, reply: Reply | None = None, *, homes: bool = True
-    ) -> None:
+    async def redraw(self, request: PurchaseRequestRecord, reply: Reply | None = None) -> None:
         """Redraw every card of the request in place."""
         response_url = reply.response_url if reply else None
         name = await self.account_name(request)
@@ -230,9 +228,6 @@ class CardPublisher:
             text, blocks = approval_card(request, name)
             for channel, ts in request.approval_cards:
                 await self._update(client, channel, ts, text, blocks)
-        if homes and request.state is not RequestState.PROVISIONING:  # its end redraws again
-            # The App Home counts open requests and shows those waiting for approvers.
-            self.homes.changed(request.workspace_id)
 
     def homes_changed(self, workspace_id: str) -> None:
         self.homes.changed(workspace_id)

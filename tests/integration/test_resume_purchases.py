@@ -71,9 +71,7 @@ async def test_a_failing_progress_redraw_never_stops_the_purchase(
     redraws: list[int] = []
 
     class SlowCards(NobodyListens):
-        async def redraw(
-            self, request: PurchaseRequestRecord, reply: Reply | None = None, *, homes: bool = True
-        ) -> None:
+        async def redraw(self, request: PurchaseRequestRecord, reply: Reply | None = None) -> None:
             if request.state is RequestState.PROVISIONING:
                 redraws.append(len(request.items_with(ItemOutcome.BOUGHT)))
                 raise TimeoutError("chat.update took too long")

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 
 from bot.domain.records import PurchaseRequestRecord
-from bot.domain.states import FINAL_REQUEST_STATES, ItemOutcome
+from bot.domain.states import FINAL_REQUEST_STATES, ItemOutcome, RequestState
 from bot.service.ports import CardPlace, PurchaseNotifier, Reply
 
 log = logging.getLogger(__name__)
@@ -32,9 +32,7 @@ class NobodyListens:
     async def not_shown(self, request: PurchaseRequestRecord, reply: Reply) -> None:
         return None
 
-    async def redraw(
-        self, request: PurchaseRequestRecord, reply: Reply | None = None, *, homes: bool = True
-    ) -> None:
+    async def redraw(self, request: PurchaseRequestRecord, reply: Reply | None = None) -> None:
         return None
 
     async def tell_moved(self, request: PurchaseRequestRecord) -> None:
@@ -65,12 +63,16 @@ class Tell:
             await reply.answer(request)
 
     async def redraw(self, request: PurchaseRequestRecord, reply: Reply | None = None) -> None:
+        """The cards, then the App Homes: they count open requests and show those waiting
+        for approvers (a purchase under way redraws them at its end)."""
         await self.notifier.redraw(request, reply)
+        if request.state is not RequestState.PROVISIONING:
+            self.notifier.homes_changed(request.workspace_id)
 
     async def announce(self, request: PurchaseRequestRecord, reply: Reply | None = None) -> None:
         """Redraw the cards; a request that ended without a purchase (rejected, expired,
         cancelled by the bot) also tells its requester, as a purchase does."""
-        await self.notifier.redraw(request, reply)
+        await self.redraw(request, reply)
         await self.notifier.tell_moved(request)
 
     async def progress(self, request: PurchaseRequestRecord) -> None:
@@ -78,14 +80,14 @@ class Tell:
         a response_url, which takes 5 posts, kept for the final state)."""
         done = len(request.items) - len(request.items_with(ItemOutcome.PENDING))
         if len(request.items) <= PROGRESS_EVERY * 2 or done % PROGRESS_EVERY == 0:
-            await self.notifier.redraw(request, None, homes=False)
+            await self.notifier.redraw(request, None)
 
     async def finished(self, request: PurchaseRequestRecord, reply: Reply | None = None) -> None:
-        await self.notifier.redraw(request, reply, homes=False)
+        await self.notifier.redraw(request, reply)
         if request.state in FINAL_REQUEST_STATES:
             await self.notifier.tell_bought(request)
         self.notifier.homes_changed(request.workspace_id)
 
     async def activated(self, request: PurchaseRequestRecord) -> None:
-        await self.notifier.redraw(request)
+        await self.redraw(request)
         await self.notifier.tell_active(request)
