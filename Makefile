@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.contention
 	$(BIN)/python -m bench.ack
 	$(BIN)/python -m bench.parse
+	$(BIN)/python -m bench.loop_lag
 
 # Mutation testing of bot/domain and bot/service (config: [tool.mutmut] in pyproject.toml).
 # Slow (tens of minutes); not part of `make test` or CI. Results are kept in mutants/ and

@@ -6,9 +6,11 @@ build their own app from a `Runtime` (bot/bootstrap.py).
 
 from __future__ import annotations
 
+import time
 import weakref
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
@@ -41,6 +43,8 @@ from bot.handlers.kit import KIT_KEY, InFlight, Kit
 from bot.handlers.roles import Roles
 from bot.handlers.slack_clients import SlackClients
 from bot.handlers.teams import only_installed_team
+from bot.logs import bind, new_request_id, unbind
+from bot.metrics import Metrics
 from bot.mirror_job import MirrorJob
 from bot.worker import Worker
 
@@ -89,6 +93,68 @@ async def _skip_redeliveries(
     return await next()
 
 
+# What bolt's context carries for the metrics: when the request came and its surface.
+_STARTED_KEY = "numbers_started"
+_SURFACE_KEY = "numbers_surface"
+REQUEST_ID_KEY = "numbers_request_id"
+
+
+def surface_of(body: dict[str, Any]) -> str:
+    """The Slack surface a request came from, a metric label from a small fixed set."""
+    if "command" in body:
+        return "command"
+    kind = body.get("type")
+    if kind == "block_actions":
+        return "action"
+    if kind in ("view_submission", "view_closed"):
+        return "view"
+    if kind in ("event_callback", "url_verification"):
+        return "event"
+    if kind == "block_suggestion":
+        return "options"
+    if kind in ("shortcut", "message_action"):
+        return "shortcut"
+    return "other"
+
+
+class ObservedApp(AsyncApp):
+    """bolt's app, naming each request for the logs and timing its acknowledgement.
+
+    bolt runs global middleware one after another (`next()` only marks it as
+    passed), so nothing there wraps the listener: this wraps the dispatch, which
+    returns once the listener has acked. The listener's own end is recorded by
+    `InFlight`. Listener tasks start inside the dispatch, so they inherit the
+    request id and workspace the logs read (bot/logs.py).
+    """
+
+    metrics: Metrics | None = None
+
+    async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
+        started = time.perf_counter()
+        context = req.context
+        surface = surface_of(req.body)
+        context[_STARTED_KEY] = started
+        context[_SURFACE_KEY] = surface
+        context[REQUEST_ID_KEY] = request_id = new_request_id()
+        tokens = bind(request_id, context.team_id or context.enterprise_id)
+        try:
+            return await super().async_dispatch(req)
+        finally:
+            if self.metrics is not None:
+                self.metrics.acked(surface, time.perf_counter() - started)
+            unbind(tokens)
+
+
+def _listener_done(metrics: Metrics) -> Callable[[AsyncBoltContext, bool], None]:
+    def done(context: AsyncBoltContext, ok: bool) -> None:
+        started = context.get(_STARTED_KEY)
+        if isinstance(started, float):
+            surface = str(context.get(_SURFACE_KEY) or "other")
+            metrics.handled(surface, time.perf_counter() - started, ok=ok)
+
+    return done
+
+
 def build_app(
     runtime: Runtime, *, client: AsyncWebClient | None = None, roles: Roles | None = None
 ) -> AsyncApp:
@@ -114,8 +180,10 @@ def build_app(
         inflight=inflight,
         homes=homes,
         http=http,
+        metrics=runtime.metrics,
     )
-    app = AsyncApp(
+    kit.inflight.finished = _listener_done(runtime.metrics)
+    app = ObservedApp(
         client=client,
         signing_secret=settings.slack_signing_secret,
         # Socket Mode has no signatures to check; HTTP always does.
@@ -130,6 +198,7 @@ def build_app(
         context[KIT_KEY] = kit
         await next()
 
+    app.metrics = runtime.metrics
     app.use(_skip_redeliveries)
     app.use(only_installed_team)
     app.use(inject)
@@ -215,6 +284,12 @@ def mirror_for(app: AsyncApp) -> MirrorJob | None:
     return _MIRRORS.get(app)
 
 
+def metrics_for(app: AsyncApp) -> Metrics | None:
+    """The app's metrics; None for an app `build_app` did not make."""
+    kit = _KITS.get(app)
+    return kit.metrics if kit is not None else None
+
+
 def kit_for(app: AsyncApp) -> Kit:
     return _KITS[app]
 
@@ -227,7 +302,8 @@ async def close_app(app: AsyncApp) -> None:
 
 
 def worker_for(app: AsyncApp, *, interval: float | None = None) -> Worker:
-    """The background worker sharing the app's client, roles and card publisher.
+    """The background worker of the app's services (who is told is theirs: the card publisher
+    is connected to them as the notifier).
 
     With the kazoo backend it also keeps the mirror in step with Kazoo."""
     kit = _KITS[app]

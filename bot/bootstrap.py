@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -15,6 +15,7 @@ from bot.backends.kazoo import KazooCarrier
 from bot.backends.sim_carrier import SimCarrier
 from bot.config import Settings, SettingsError, token_keys
 from bot.handlers.slack_people import slack_directory
+from bot.metrics import Metrics
 from bot.service import ports
 from bot.service.container import Services
 from bot.service.context import Clock, Deps, utc_now
@@ -50,6 +51,8 @@ class Runtime:
     guard: GuardedCarrier
     # The kazoo backend's mirror units (`storage.mirror.mirror_units`); None when embedded.
     mirror_units: Any = None
+    # This runtime's Prometheus metrics (its own registry), served at `/metrics`.
+    metrics: Metrics = field(default_factory=Metrics)
     # Workspace installs (OAuth); None with one bot token.
     installs: Installs | None = None
 
@@ -92,7 +95,8 @@ async def start(settings: Settings, *, clock: Clock = utc_now, migrate: bool = T
         # of record, tells it again on every start what the accounts own and route.
         await adopt(carrier, uow)
     # Every carrier call made while a write transaction is open fails (a cheap check).
-    guard = GuardedCarrier(carrier, record_calls=False)
+    metrics = Metrics()
+    guard = GuardedCarrier(carrier, record_calls=False, observe=metrics.carrier_call)
     services_carrier: Carrier = guard
     units = None
     if isinstance(carrier, KazooCarrier):
@@ -101,7 +105,9 @@ async def start(settings: Settings, *, clock: Clock = utc_now, migrate: bool = T
         slack = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
         services_carrier = PeopleCarrier(guard, slack_directory(slack, guard))
         units = mirror_units(UnitOfWorkFactory(session_factory(engine)))
-    deps = Deps(uow=uow, carrier=services_carrier, settings=settings, clock=clock)
+    deps = Deps(
+        uow=uow, carrier=services_carrier, settings=settings, clock=clock, telemetry=metrics
+    )
     simulated = carrier if isinstance(carrier, SimCarrier) else None
     installs = None
     if settings.installs_enabled:
@@ -111,7 +117,9 @@ async def start(settings: Settings, *, clock: Clock = utc_now, migrate: bool = T
             await guard.close()
             await engine.dispose()
             raise
-    return Runtime(settings, engine, Services.build(deps), simulated, guard, units, installs)
+    return Runtime(
+        settings, engine, Services.build(deps), simulated, guard, units, metrics, installs
+    )
 
 
 async def open_installs(settings: Settings, engine: AsyncEngine, clock: Clock) -> Installs:

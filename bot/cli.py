@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
-import logging
 import sys
 
 from bot.config import Settings, SettingsError
@@ -21,9 +20,10 @@ def _serve(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    from bot.logs import configure_logging
     from bot.server import serve
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve(settings))

@@ -216,6 +216,11 @@ class Settings(BaseSettings):
     # them one by one from the upstream carrier, so 10 s is too short for either.
     kazoo_timeout_seconds: float = Field(default=60.0, ge=1.0, le=600.0)
 
+    # Operations (bot/logs.py, bot/server.py): log lines as text or JSON, and how long a
+    # replica told to stop (SIGTERM) waits for the work in hand before it exits.
+    log_format: Literal["text", "json"] = "text"
+    drain_seconds: float = Field(default=8.0, ge=0, le=60)
+
     @model_validator(mode="before")
     @classmethod
     def _kazoo_section(cls, data: Any) -> Any:

@@ -11,6 +11,9 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, runtime_checkable
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from bot.backends.carrier import CarrierAuthFailed, CarrierFailure, CarrierUnavailable
 
 HEALTH_TIMEOUT_SECONDS = 2.0
@@ -78,3 +81,33 @@ async def credentials_refused(
     except Exception:  # reported by /health and the sync's log, not here
         return None
     return None
+
+
+async def database_health(
+    engine: AsyncEngine, *, within: float = HEALTH_TIMEOUT_SECONDS
+) -> dict[str, Any]:
+    """`{"ok": bool, "detail": words}` for the bot's own database: does `SELECT 1` answer?
+
+    Never the URL (it may carry a password) nor the driver's words.
+    """
+    try:
+        async with asyncio.timeout(within):
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+    except TimeoutError:
+        return {"ok": False, "detail": f"the database did not answer within {within:g} s"}
+    except Exception:  # a health check reports; it never crashes the endpoint
+        return {"ok": False, "detail": "the database could not be reached"}
+    return {"ok": True, "detail": "answers"}
+
+
+def with_database(
+    check: HealthCheck, engine: AsyncEngine, *, timeout: float = HEALTH_TIMEOUT_SECONDS
+) -> HealthCheck:
+    """`check` (the backend's) with the database's answer under `"database"`; ok needs both."""
+
+    async def checked() -> dict[str, Any]:
+        backend, database = await asyncio.gather(check(), database_health(engine, within=timeout))
+        return {**backend, "ok": bool(backend.get("ok")) and database["ok"], "database": database}
+
+    return checked

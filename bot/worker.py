@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -58,6 +59,9 @@ class Worker:
         self.sync_every = sync_every
         self._task: asyncio.Task[None] | None = None
         self._mirror_task: asyncio.Task[None] | None = None
+        # Set while a pass runs, so `stop(grace=...)` lets it finish rather than cut it.
+        self._passing = asyncio.Event()
+        self._stopping = False
 
     async def resume(self, *, quiet_only: bool = False) -> list[str]:
         """Finish purchases left in provisioning, and redraw their cards.
@@ -90,14 +94,18 @@ class Worker:
         """One full mirror sync now; False when there is no mirror or the sync failed."""
         if self.mirror is None:
             return False
+        telemetry = self.services.deps.telemetry
         # Numbers marked before this point are covered by this sync.
-        self.services.deps.due.take()
+        telemetry.queue_depth("resync", len(self.services.deps.due.take()))
+        began = time.perf_counter()
         try:
             await self.mirror()
         except Exception:
             # Kazoo down, Slack down: the mirror stays as it was until the next sync.
             log.exception("kazoo sync failed")
+            telemetry.sync_run("failed", time.perf_counter() - began)
             return False
+        telemetry.sync_run("ok", time.perf_counter() - began)
         return True
 
     async def mirror_forever(self) -> None:
@@ -108,16 +116,22 @@ class Worker:
                 await self._sleep(RESYNC_GATHER_SECONDS)
 
     async def run_forever(self) -> None:
+        self._passing.set()
         try:
             await self.resume()
         except Exception:
             log.exception("resuming provisioning failed")
-        while True:
+        while not self._stopping:
+            self._passing.set()
             try:
                 await self.run_once()
             except Exception:
                 # A failed pass (database busy, Slack down) must not stop the next ones.
                 log.exception("background pass failed")
+            finally:
+                self._passing.clear()
+            if self._stopping:
+                break
             await self._sleep(self.interval)
 
     def start(self) -> None:
@@ -127,10 +141,19 @@ class Worker:
         if self._mirror_task is None and self.mirror is not None:
             self._mirror_task = loop.create_task(self.mirror_forever())
 
-    async def stop(self) -> None:
+    async def stop(self, *, grace: float = 0.0) -> None:
+        """Stop; with `grace`, a pass under way gets that long to finish first.
+
+        A sync is cut at once: each page is its own transaction and the next sync
+        (here or on another replica) reads everything again.
+        """
+        self._stopping = True
+        if grace > 0 and self._task is not None and self._passing.is_set():
+            await asyncio.wait([self._task], timeout=grace)
         for task in (self._task, self._mirror_task):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         self._task = self._mirror_task = None
+        self._stopping = False

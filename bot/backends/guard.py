@@ -19,10 +19,13 @@ import it without a cycle (storage/uow.py marks its write units of work with it)
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+import functools
+import inspect
+import time
+from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bot.backends.carrier import (
@@ -90,6 +93,11 @@ class CarrierCalledInsideWrite(RuntimeError):
     """
 
 
+# Told of every carrier call once it ends: the operation, its seconds, and what it
+# raised (None when it answered). bot/metrics.py counts calls and errors with it.
+CallObserver = Callable[[str, float, BaseException | None], None]
+
+
 @dataclass(frozen=True, slots=True)
 class CarrierCall:
     method: str
@@ -104,8 +112,16 @@ class GuardedCarrier:
     can assert `violations == []` at the end.
     """
 
-    def __init__(self, inner: Carrier, *, strict: bool = True, record_calls: bool = True) -> None:
+    def __init__(
+        self,
+        inner: Carrier,
+        *,
+        strict: bool = True,
+        record_calls: bool = True,
+        observe: CallObserver | None = None,
+    ) -> None:
         self.inner = inner
+        self.observe = observe
         self.name = inner.name
         self.strict = strict
         # A long-running bot keeps no log of calls (it would grow for ever); violations
@@ -241,6 +257,30 @@ class GuardedCarrier:
     async def close(self) -> None:
         self._enter("close")
         await self.inner.close()
+
+
+def _observed(operation: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    async def call(self: GuardedCarrier, *args: Any, **kwargs: Any) -> Any:
+        observe = self.observe
+        if observe is None:
+            return await method(self, *args, **kwargs)
+        began = time.perf_counter()
+        try:
+            result = await method(self, *args, **kwargs)
+        except BaseException as error:
+            observe(operation, time.perf_counter() - began, error)
+            raise
+        observe(operation, time.perf_counter() - began, None)
+        return result
+
+    return call
+
+
+# Every carrier operation is timed and counted here, once for all carriers.
+for _name, _method in list(vars(GuardedCarrier).items()):
+    if inspect.iscoroutinefunction(_method) and not _name.startswith("_") and _name != "close":
+        setattr(GuardedCarrier, _name, _observed(_name, _method))
 
 
 if TYPE_CHECKING:

@@ -23,6 +23,7 @@ from bot.service.errors import NotAllowed
 if TYPE_CHECKING:
     from bot.handlers.cards import CardPublisher
     from bot.handlers.home_publish import HomeRedraws
+    from bot.metrics import Metrics
 
 KIT_KEY = "numbers_kit"
 Listener = TypeVar("Listener", bound=Callable[..., Awaitable[Any]])
@@ -44,7 +45,11 @@ class InFlight:
         self._count = 0
         self._idle = asyncio.Event()
         self._idle.set()
-        self._tasks: set[asyncio.Task[None]] = set()  # kept referenced while they run
+        # Told when a listener ends, with its context and whether it ended well (metrics).
+        self.finished: Callable[[AsyncBoltContext, bool], None] | None = None
+        # Listeners and background work (App Home redraws), kept referenced while they run
+        # and cancelled together when a replica stops.
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run `work` in the background, counted like a listener (App Home redraws)."""
@@ -66,8 +71,14 @@ class InFlight:
         async def tracked(*args: Any, **kwargs: Any) -> Any:
             self._count += 1
             self._idle.clear()
+            task = asyncio.current_task()
+            if task is not None:
+                self._tasks.add(task)
+            ok = False
             try:
-                return await listener(*args, **kwargs)
+                result = await listener(*args, **kwargs)
+                ok = True
+                return result
             except Exception as error:
                 # Report here rather than raise: bolt drops an already-sent ack when a
                 # listener raises after it, and Slack would wait 3 s for nothing.
@@ -77,6 +88,10 @@ class InFlight:
                 await tell(error, context)
                 return None
             finally:
+                context = kwargs.get("context")
+                if self.finished is not None and isinstance(context, AsyncBoltContext):
+                    self.finished(context, ok)
+                self._tasks.discard(task)
                 self._count -= 1
                 if not self._count:
                     self._idle.set()
@@ -85,6 +100,19 @@ class InFlight:
 
     async def idle(self) -> None:
         await self._idle.wait()
+
+    async def cancel(self) -> int:
+        """Cancel the listeners still running and wait until they have unwound.
+
+        For a replica that is stopping: each unit of work rolls back, and a purchase
+        cut off in provisioning stays there for another replica to resume.
+        Returns how many were cancelled.
+        """
+        tasks = [t for t in self._tasks if not t.done()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return len(tasks)
 
 
 @dataclass
@@ -98,6 +126,8 @@ class Kit:
     homes: HomeRedraws = field(default=cast("HomeRedraws", None))
     # The Web API client's connection pool, when build_app made it (closed by close_app).
     http: aiohttp.ClientSession | None = None
+    # The runtime's metrics (bot/metrics.py), served at `/metrics`.
+    metrics: Metrics | None = None
 
 
 def kit_of(context: AsyncBoltContext) -> Kit:

@@ -14,6 +14,7 @@ from bot.domain.purchase import Decider, PurchaseRequest
 from bot.domain.records import PurchaseRequestRecord
 from bot.service.ports import UnitOfWorkFactory
 from bot.service.resync import MirrorDue
+from bot.service.telemetry import NoTelemetry, Telemetry
 
 Clock = Callable[[], datetime]
 
@@ -85,6 +86,8 @@ class Deps:
     ids: Callable[[], str] = field(default=new_id)
     # Numbers the carrier refused to change because they moved on: synced sooner.
     due: MirrorDue = field(default_factory=MirrorDue)
+    # Counters for operations (bot/metrics.py); nothing by default.
+    telemetry: Telemetry = field(default_factory=NoTelemetry)
 
     @property
     def has_approvers(self) -> bool:

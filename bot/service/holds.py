@@ -95,6 +95,8 @@ async def give_back(deps: Deps, account: AccountInfo | str, numbers: Sequence[st
             await deps.carrier.release_reservation(number, account_id=carrier_account(account))
         except CarrierFailure:
             log.warning("could not give %s back at the carrier", number, exc_info=True)
+        else:
+            deps.telemetry.holds("given_back")
 
 
 async def other_accounts(uow: UnitOfWork, account: AccountInfo) -> list[AccountInfo]:

@@ -40,6 +40,7 @@ class StalledPurchases:
         now = self.deps.clock()
         async with self.deps.uow(write=False) as uow:
             activity = await uow.requests.provisioning_activity()
+        self.deps.telemetry.queue_depth("provisioning", len(activity))
         claimed: list[str] = []
         for request_id, last in activity.items():
             quiet = now - last

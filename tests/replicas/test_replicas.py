@@ -29,6 +29,8 @@ from bot.console.driver import SlackDriver
 from bot.console.fake_slack import FakeSlack, SlackState, View, plain
 from bot.console.render import render_surface
 from tests import postgres
+from tests.kazoo_standin import API_KEY, CHILD_A, ROOT, Number
+from tests.kazoo_standin.server import running
 
 pytestmark = pytest.mark.skipif(
     not postgres.wanted(), reason="replicas share a PostgreSQL (NUMBERS_BOT_TEST_DATABASE)"
@@ -298,3 +300,84 @@ async def test_a_replica_killed_while_buying_is_finished_by_another(cluster: Clu
         await cluster.slack.wait_for(lambda s: any("Bought 4" in t for t in cluster.cards()), 10)
     except TimeoutError:
         raise AssertionError(cluster.cards()) from None
+
+
+# --- the inventory sync on two replicas at once ---------------------------------------------
+
+
+async def _sync_runs(session: aiohttp.ClientSession, replica: Replica) -> float:
+    async with session.get(replica.url + "/metrics") as answer:
+        text_ = await answer.text()
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text_.splitlines()
+        if line.startswith("numbers_bot_sync_runs_total{") and 'outcome="ok"' in line
+    )
+
+
+async def test_two_replicas_syncing_the_same_kazoo_at_once_record_each_number_once(
+    tmp_path: Path,
+) -> None:
+    """Both replicas sync at start-up, at the same moment, over pages of Kazoo's listing."""
+    numbers = [f"+1415555{i:04d}" for i in range(120)]  # more than two pages of 50
+    slack = await FakeSlack(bot_token=TOKEN).start()
+    async with running() as kazoo:
+        for i, e164 in enumerate(numbers):
+            owner = CHILD_A if i % 2 else ROOT
+            kazoo.model.numbers[e164] = Number(e164, "in_service", assigned_to=owner)
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("NUMBERS_BOT_", "SLACK_"))},
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "NUMBERS_BOT_SLACK_API_URL": slack.api_url,
+            "NUMBERS_BOT_DATABASE_URL": postgres.fresh_database_url(),
+            "NUMBERS_BOT_HOST": "127.0.0.1",
+            "NUMBERS_BOT_BACKEND": "kazoo",
+            "KAZOO_URL": kazoo.url,
+            "KAZOO_API_KEY": API_KEY,
+            "KAZOO_ACCOUNT_ID": ROOT,
+        }
+        replicas = list(
+            await asyncio.gather(
+                *(_start_replica(env, tmp_path / f"sync-{i}.log") for i in range(2))
+            )
+        )
+        db = create_async_engine(env["NUMBERS_BOT_DATABASE_URL"])
+        try:
+            async with aiohttp.ClientSession() as session:
+                for _ in range(int(WAIT_GUARD_SECONDS / 0.2)):
+                    runs = [await _sync_runs(session, r) for r in replicas]
+                    if all(n >= 1 for n in runs):
+                        break
+                    await asyncio.sleep(0.2)
+                else:
+                    raise AssertionError(f"the start-up syncs did not finish: {runs}")
+            async with db.connect() as conn:
+                owned = (
+                    await conn.execute(
+                        text("SELECT count(*) FROM numbers WHERE state = 'in_service'")
+                    )
+                ).scalar()
+                audited = (
+                    await conn.execute(
+                        text(
+                            "SELECT count(*), count(DISTINCT number) FROM audit_events"
+                            " WHERE action = 'number.synced'"
+                        )
+                    )
+                ).one()
+                accounts = (
+                    await conn.execute(
+                        text("SELECT count(*) FROM accounts WHERE external_id = :r"), {"r": ROOT}
+                    )
+                ).scalar()
+            assert owned == len(numbers)
+            assert tuple(audited) == (len(numbers), len(numbers))  # each number audited once
+            assert accounts == 1  # the company account linked once, not once per replica
+        finally:
+            await db.dispose()
+            for replica in replicas:
+                replica.process.terminate()
+            for replica in replicas:
+                await replica.process.wait()
+            await slack.stop()

@@ -3,13 +3,14 @@ click or a new request that found it lapsed). Safe on several replicas at once."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from bot.domain.audit import AuditAction
 from bot.domain.purchase import PurchaseRequest
 from bot.domain.records import PurchaseRequestRecord
 from bot.domain.states import REQUEST_MOVES, RequestMove
-from bot.service.context import SYSTEM
+from bot.service.context import SYSTEM, Deps
 from bot.service.ports import UnitOfWork
 from bot.service.purchase.shared import Core, moved
 from bot.service.purchase.tell import Tell
@@ -28,6 +29,11 @@ async def expire_in(
     return released
 
 
+def count_expired(deps: Deps, released: Sequence[str]) -> None:
+    deps.telemetry.purchase(EXPIRE.target.value)
+    deps.telemetry.holds("expired", len(released))
+
+
 class Expire:
     def __init__(self, core: Core, tell: Tell) -> None:
         self.core = core
@@ -43,6 +49,7 @@ class Expire:
             if released is None:
                 return None
             await uow.commit()
+        count_expired(self.core.deps, released)
         await self.core.let_go(request.account_id, released)
         return request
 
@@ -51,6 +58,7 @@ class Expire:
         now = self.core.deps.clock()
         async with self.core.deps.uow(write=False) as uow:
             ids = await uow.requests.expired_open(now)
+        self.core.deps.telemetry.queue_depth("expired_holds", len(ids))
         expired = [i for i in ids if await self.one(i, now) is not None]
         found = [await self.core.reload(i) for i in expired]
         for request in found:

@@ -12,7 +12,7 @@ from bot.domain.records import PurchaseRequestRecord, RequestStamp
 from bot.domain.states import RequestMove, RequestState
 from bot.service.context import Actor
 from bot.service.errors import NotRequester, StaleRequest
-from bot.service.purchase.expire import expire_in
+from bot.service.purchase.expire import count_expired, expire_in
 from bot.service.purchase.shared import Core, HoldExpired, moved
 
 ACTIONS: dict[RequestMove, AuditAction] = {
@@ -106,5 +106,7 @@ class Mover:
         # The carrier hears of it once the transaction is over.
         await self.core.let_go(request.account_id, released)
         if expired is not None:
+            count_expired(deps, released)
             raise HoldExpired(expired)
+        deps.telemetry.purchase(rules.next_state(move).value)
         return await self.core.reload(request_id)

@@ -251,4 +251,5 @@ class Provision:
                     moved(SYSTEM, request, AuditAction.REQUEST_PROVISIONED, final), now
                 )
                 await uow.commit()
+                self.deps.telemetry.purchase(final.value)
         return await self.core.reload(request_id)

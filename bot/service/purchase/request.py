@@ -227,6 +227,8 @@ class RequestPurchase:
             for event in events:
                 await uow.audit.add(event, now)
             await uow.commit()
+        self.deps.telemetry.purchase(RequestState.QUOTED.value)
+        self.deps.telemetry.holds("placed", len(to_buy))
         return await self.core.reload(request_id)
 
     async def _check_target_room(
