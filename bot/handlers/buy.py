@@ -249,14 +249,6 @@ async def on_add_spares(click: Click[BuyMeta]) -> None:
     await _redraw(client, view, done_modal(text))
 
 
-async def _give_back(kit: Kit, key: str) -> None:
-    """Release a submission's claim; a failure here is logged, never hides the first one."""
-    try:
-        await kit.services.deliveries.forget(key)
-    except Exception:
-        log.exception("could not release the claim on a Buy Numbers submission")
-
-
 async def on_buy(sub: Submission[BuyMeta]) -> None:
     """`Buy Numbers`: quote and hold the ticked numbers, then post the billing card."""
     kit, ack, view = sub.kit, sub.ack, sub.view
@@ -267,9 +259,6 @@ async def on_buy(sub: Submission[BuyMeta]) -> None:
         return
     # A repeated delivery of the same submission must not quote (and post) twice.
     key = f"{view['id']}:{view.get('hash')}"
-    if not await kit.services.deliveries.first_time(key):
-        await ack()
-        return
     query_block = BlockId.BUY_AREA_CODE if form.kind is Kind.LOCAL else BlockId.BUY_PREFIX
     picked_blocks = _input_blocks(view, BlockId.BUY_RESULTS) + _input_blocks(
         view, BlockId.BUY_SPARES
@@ -283,7 +272,12 @@ async def on_buy(sub: Submission[BuyMeta]) -> None:
         "target": BlockId.BUY_TARGET,
         "user": BlockId.BUY_USER,
     }
-    answered: list[bool] = []  # once quoted, the claim stays and nothing acks again
+    answered: list[bool] = []  # once quoted, nothing acks again
+
+    async def quoted(_: PurchaseRequestRecord) -> None:
+        answered.append(True)
+        await ack()  # the modal closes; the billing card follows
+
     try:
         target = target_of(form)
         if target.user_id is not None:
@@ -295,40 +289,30 @@ async def on_buy(sub: Submission[BuyMeta]) -> None:
             if text:
                 parse_query(form.kind, text)  # a bad area code is the first thing to fix
             raise InvalidInput("numbers", "Search, then tick the numbers to buy.")
-
-        async def quoted(_: PurchaseRequestRecord) -> None:
-            answered.append(True)
-            await ack()  # the modal closes; the billing card follows
-
         reply = Reply(
             channel_id=form.meta.channel_id,
             response_url=form.meta.response_url,
             trigger_id=sub.body.get("trigger_id"),
             answer=quoted,
         )
-        await kit.services.purchases.request_purchase(
-            sub.actor, numbers, target, channel_id=form.meta.channel_id, reply=reply
+        request = await kit.services.purchases.submit(
+            sub.actor, numbers, target, key=key, reply=reply
         )
     except NumbersBotError as exc:
         if answered:
             raise
-        await _give_back(kit, key)
         await ack(response_action="errors", errors=field_errors(exc, fields, first))
         return
     except Exception:
         if answered:
             raise
-        # Nothing was quoted: give the submission back so pressing Buy Numbers again works,
-        # and keep the modal open with an apology rather than closing it on nothing.
+        # Nothing was quoted (and the submission was given back, so pressing Buy Numbers
+        # again works): the modal stays open with an apology rather than closing on nothing.
         log.exception("a Buy Numbers submission failed")
-        await _give_back(kit, key)
         await ack(response_action="errors", errors={first: UNEXPECTED})
         return
-    except BaseException:
-        if answered:
-            raise
-        await _give_back(kit, key)  # cancelled: no ack can follow, but the claim must go
-        raise
+    if request is None:
+        await ack()  # a repeated delivery: answered, nothing done
 
 
 def register(app: AsyncApp, track: Track) -> None:

@@ -16,7 +16,7 @@ from bot.backends.carrier_sim import SimulatedCarrier
 from bot.backends.sim_carrier import SimCarrier
 from bot.config import CarrierSettings, PlanSettings, Settings
 from bot.domain.assignment import Assignment
-from bot.domain.errors import NotAllowed
+from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.phone import Kind, SearchQuery
 from bot.domain.records import AccountInfo, PurchaseRequestRecord
 from bot.domain.states import ItemOutcome, NumberState, RequestState
@@ -210,3 +210,20 @@ async def test_provision_with_a_failing_number_buys_the_rest() -> None:
     assert [w.number(n) for n in request.numbers if n != bad] == [NumberState.IN_SERVICE] * 2
     assert "number.purchase_failed" in w.actions(request.id)
     assert w.told.told[-1] == ("bought", ADMIN.user_id, RequestState.PARTIALLY_COMPLETED)
+
+
+async def test_a_submission_is_quoted_once_and_given_back_if_it_fails_unanswered() -> None:
+    w = World()
+    numbers = await w.offered(1)
+    answers: list[str] = []
+
+    async def answer(request: PurchaseRequestRecord) -> None:
+        answers.append(request.id)
+
+    reply = Reply(channel_id="C1", answer=answer)
+    with pytest.raises(InvalidInput):  # nothing quoted: the claim goes back
+        await w.purchases.submit(ADMIN, ["+1415"], Assignment.main(), key="v1:h", reply=reply)
+    first = await w.purchases.submit(ADMIN, numbers, Assignment.main(), key="v1:h", reply=reply)
+    again = await w.purchases.submit(ADMIN, numbers, Assignment.main(), key="v1:h", reply=reply)
+    assert first is not None and again is None  # the repeated delivery does nothing
+    assert answers == [first.id] and len(w.store.tables.requests) == 1

@@ -99,6 +99,25 @@ class PurchaseService:
             actor, numbers, target, channel_id=channel_id, reply=reply
         )
 
+    async def submit(
+        self,
+        actor: Actor,
+        numbers: Sequence[str],
+        target: Assignment,
+        *,
+        key: str,
+        reply: Reply,
+    ) -> PurchaseRequestRecord | None:
+        """A `Buy Numbers` submission: `request_purchase` claimed once under `key`
+        (None for a repeated delivery), the claim given back if it fails unanswered."""
+        return await self.requesting.once(
+            key,
+            reply,
+            lambda r: self.request_purchase(
+                actor, numbers, target, channel_id=reply.channel_id, reply=r
+            ),
+        )
+
     async def retry(
         self, actor: Actor, request_id: str, reply: Reply | None = None
     ) -> PurchaseRequestRecord:

@@ -6,8 +6,9 @@ request is written, given back if it is not. The database decides who may buy.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
 from bot.backends.carrier import NotFoundAtCarrier, NumberConflict
@@ -22,6 +23,7 @@ from bot.domain.states import ItemOutcome, RequestState
 from bot.keyed_locks import KeyedLocks
 from bot.service.changes import carrier_account
 from bot.service.context import Actor
+from bot.service.deliveries import DeliveryService
 from bot.service.holds import free_in_database, other_accounts, take_over
 from bot.service.numbers import price
 from bot.service.people import check_person
@@ -30,6 +32,7 @@ from bot.service.purchase.expire import Expire
 from bot.service.purchase.notify import Reach
 from bot.service.purchase.shared import Core, request_event, taken
 
+log = logging.getLogger(__name__)
 MAX_PER_REQUEST = 50
 
 
@@ -43,6 +46,7 @@ class RequestPurchase:
         self.deps = core.deps
         self.expire = expire
         self.reach = reach
+        self.deliveries = DeliveryService(core.deps)
         # Requests of this process for one number take turns (an economy: the database decides).
         self._turns = KeyedLocks()
 
@@ -77,6 +81,39 @@ class RequestPurchase:
             await self.reach.tell.answer(reply, request)
             await self.reach.show_billing(request, reply)
         return request
+
+    async def once(
+        self,
+        key: str,
+        reply: Reply,
+        run: Callable[[Reply], Awaitable[PurchaseRequestRecord]],
+    ) -> PurchaseRequestRecord | None:
+        """A submission's request, claimed under `key`: a repeated delivery of it does
+        nothing (None). Until its answer goes out any failure gives the claim back, so
+        pressing Buy Numbers again works; once quoted, the claim stays."""
+        if not await self.deliveries.first_time(key):
+            return None
+        answered = False
+
+        async def answer(request: PurchaseRequestRecord) -> None:
+            nonlocal answered
+            answered = True
+            if reply.answer is not None:
+                await reply.answer(request)
+
+        try:
+            return await run(replace(reply, answer=answer))
+        except BaseException:
+            if not answered:
+                await self._forget(key)
+            raise
+
+    async def _forget(self, key: str) -> None:
+        """Give a claim back; a failure here is logged, never hides the first one."""
+        try:
+            await self.deliveries.forget(key)
+        except Exception:
+            log.exception("could not release the claim on a Buy Numbers submission")
 
     async def _hold(
         self,
