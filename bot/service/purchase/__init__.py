@@ -1,6 +1,7 @@
 """Buying numbers: one module per use case, behind one facade (`PurchaseService`).
 
     request.py    quote the selection, hold its numbers, show the requester the card
+                  (`room.py`: whether the target has room)
     decide.py     accept, cancel, approve, reject (each one conditional move, `moves.py`)
     provision.py  buy and assign each number (`steps.py`: the carrier's part)
     expire.py     a lapsed hold gives its numbers back
@@ -82,7 +83,7 @@ class PurchaseService:
     async def target_room(
         self, actor: Actor, target: Assignment, *, channel_id: str | None = None
     ) -> str | None:
-        return await self.requesting.target_room(actor, target, channel_id=channel_id)
+        return await self.requesting.room.for_actor(actor, target, channel_id=channel_id)
 
     # --- use cases ----------------------------------------------------------------------
 

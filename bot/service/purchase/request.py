@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
 from bot.backends.carrier import NotFoundAtCarrier, NumberConflict
-from bot.domain.assignment import Assignment, is_limited
+from bot.domain.assignment import Assignment
 from bot.domain.audit import AuditAction
 from bot.domain.billing import Quote
 from bot.domain.errors import Conflict, InvalidInput
@@ -27,9 +27,10 @@ from bot.service.deliveries import DeliveryService
 from bot.service.holds import free_in_database, other_accounts, take_over
 from bot.service.numbers import price
 from bot.service.people import check_person
-from bot.service.ports import Reply, UnitOfWork
+from bot.service.ports import Reply
 from bot.service.purchase.expire import Expire
 from bot.service.purchase.notify import Reach
+from bot.service.purchase.room import TargetRoom
 from bot.service.purchase.shared import Core, request_event, taken
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class RequestPurchase:
         self.expire = expire
         self.reach = reach
         self.deliveries = DeliveryService(core.deps)
+        self.room = TargetRoom(core)
         # Requests of this process for one number take turns (an economy: the database decides).
         self._turns = KeyedLocks()
 
@@ -127,7 +129,7 @@ class RequestPurchase:
         async with self.deps.uow(write=False) as uow:
             owned = await uow.numbers.get_many(wanted)
             spares = [n for n in wanted if _spare_of(owned.get(n), account)]
-            await self._check_target_room(uow, account, target, len(wanted))
+            await self.room.check(uow, account, target, len(wanted))
         if target.user_id is not None:
             await check_person(self.deps.carrier, target.user_id, carrier_account(account))
         to_buy = [n for n in wanted if n not in spares]
@@ -213,7 +215,7 @@ class RequestPurchase:
         request_id = self.deps.ids()
         until = quote_hold_until(now, self.deps.settings.holds.quote_minutes)
         async with self.deps.uow() as uow:
-            await self._check_target_room(uow, account, target, len(wanted))
+            await self.room.check(uow, account, target, len(wanted))
             quote = charges or await price(
                 self.deps, uow, account, Counter(kind_of(n) for n in to_buy)
             )
@@ -267,49 +269,6 @@ class RequestPurchase:
         self.deps.telemetry.purchase(RequestState.QUOTED.value)
         self.deps.telemetry.holds("placed", len(to_buy))
         return await self.core.reload(request_id)
-
-    async def _check_target_room(
-        self, uow: UnitOfWork, account: AccountInfo, target: Assignment, adding: int
-    ) -> None:
-        full = await self._full_reason(uow, account, target, adding)
-        if full:
-            raise Conflict(full)
-
-    async def _full_reason(
-        self, uow: UnitOfWork, account: AccountInfo, target: Assignment, adding: int
-    ) -> str | None:
-        """Why the target cannot take `adding` more numbers, or None when it can
-        (numbers open requests hold for it count as taken: `target_room`)."""
-        if not is_limited(target.kind):
-            return None
-        room = target_room(
-            target,
-            assigned=await uow.numbers.count_assigned(account.id, target.kind),
-            held=await uow.requests.pending_for_target(account.id, target),
-            adding=adding,
-        )
-        limit = room_limit(target)
-        if room is Room.ASSIGNED:
-            return (
-                f"The {target.label} already has its number; it takes only {limit}. "
-                "Unassign it first, or buy for another target."
-            )
-        if room is Room.HELD:
-            return (
-                f"The {target.label} takes only {limit} number, and an open purchase request "
-                "already holds one for it. Cancel that request first (see /numbers requests), "
-                "or buy for another target."
-            )
-        return None
-
-    async def target_room(
-        self, actor: Actor, target: Assignment, *, channel_id: str | None = None
-    ) -> str | None:
-        """Before any search: why the target is full, or None when it can take a number."""
-        if not is_limited(target.kind):
-            return None
-        async with self.core.accounts.reading(actor, channel_id) as (uow, account):
-            return await self._full_reason(uow, account, target, 1)
 
     async def retry(
         self, actor: Actor, request_id: str, reply: Reply | None = None
