@@ -545,9 +545,6 @@ class FakeRequests:
             and r.id != excluding
         )
 
-    async def ids_in_state(self, state: RequestState, limit: int = 100) -> list[str]:
-        return [r.id for r in self.t.requests.values() if r.state is state][:limit]
-
     async def provisioning_activity(self, limit: int = 100) -> dict[str, datetime]:
         return {
             r.id: max(r.updated_at, self.t.item_times.get(r.id, r.updated_at))

@@ -30,12 +30,11 @@ from bot.service.purchase.moves import Mover
 from bot.service.purchase.notify import Reach
 from bot.service.purchase.provision import Provision
 from bot.service.purchase.reading import Reading
-from bot.service.purchase.request import MAX_PER_REQUEST, RequestPurchase
+from bot.service.purchase.request import RequestPurchase
 from bot.service.purchase.shared import Accepted, Core, HoldExpired
 from bot.service.purchase.tell import Tell
 
 __all__ = [
-    "MAX_PER_REQUEST",
     "Accepted",
     "HoldExpired",
     "PurchaseService",
