@@ -176,7 +176,6 @@ def build_app(
         services=runtime.services,
         settings=settings,
         roles=roles,
-        cards=cards,
         inflight=inflight,
         homes=homes,
         http=http,
