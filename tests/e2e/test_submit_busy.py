@@ -12,6 +12,8 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
+
 from bot.domain.assignment import Assignment
 from bot.domain.phone import format_national
 from tests.conftest import ADMIN, MEMBER
@@ -19,6 +21,8 @@ from tests.e2e.conftest import CHANNEL, PRIVATE, Harness, text_of
 from tests.e2e.manage_helpers import ADDRESS, own, slash_and_wait
 from tests.e2e.manage_steps import say, shown
 
+# The busy writer is another process holding SQLite's lock (PostgreSQL has no such lock).
+pytestmark = pytest.mark.sqlite_only
 BRANCH = "C2BRANCH"
 
 
