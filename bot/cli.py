@@ -8,6 +8,7 @@ import importlib
 import sys
 
 from bot.config import Settings, SettingsError
+from bot.startup import credentials_problem
 
 
 def _serve(settings: Settings) -> int:
@@ -27,7 +28,7 @@ def _serve(settings: Settings) -> int:
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve(settings))
-    except SettingsError as exc:  # found while starting (e.g. tokens no key decrypts)
+    except SettingsError as exc:  # a token refused, the port taken, tokens no key opens
         print(f"numbers-bot: {exc}", file=sys.stderr)
         return 2
     return 0
@@ -46,6 +47,10 @@ def _console(settings: Settings) -> int:
 
 
 def run_command(command: str, settings: Settings) -> int:
+    if command in ("serve", "run") and (problem := credentials_problem(settings)):
+        # Half the Slack settings is a mistake, not a wish for the offline console.
+        print(f"numbers-bot: {problem}", file=sys.stderr)
+        return 2
     if command == "serve":
         return _serve(settings)
     if command == "console":

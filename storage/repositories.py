@@ -686,11 +686,23 @@ class NumbersRepo:
             .join(m.E911Record, m.E911Record.number == m.Number.e164)
             .where(owned, in_service, m.E911Record.status == E911Status.PROVISIONED.value)
         )
+        provisioned = (
+            select(m.E911Record.number)
+            .where(m.E911Record.status == E911Status.PROVISIONED.value)
+            .scalar_subquery()
+        )
+        without = await self.s.scalar(
+            select(func.count())
+            .select_from(m.NumberAssignment)
+            .join(m.Number, m.Number.e164 == m.NumberAssignment.number)
+            .where(owned, in_service, m.Number.e164.not_in(provisioned))
+        )
         return NumberCounts(
             in_service=by_state[NumberState.IN_SERVICE.value],
             aging=by_state[NumberState.AGING.value],
             assigned=assigned,
             emergency_enabled=int(e911 or 0),
+            assigned_without_e911=int(without or 0),
         )
 
     async def due_activation(self, now: datetime, limit: int = 200) -> list[str]:

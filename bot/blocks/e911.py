@@ -26,7 +26,7 @@ from bot.blocks.cards import quote_text
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.payloads import AddressFields, E911Meta
 from bot.blocks.text import clip, escape
-from bot.domain.billing import Quote
+from bot.domain.billing import E911Price, Quote, format_money
 from bot.domain.e911 import E911Address
 from bot.domain.phone import display
 from bot.domain.records import NumberRecord
@@ -149,15 +149,57 @@ def _number_line(number: NumberRecord) -> str:
     return line
 
 
+def price_text(price: E911Price) -> str:
+    """What saving the address adds to the bill, in the modal before *Save*."""
+    monthly = format_money(price.rate.monthly, price.currency)
+    if price.already_billed and price.carrier_confirms:
+        return (
+            ":moneybag: This number is emergency enabled already: correcting its address "
+            "adds no e911 charge."
+        )
+    if price.already_billed:
+        return (
+            f":moneybag: The e911 charge of {monthly} a month is already on the bill for this "
+            "number: correcting its address costs nothing more."
+        )
+    if price.carrier_confirms:
+        return (
+            ":moneybag: Saving an address may add the carrier's e911 charge to the bill: "
+            "when the carrier asks, its charges are shown for you to accept before anything "
+            "is saved."
+        )
+    if not price.rate.monthly and not price.rate.activation:
+        return ":moneybag: e911 costs nothing on this account's plan."
+    once = (
+        f", plus {format_money(price.rate.activation, price.currency)} once,"
+        if price.rate.activation
+        else ""
+    )
+    source = "the carrier's price" if price.quoted else "the service plan's e911 price"
+    return f":moneybag: Saving an address adds {monthly} a month{once} to the bill ({source})."
+
+
+# How to make the embedded backend's simulated geocoder answer each way
+# (bot/backends/carrier_sim.py; README "e911"), shown only with that backend.
+SIMULATOR_HINT = (
+    "Trying it out: this bot runs on its simulated carrier, whose geocoder refuses a house "
+    "number 0 (`0 Main St`) or a ZIP code starting 000 as invalid, and offers several "
+    "candidates for a street with no street type (`140 Main`). Any other address is saved."
+)
+
+
 def e911_modal(
     number: NumberRecord,
     meta: E911Meta,
     notice: str | None = None,
     typed: Mapping[str, str | None] | None = None,
     account: str | None = None,
+    *,
+    price: E911Price | None = None,
+    simulated: bool = False,
 ) -> View:
     """The address form, prefilled with what was `typed` (drawn again after a refusal),
-    else with the number's address when it has one."""
+    else with the number's address when it has one; with what saving it costs."""
     current = number.e911
 
     def shown(field: str) -> str | None:
@@ -173,6 +215,13 @@ def e911_modal(
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=_number_line(number)))]
     if account:
         blocks.append(account_context(account))
+    if price is not None:
+        blocks.append(
+            ContextBlock(
+                block_id=BlockId.E911_PRICE,
+                elements=[MarkdownTextObject(text=price_text(price))],
+            )
+        )
     if notice:
         blocks.append(
             ContextBlock(
@@ -231,6 +280,13 @@ def e911_modal(
             hint="What 911 sees as the caller; the account's name when left empty.",
         ),
     ]
+    if simulated:
+        blocks.append(
+            ContextBlock(
+                block_id=BlockId.E911_SIMULATOR,
+                elements=[MarkdownTextObject(text=SIMULATOR_HINT)],
+            )
+        )
     if current is not None:
         blocks.append(
             ActionsBlock(

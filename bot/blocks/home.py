@@ -64,6 +64,11 @@ def _account_block(data: HomeData) -> SectionBlock:
     return section
 
 
+def _without_e911(count: int) -> str:
+    # Assigned numbers ring and call out: each one here places 911 calls nobody can locate.
+    return f"{count} ⚠️ (`/numbers list no-e911`)" if count else "0"
+
+
 def _counts_block(data: HomeData) -> SectionBlock:
     s, counts = data.summary, data.summary.counts
     assigned = counts.assigned
@@ -78,6 +83,7 @@ def _counts_block(data: HomeData) -> SectionBlock:
         _field("Spare", str(counts.spare)),
         _field("Aging", str(counts.total_aging)),
         _field("Emergency enabled", coverage),
+        _field("Assigned, no e911", _without_e911(counts.assigned_without_e911)),
         _field("Monthly total", format_money(s.monthly_total, s.currency)),
         _field("Open requests", str(s.open_requests)),
     ]

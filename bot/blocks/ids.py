@@ -80,6 +80,8 @@ class BlockId(StrEnum):
     E911_CALLER = "e911.caller"
     E911_CHOICE = "e911.choice"
     E911_NOTICE = "e911.notice"
+    E911_PRICE = "e911.price"
+    E911_SIMULATOR = "e911.simulator"
     E911_REMOVE = "e911.remove"
     ASSIGN_TARGET = "assign.target"
     ASSIGN_USER = "assign.user"

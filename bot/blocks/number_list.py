@@ -21,6 +21,8 @@ from bot.domain.states import NumberState
 from bot.service.listing import NumberList
 
 AMBULANCE = "🚑"
+# An assigned number that would place a 911 call nobody can locate (docs/decisions/rules.md).
+NO_E911 = "⚠️ no e911"
 # The overflow menu of every row, in this order (Slack shows 2 to 5 options).
 MENU: tuple[tuple[str, MenuOp], ...] = (
     ("Assign", "assign"),
@@ -48,11 +50,22 @@ def assigned_text(number: NumberRecord) -> str:
     return target_text(number.assignment.label, number.assignment.user_id)
 
 
+def lacks_e911(number: NumberRecord) -> bool:
+    """In service, ringing the main line, a person, the bridge or the fax box, and no e911."""
+    return (
+        number.state is NumberState.IN_SERVICE
+        and number.assignment is not None
+        and not number.emergency_enabled
+    )
+
+
 def row_text(number: NumberRecord) -> str:
     """`(415) 555-0123 · San Francisco, CA · Main Company Numbers · 🚑`."""
     parts = [f"*{escape(number.display)}*", assigned_text(number)]
     if number.emergency_enabled:
         parts.append(AMBULANCE)
+    elif lacks_e911(number):
+        parts.append(NO_E911)
     if number.state is NumberState.AGING and number.aging_until is not None:
         parts.append(f"restorable until {number.aging_until:%Y-%m-%d}")
     return " · ".join(parts)

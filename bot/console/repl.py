@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import re
 import sys
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -409,10 +410,32 @@ async def _watch(repl: Repl) -> None:
         repl.out.step(Step(changes), repl.session.problems())
 
 
+async def _stdin_line() -> str:
+    """One line of stdin, read in a daemon thread.
+
+    A pool thread (`asyncio.to_thread`) would keep SIGINT from ending the console
+    until the input ends: `asyncio.run` waits for its pool on the way out.
+    """
+    loop = asyncio.get_running_loop()
+    read: asyncio.Future[str] = loop.create_future()
+
+    def give(line: str) -> None:
+        if not read.done():
+            read.set_result(line)
+
+    def reader() -> None:
+        line = sys.stdin.readline()
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(give, line)
+
+    threading.Thread(target=reader, name="console-stdin", daemon=True).start()
+    return await read
+
+
 async def _scripted(repl: Repl) -> int:
     """Lines from stdin, each echoed so the output reads as a transcript; ends at EOF."""
     while True:
-        line = await asyncio.to_thread(sys.stdin.readline)
+        line = await _stdin_line()
         if not line:
             break
         line = line.rstrip("\n")

@@ -46,6 +46,23 @@ class ServicePlan:
 
 
 @dataclass(frozen=True, slots=True)
+class E911Price:
+    """What setting an e911 address adds to the bill, shown before it is saved.
+
+    `already_billed`: the number is emergency enabled, so a corrected address
+    adds nothing. `quoted`: the price is the carrier's own quote, not the plan's.
+    `carrier_confirms`: the carrier bills by its own plan and asks at *Save*.
+    """
+
+    rate: Rate
+    currency: str
+    already_billed: bool = False
+    quoted: bool = False
+    # The carrier states its own charges when the address is saved, to be accepted then.
+    carrier_confirms: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class QuoteItem:
     name: str
     quantity: int

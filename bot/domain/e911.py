@@ -15,6 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from bot.domain.errors import InvalidInput
+from bot.domain.zip_codes import states_of_zip
 
 US_REGIONS = frozenset(
     {
@@ -185,6 +186,7 @@ def validate_address(
     zip_code = _clean(postal_code)
     if not _ZIP.match(zip_code):
         raise InvalidInput("postal_code", "ZIP code must be 5 digits or ZIP+4 (94103-1234).")
+    _check_zip_in_state(zip_code, state)
     caller = _clean(caller_name) or _clean(default_caller_name)
     _check_length("caller_name", caller, "Caller name")
     return E911Address(
@@ -195,6 +197,22 @@ def validate_address(
         postal_code=zip_code,
         caller_name=caller,
     )
+
+
+def _check_zip_in_state(zip_code: str, state: str) -> None:
+    """A ZIP Code of another state is a mistake no geocoder should be asked to guess at.
+
+    An unassigned prefix (00012) is left to the geocoder, which says it does not
+    exist; the city is the geocoder's to check too (docs/decisions/rules.md).
+    """
+    served = states_of_zip(zip_code)
+    if served and state not in served:
+        where = " or ".join(sorted(served))
+        raise InvalidInput(
+            "postal_code",
+            f"ZIP code {zip_code[:5]} is in {where}, not {state}: check the ZIP code"
+            " and the state.",
+        )
 
 
 # --------------------------------------------------------------------------- provider verdicts

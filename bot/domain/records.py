@@ -235,6 +235,8 @@ class NumberCounts:
     aging: Mapping[Kind, int]
     assigned: Mapping[AssignmentKind, int]
     emergency_enabled: int
+    # Assigned (so ringing, and calling out) in service with no working e911 address.
+    assigned_without_e911: int = 0
 
     @property
     def total_in_service(self) -> int:

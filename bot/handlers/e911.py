@@ -61,8 +61,14 @@ async def open_e911_modal(
         response_url=response_url,
         account_id=account.id,
     )
-    view = e911_modal(record, meta, account=account.name)
+    price = await kit.services.e911.price(actor, record, channel_id=channel_id)
+    view = e911_modal(record, meta, account=account.name, price=price, simulated=_simulated(kit))
     await client.views_open(trigger_id=trigger_id, view=view)
+
+
+def _simulated(kit: Kit) -> bool:
+    """The embedded backend's geocoder is simulated: the modal says how to steer it."""
+    return kit.settings.backend == "embedded"
 
 
 async def _save(
@@ -136,7 +142,16 @@ async def _refused(sub: Submission[E911Meta], fields: dict[str, Any], error: Exc
         record = await kit.services.numbers.get(actor, meta.number, channel_id=meta.channel_id)
         account = await kit.services.accounts.for_channel(actor, meta.channel_id)
         notice = user_message(error)
-        form = e911_modal(record, meta, notice=notice, typed=fields, account=account.name)
+        price = await kit.services.e911.price(actor, record, channel_id=meta.channel_id)
+        form = e911_modal(
+            record,
+            meta,
+            notice=notice,
+            typed=fields,
+            account=account.name,
+            price=price,
+            simulated=_simulated(kit),
+        )
         if await _update(sub.client, sub.view, form):
             return
     except NumbersBotError:
@@ -179,7 +194,15 @@ async def on_remove(click: Click[E911Meta]) -> None:
     except NumbersBotError as exc:
         record = await kit.services.numbers.get(actor, meta.number, channel_id=meta.channel_id)
         account = await kit.services.accounts.for_channel(actor, meta.channel_id)
-        modal = e911_modal(record, meta, notice=user_message(exc), account=account.name)
+        price = await kit.services.e911.price(actor, record, channel_id=meta.channel_id)
+        modal = e911_modal(
+            record,
+            meta,
+            notice=user_message(exc),
+            account=account.name,
+            price=price,
+            simulated=_simulated(kit),
+        )
         await _update(client, click.view, modal, check_hash=True)
         return
     await _update(client, click.view, done_modal(removed_text(removed)), check_hash=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from bot.backends.carrier import Carrier, E911Charges, E911Fault
-from bot.domain.billing import Quote
+from bot.domain.billing import E911Price, Quote, Rate
 from bot.domain.e911 import E911Address, E911Candidates, E911Invalid, validate_address
 from bot.domain.errors import BackendUnavailable, InvalidInput
 from bot.domain.phone import parse_number
@@ -22,6 +22,24 @@ from bot.service.changes import (
 from bot.service.context import Actor, Deps
 from bot.service.numbers import NumberService
 from bot.service.ports import UnitOfWork
+
+
+@runtime_checkable
+class E911Quoting(Protocol):
+    """A carrier that can say what e911 on a number will cost, before it is set."""
+
+    async def quote_e911(self, e164: str, *, account_id: str) -> Rate | None: ...
+
+
+def _quoting(carrier: object) -> E911Quoting | None:
+    # The wrappers (write guard, people) forward the Carrier protocol only: this optional
+    # capability is looked up on the carrier they wrap. Prices are asked outside writes.
+    seen = 0
+    while carrier is not None and seen < 5:
+        if isinstance(carrier, E911Quoting):
+            return carrier
+        carrier, seen = getattr(carrier, "inner", None), seen + 1
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +210,33 @@ class E911Service:
             default_caller_name=account.name if len(account.name) >= 3 else None,
         )
         return e164, address
+
+    async def price(
+        self, actor: Actor, record: NumberRecord, *, channel_id: str | None = None
+    ) -> E911Price:
+        """What setting `record`'s address adds per month: the carrier's quote when it gives
+        one, else the service plan's e911 rate; nothing more when it is already enabled."""
+        plan = self.deps.settings.plan
+        rate, quoted = plan.e911, False
+        carrier = _quoting(self.deps.carrier)
+        if not record.emergency_enabled and carrier is not None:
+            account = await self.numbers.accounts.for_channel(actor, channel_id)
+            try:
+                offered = await carrier.quote_e911(record.e164, account_id=carrier_account(account))
+            except Exception:  # a price is a courtesy; the plan's stands in for it
+                offered = None
+            if offered is not None:
+                rate, quoted = offered, True
+        # Kazoo prices e911 by its own service plan and asks for the charges when the
+        # address is saved (a 402 to accept): the bot's plan says nothing of them.
+        confirms = self.deps.settings.backend == "kazoo" and not quoted
+        return E911Price(
+            rate,
+            plan.currency,
+            already_billed=record.emergency_enabled,
+            quoted=quoted,
+            carrier_confirms=confirms,
+        )
 
     async def remove_address(
         self, actor: Actor, number: str, *, channel_id: str | None = None

@@ -58,6 +58,7 @@ async def _account_of(bot: Harness, number: str) -> str | None:
     return record.account_id
 
 
+@pytest.mark.sqlite_only  # held busy through SQLite's own write lock
 async def test_move_is_answered_while_the_database_is_busy_then_moved_and_confirmed(
     direct_bot: Harness,
 ) -> None:
@@ -103,6 +104,7 @@ async def test_a_refused_move_stays_on_the_modal_and_changes_nothing(
     assert await _account_of(bot, number) == main
 
 
+@pytest.mark.sqlite_only  # held busy through SQLite's own write lock
 async def test_assign_is_answered_while_the_database_is_busy_then_assigned(
     direct_bot: Harness,
 ) -> None:
@@ -126,6 +128,7 @@ async def test_assign_is_answered_while_the_database_is_busy_then_assigned(
     assert record.assignment == Assignment.user(MEMBER)
 
 
+@pytest.mark.sqlite_only  # held busy through SQLite's own write lock
 async def test_e911_is_answered_with_a_working_view_then_shows_the_outcome(
     direct_bot: Harness,
 ) -> None:

@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.backends.kazoo import KazooCarrier
 from bot.config import SettingsError
+from bot.console.fake_slack import FakeSlack
 from bot.health import backend_health, credentials_refused, health_check
 from bot.server import serve, web_app
 from tests.conftest import make_settings
@@ -102,17 +103,20 @@ async def test_an_unknown_key_stops_start_up_with_one_line(
     tmp_path: Path, standin: KazooStandIn
 ) -> None:
     unknown = "0123456789abcdef" * 4
-    settings = make_settings(
-        tmp_path,
-        slack_bot_token="xoxb-1",
-        slack_signing_secret="s",
-        backend="kazoo",
-        kazoo_url=standin.url,
-        kazoo_api_key=unknown,
-        kazoo_account_id=ROOT,
-    )
-    with pytest.raises(SettingsError) as stopped:
-        await serve(settings)
+    # Start-up checks the bot token with Slack first (auth.test): a stand-in answers it.
+    async with FakeSlack(bot_token="xoxb-1") as slack:
+        settings = make_settings(
+            tmp_path,
+            slack_bot_token="xoxb-1",
+            slack_signing_secret="s",
+            slack_api_url=slack.api_url,
+            backend="kazoo",
+            kazoo_url=standin.url,
+            kazoo_api_key=unknown,
+            kazoo_account_id=ROOT,
+        )
+        with pytest.raises(SettingsError) as stopped:
+            await serve(settings)
     line = str(stopped.value)
     assert line == "Kazoo does not know KAZOO_API_KEY: no account has this API key."
     assert unknown not in line

@@ -213,7 +213,10 @@ async def test_a_slack_user_with_no_kazoo_user_gets_a_clear_answer(world: World)
 
 
 async def test_health_asks_kazoo(world: World) -> None:
-    server = await start_http(world.app, health=health_check(world.runtime.backend))
+    # Uncached, so the second request asks Kazoo again (the cache: tests/e2e/test_health.py).
+    server = await start_http(
+        world.app, health=health_check(world.runtime.backend), health_cache_seconds=0
+    )
     try:
         async with aiohttp.ClientSession() as http:
             async with http.get(server.url + "/health") as answer:

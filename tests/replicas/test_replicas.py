@@ -124,9 +124,13 @@ class Cluster:
         return view
 
     async def open_buy_and_search(self, user: str) -> View:
-        before = len(self.state.calls_to("views.open"))
         assert (await self.driver.slash(user, CHANNEL, text="buy")).status == 200
-        await self.until(lambda s: len(s.calls_to("views.open")) > before)
+        try:
+            # Per person: the three open their modals at once.
+            await self.until(lambda s: s.top_view(user) is not None)
+        except TimeoutError:
+            said = [m.text for m in self.state.ephemerals_for(CHANNEL, user)]
+            raise AssertionError(f"no Buy Numbers modal for {user}; the app said {said}") from None
         old = self.modal(user).hash
         await self.driver.fill(user, "Area code", "415")
         await self.driver.click(user, "Search")

@@ -43,7 +43,8 @@ def test_row_text() -> None:
     main = _number("+14155552671", assignment=Assignment.main(), e911=ADDRESS)
     assert row_text(main) == "*(415) 555-2671 · San Francisco, CA* · Main Company Numbers · 🚑"
     person = _number("+12125552671", assignment=Assignment.user("U99"))
-    assert row_text(person).endswith("· <@U99>")
+    # A person's number without e911 places calls 911 cannot locate: the row says so.
+    assert row_text(person).endswith("· <@U99> · ⚠️ no e911")
     assert row_text(_number("+13125552671")).endswith("· spare")
     aging = NumberRecord(
         "+13125552672",
@@ -113,5 +114,5 @@ def test_typed_is_clipped_then_escaped() -> None:
 def test_a_kazoo_only_person_is_named_by_their_kazoo_id_not_a_mention() -> None:
     kazoo_id = "6b71cb72c876b5b1396a335f8f8a2594"
     person = _number("+12125552671", assignment=Assignment.user(kazoo_id))
-    assert row_text(person).endswith(f"· Kazoo user `{kazoo_id}`")
+    assert row_text(person).endswith(f"· Kazoo user `{kazoo_id}` · ⚠️ no e911")
     assert "<@" not in row_text(person)
