@@ -21,8 +21,6 @@ from tests.e2e.conftest import CHANNEL, PRIVATE, Harness, text_of
 from tests.e2e.manage_helpers import ADDRESS, own, slash_and_wait
 from tests.e2e.manage_steps import say, shown
 
-# The busy writer is another process holding SQLite's lock (PostgreSQL has no such lock).
-pytestmark = pytest.mark.sqlite_only
 BRANCH = "C2BRANCH"
 
 
