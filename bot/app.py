@@ -169,11 +169,13 @@ def build_app(
     roles = roles or Roles(settings, client, clients=clients)
     inflight = InFlight()
     homes = HomeRedraws(runtime.services, roles, client, clients=clients, spawn=inflight.spawn)
+    cards = CardPublisher(runtime.services, client, roles, settings, homes, clients=clients)
+    # The service decides who is told of a purchase; the card publisher is how (Slack).
+    runtime.services.purchases.connect(cards)
     kit = Kit(
         services=runtime.services,
         settings=settings,
         roles=roles,
-        cards=CardPublisher(runtime.services, client, roles, settings, homes, clients=clients),
         inflight=inflight,
         homes=homes,
         http=http,
@@ -300,13 +302,13 @@ async def close_app(app: AsyncApp) -> None:
 
 
 def worker_for(app: AsyncApp, *, interval: float | None = None) -> Worker:
-    """The background worker sharing the app's client, roles and card publisher.
+    """The background worker of the app's services (who is told is theirs: the card publisher
+    is connected to them as the notifier).
 
     With the kazoo backend it also keeps the mirror in step with Kazoo."""
     kit = _KITS[app]
     return Worker(
         kit.services,
-        kit.cards,
         interval=kit.settings.worker.interval_seconds if interval is None else interval,
         resume_grace=timedelta(seconds=kit.settings.worker.resume_after_seconds),
         mirror=_MIRRORS.get(app),

@@ -19,9 +19,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.blocks.cards import active_text
-from bot.handlers.cards import CardPublisher
 from bot.service.container import Services
+from bot.service.ports import Reply
 from bot.service.resuming import RESUME_GRACE, StalledPurchases
 
 log = logging.getLogger(__name__)
@@ -45,7 +44,6 @@ class Worker:
     def __init__(
         self,
         services: Services,
-        cards: CardPublisher,
         *,
         interval: float = 30.0,
         resume_grace: timedelta = RESUME_GRACE,
@@ -54,7 +52,6 @@ class Worker:
         sync_every: float = 15 * 60.0,
     ) -> None:
         self.services = services
-        self.cards = cards
         self.interval = interval
         self.stalled = StalledPurchases(services.deps, services.deliveries, resume_grace)
         self._sleep = sleep
@@ -75,7 +72,7 @@ class Worker:
         resumed = []
         for request_id in await self.stalled.claim(quiet_only=quiet_only):
             try:
-                await self.cards.provision(request_id)
+                await self.services.purchases.provision(request_id, Reply())
             except Exception:
                 log.exception("resuming purchase %s failed", request_id)
                 continue
@@ -83,15 +80,10 @@ class Worker:
         return resumed
 
     async def run_once(self) -> Tick:
-        """One pass: expire holds, announce active numbers, resume stalled purchases."""
-        purchases = self.services.purchases
-        expired = await purchases.expire_holds()
-        for request in expired:
-            await self.cards.announce(request)
-        active = await purchases.activation_sweep()
-        for request in active:
-            await self.cards.refresh(request)
-            await self.cards.tell_requester(request, active_text(request))
+        """One pass: expire holds, announce active numbers, resume stalled purchases.
+        Who is told of each is the service's (bot/service/purchase/notify.py)."""
+        expired = await self.services.purchases.expire_holds()
+        active = await self.services.lifecycle.activation_sweep()
         resumed = await self.resume(quiet_only=True)
         pruned = await self.services.deliveries.prune()
         return Tick(

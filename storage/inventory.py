@@ -22,7 +22,7 @@ from bot.domain.e911 import E911Address, E911Status
 from bot.domain.mirror import MirrorRow, SyncEvent
 from bot.domain.names import name_key
 from bot.domain.phone import kind_of
-from bot.domain.states import NumberState
+from bot.domain.states import NumberState, SyncMove, check_number_move
 from storage import models as m
 from storage.db import MIRROR_TURN, take_turn
 from storage.repositories import NumbersRepo
@@ -34,6 +34,7 @@ AUDIT = cast(Table, m.AuditEvent.__table__)
 
 # The mirror's own name in `e911_addresses.updated_by` and the audit trail's detail.
 SYNC_ACTOR = "kazoo-sync"
+OWNED, GONE = SyncMove.OWNED, SyncMove.GONE
 
 
 class InventoryRepo:
@@ -232,6 +233,8 @@ class InventoryRepo:
         """
         if not numbers:
             return
+        for e164 in numbers:  # a row not there yet is available at the carrier
+            check_number_move(e164, NumberState.AVAILABLE, NumberState.IN_SERVICE, sync=OWNED)
         await self.s.execute(
             insert(NUMBERS),
             [
@@ -252,6 +255,7 @@ class InventoryRepo:
 
     async def make_owned(self, row: MirrorRow, account_id: str, now: datetime) -> bool:
         """In service on the account, if the row is still as read (its version)."""
+        check_number_move(row.e164, NumberState(row.state), NumberState.IN_SERVICE, sync=OWNED)
         values: dict[str, Any] = {
             "state": NumberState.IN_SERVICE.value,
             "account_id": account_id,
@@ -282,6 +286,7 @@ class InventoryRepo:
             or before.state != NumberState.IN_SERVICE.value
         ):
             return None
+        check_number_move(e164, NumberState.IN_SERVICE, NumberState.AVAILABLE, sync=GONE)
         result = await self.s.execute(
             update(m.Number)
             .where(m.Number.e164 == e164, m.Number.version == before.version)

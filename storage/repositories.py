@@ -195,9 +195,13 @@ class NumbersRepo:
         """Reserve numbers for a request; returns the ones this request now holds.
 
         One upsert: a new row, or a free row (available, or held past expiry) taken over.
+        A lapsed hold taken over is given back, then held: both moves are checked.
         """
         if not numbers:
             return set()
+        for n in numbers:
+            check_number_move(n, NumberState.RESERVED, NumberState.AVAILABLE)
+            check_number_move(n, NumberState.AVAILABLE, NumberState.RESERVED)
         values = [
             {
                 "e164": n,
@@ -264,6 +268,8 @@ class NumbersRepo:
         if numbers is not None:
             where.append(m.Number.e164.in_(list(numbers)))
         held = list(await self.s.scalars(select(m.Number.e164).where(*where)))
+        for n in held:
+            check_number_move(n, NumberState.RESERVED, NumberState.AVAILABLE)
         if held:
             await self.s.execute(
                 update(m.Number)
@@ -300,6 +306,8 @@ class NumbersRepo:
             )
         ).all()
         released = [(str(e164), str(account)) for e164, account in rows]
+        for n, _ in released:
+            check_number_move(n, NumberState.RESERVED, NumberState.AVAILABLE)
         if released:
             await self.s.execute(
                 update(m.Number)
@@ -324,6 +332,7 @@ class NumbersRepo:
         activate_at: datetime,
     ) -> bool:
         """reserved (held by this request) → in_service on the account."""
+        check_number_move(e164, NumberState.RESERVED, NumberState.IN_SERVICE)
         result = await self.s.execute(
             update(m.Number)
             .where(

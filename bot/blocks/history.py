@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, assert_never
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -18,26 +18,69 @@ from bot.blocks.ids import ManageId
 from bot.blocks.payloads import HistoryRef
 from bot.blocks.text import echo, escape, mention, target_text, when
 from bot.domain.assignment import Assignment
+from bot.domain.audit import AuditAction
 from bot.domain.errors import InvalidInput
 from bot.domain.phone import display
 from bot.domain.records import SYSTEM, AuditEntry
 from bot.domain.views import HistoryPage
 
-ACTION_WORDS = {
-    "number.held": "held for a purchase request",
-    "number.purchased": "bought",
-    "number.assigned": "assigned",
-    "number.unassigned": "unassigned",
-    "number.moved": "moved",
-    "number.released": "released",
-    "number.restored": "restored",
-    "number.activated": "activated",
-    "number.aged_out": "returned to the carrier",
-    "number.assign_skipped": "bought, not assigned",
-    "number.purchase_failed": "purchase failed",
-    "e911.set": "e911 address set",
-    "e911.removed": "e911 address removed",
-}
+
+def action_words(action: AuditAction) -> str:
+    """Every audit action in words; mypy checks that no action is left out."""
+    match action:
+        case AuditAction.ACCOUNT_CREATED:
+            return "account created"
+        case AuditAction.REQUEST_CREATED:
+            return "purchase requested"
+        case AuditAction.REQUEST_ACCEPTED:
+            return "billing change accepted"
+        case AuditAction.REQUEST_APPROVED:
+            return "purchase approved"
+        case AuditAction.REQUEST_REJECTED:
+            return "purchase rejected"
+        case AuditAction.REQUEST_CANCELLED:
+            return "purchase request cancelled"
+        case AuditAction.REQUEST_EXPIRED:
+            return "purchase request expired"
+        case AuditAction.REQUEST_PROVISIONED:
+            return "purchase finished"
+        case AuditAction.NUMBER_HELD:
+            return "held for a purchase request"
+        case AuditAction.NUMBER_HOLD_LAPSED:
+            return "hold lapsed"
+        case AuditAction.NUMBER_PURCHASED:
+            return "bought"
+        case AuditAction.NUMBER_PURCHASE_FAILED:
+            return "purchase failed"
+        case AuditAction.NUMBER_ASSIGN_SKIPPED:
+            return "bought, not assigned"
+        case AuditAction.NUMBER_ASSIGNED:
+            return "assigned"
+        case AuditAction.NUMBER_UNASSIGNED:
+            return "unassigned"
+        case AuditAction.NUMBER_CHANGED:
+            return "changed"
+        case AuditAction.NUMBER_MOVED:
+            return "moved"
+        case AuditAction.NUMBER_RELEASED:
+            return "released"
+        case AuditAction.NUMBER_RESTORED:
+            return "restored"
+        case AuditAction.NUMBER_ACTIVATED:
+            return "activated"
+        case AuditAction.NUMBER_AGED_OUT:
+            return "returned to the carrier"
+        case AuditAction.NUMBER_SYNCED:
+            return "synced from the carrier"
+        case AuditAction.E911_SET:
+            return "e911 address set"
+        case AuditAction.E911_REMOVED:
+            return "e911 address removed"
+        case _:
+            assert_never(action)
+
+
+ACTION_WORDS = {action.value: action_words(action) for action in AuditAction}
 _FIELDS = ("state", "assignment", "account_id", "e911")
 _FIELD_NAMES = {
     "state": "state",

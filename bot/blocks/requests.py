@@ -5,6 +5,7 @@ the requester's open ones and `Approve`/`Reject` for approvers."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import assert_never
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -19,6 +20,7 @@ from bot.blocks.ids import ActionId, ManageId
 from bot.blocks.payloads import CardRef, RequestsRef
 from bot.blocks.text import MAX_MESSAGE_BLOCKS, count, echo, escape, mention, target_text, when
 from bot.domain.phone import display
+from bot.domain.purchase import RequestFilter
 from bot.domain.records import PurchaseRequestRecord
 from bot.domain.states import OPEN_REQUEST_STATES, ItemOutcome, RequestState
 
@@ -146,11 +148,20 @@ def request_blocks(
     return blocks
 
 
-TITLES = {
-    "mine": "Your purchase requests",
-    "pending": "Purchase requests awaiting approval",
-    "all": "Purchase requests",
-}
+def titles(which: RequestFilter) -> tuple[str, str]:
+    """A list's title, and what it says when empty; mypy checks every filter has both."""
+    match which:
+        case RequestFilter.MINE:
+            return "Your purchase requests", "You have no purchase requests."
+        case RequestFilter.PENDING:
+            return (
+                "Purchase requests awaiting approval",
+                "No purchase request is awaiting approval.",
+            )
+        case RequestFilter.ALL:
+            return "Purchase requests", "No purchase requests."
+        case _:
+            assert_never(which)
 
 
 def requests_view(
@@ -162,12 +173,8 @@ def requests_view(
     account_names: Mapping[str, str],
 ) -> tuple[str, list[Block]]:
     """Newest first; each request's account is named (a workspace may have several)."""
-    title = TITLES.get(which, "Purchase requests")
+    title, empty = titles(RequestFilter.parse(which))
     if not requests:
-        empty = {
-            "mine": "You have no purchase requests.",
-            "pending": "No purchase request is awaiting approval.",
-        }.get(which, "No purchase requests.")
         return empty, [SectionBlock(text=MarkdownTextObject(text=empty))]
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f"*{title}*"))]
     shown = 0

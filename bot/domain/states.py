@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.domain.errors import Conflict
@@ -30,12 +31,36 @@ NUMBER_TRANSITIONS: dict[NumberState, frozenset[NumberState]] = {
 }
 
 
-def can_move_number(current: NumberState, target: NumberState) -> bool:
+class SyncMove(StrEnum):
+    """The mirror's moves. With Kazoo the carrier is the system of record and the
+    database its mirror: the sync writes what Kazoo says a number is, whatever the bot's
+    own lifecycle above would allow, so these are named apart and checked by the same
+    function (`check_number_move(..., sync=...)`)."""
+
+    OWNED = "owned"  # Kazoo has it on the account: in service there, whatever it was here
+    GONE = "gone"  # no longer the account's at Kazoo: back to the carrier's pool
+
+
+SYNC_TRANSITIONS: dict[SyncMove, tuple[frozenset[NumberState], NumberState]] = {
+    SyncMove.OWNED: (frozenset(NumberState), NumberState.IN_SERVICE),
+    SyncMove.GONE: (frozenset({NumberState.IN_SERVICE}), NumberState.AVAILABLE),
+}
+
+
+def can_move_number(
+    current: NumberState, target: NumberState, *, sync: SyncMove | None = None
+) -> bool:
+    if sync is not None:
+        sources, to = SYNC_TRANSITIONS[sync]
+        return current in sources and target is to
     return target in NUMBER_TRANSITIONS[current]
 
 
-def check_number_move(number: str, current: NumberState, target: NumberState) -> None:
-    if not can_move_number(current, target):
+def check_number_move(
+    number: str, current: NumberState, target: NumberState, *, sync: SyncMove | None = None
+) -> None:
+    """The one check of a number's move, before storage (SQL or the fakes) writes it."""
+    if not can_move_number(current, target, sync=sync):
         raise Conflict(f"{number} is {current.value}; it cannot become {target.value}.")
 
 
@@ -51,32 +76,50 @@ class RequestState(StrEnum):
     EXPIRED = "expired"
 
 
+class RequestMove(StrEnum):
+    """The named moves of a purchase request: who makes them is the domain's
+    (`bot/domain/purchase.py`); storage writes only these."""
+
+    ACCEPT_FOR_APPROVAL = "accept_for_approval"
+    ACCEPT_AND_BUY = "accept_and_buy"
+    APPROVE = "approve"
+    REJECT = "reject"
+    CANCEL = "cancel"
+    EXPIRE = "expire"
+    COMPLETE = "complete"
+    COMPLETE_PARTLY = "complete_partly"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    sources: frozenset[RequestState]
+    target: RequestState
+
+
+_OPEN = frozenset({RequestState.QUOTED, RequestState.AWAITING_APPROVAL})
+_BUYING = frozenset({RequestState.PROVISIONING})
+
+# The truth: every allowed move of a request, by name. REQUEST_TRANSITIONS is derived.
+REQUEST_MOVES: dict[RequestMove, Move] = {
+    RequestMove.ACCEPT_FOR_APPROVAL: Move(
+        frozenset({RequestState.QUOTED}), RequestState.AWAITING_APPROVAL
+    ),
+    RequestMove.ACCEPT_AND_BUY: Move(frozenset({RequestState.QUOTED}), RequestState.PROVISIONING),
+    RequestMove.APPROVE: Move(
+        frozenset({RequestState.AWAITING_APPROVAL}), RequestState.PROVISIONING
+    ),
+    RequestMove.REJECT: Move(frozenset({RequestState.AWAITING_APPROVAL}), RequestState.REJECTED),
+    RequestMove.CANCEL: Move(_OPEN, RequestState.CANCELLED),
+    RequestMove.EXPIRE: Move(_OPEN, RequestState.EXPIRED),
+    RequestMove.COMPLETE: Move(_BUYING, RequestState.COMPLETED),
+    RequestMove.COMPLETE_PARTLY: Move(_BUYING, RequestState.PARTIALLY_COMPLETED),
+    RequestMove.FAIL: Move(_BUYING, RequestState.FAILED),
+}
+
 REQUEST_TRANSITIONS: dict[RequestState, frozenset[RequestState]] = {
-    RequestState.QUOTED: frozenset(
-        {
-            RequestState.AWAITING_APPROVAL,
-            RequestState.PROVISIONING,
-            RequestState.CANCELLED,
-            RequestState.EXPIRED,
-        }
-    ),
-    RequestState.AWAITING_APPROVAL: frozenset(
-        {
-            RequestState.PROVISIONING,
-            RequestState.REJECTED,
-            RequestState.CANCELLED,
-            RequestState.EXPIRED,
-        }
-    ),
-    RequestState.PROVISIONING: frozenset(
-        {RequestState.COMPLETED, RequestState.PARTIALLY_COMPLETED, RequestState.FAILED}
-    ),
-    RequestState.COMPLETED: frozenset(),
-    RequestState.PARTIALLY_COMPLETED: frozenset(),
-    RequestState.FAILED: frozenset(),
-    RequestState.REJECTED: frozenset(),
-    RequestState.CANCELLED: frozenset(),
-    RequestState.EXPIRED: frozenset(),
+    state: frozenset(m.target for m in REQUEST_MOVES.values() if state in m.sources)
+    for state in RequestState
 }
 
 OPEN_REQUEST_STATES = frozenset({RequestState.QUOTED, RequestState.AWAITING_APPROVAL})

@@ -16,13 +16,15 @@ from bot.blocks.cards import reject_modal, stale_text
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.payloads import CardRef, RejectMeta
 from bot.domain.errors import Conflict, NumbersBotError
+from bot.domain.records import PurchaseRequestRecord
 from bot.domain.refusals import StaleRequest
 from bot.handlers.cards import post_response
 from bot.handlers.context import Click, Submission, on_click, on_submit
 from bot.handlers.errors import field_errors
 from bot.handlers.kit import Track
 from bot.service.context import Actor
-from bot.service.purchases import HoldExpired, PurchaseService
+from bot.service.ports import Reply
+from bot.service.purchase import PurchaseService
 
 Json = dict[str, Any]
 T = TypeVar("T")
@@ -50,43 +52,33 @@ async def _tell(click: Click[CardRef], text: str) -> None:
     await post_response(url, http, text=text, response_type="ephemeral", replace_original=False)
 
 
+def _reply(click: Click[CardRef]) -> Reply:
+    """A card shown only through a response_url (private channel) is redrawn through it."""
+    return Reply(response_url=_ephemeral_card_url(click))
+
+
 async def _card_click(
-    click: Click[CardRef], move: Callable[[PurchaseService, Actor, str], Awaitable[T]]
-) -> T | None:
-    """Move the card's request; a stale click is answered and goes no further."""
+    click: Click[CardRef], move: Callable[[PurchaseService, Actor, str, Reply], Awaitable[T]]
+) -> None:
+    """One use case moves the card's request and does what follows; a stale click is
+    answered here and goes no further."""
     kit = click.kit
     try:
-        return await move(kit.services.purchases, click.actor, click.payload.request_id)
+        await move(kit.services.purchases, click.actor, click.payload.request_id, _reply(click))
     except Conflict as exc:
         await _tell(click, _stale(exc))
-        if isinstance(exc, HoldExpired):  # this click expired it: its cards say so now
-            await kit.cards.announce(exc.request, response_url=_ephemeral_card_url(click))
-        return None
 
 
 async def on_accept(click: Click[CardRef]) -> None:
-    accepted = await _card_click(click, PurchaseService.accept)
-    if accepted is None:
-        return
-    cards, url = click.kit.cards, _ephemeral_card_url(click)
-    if accepted.needs_approval:
-        await cards.ask_approvers(accepted.request, response_url=url)
-        return
-    await cards.refresh(accepted.request, response_url=url)
-    await cards.provision(accepted.request.id, response_url=url)
+    await _card_click(click, PurchaseService.accept)
 
 
 async def on_cancel(click: Click[CardRef]) -> None:
-    request = await _card_click(click, PurchaseService.cancel)
-    if request is not None:
-        await click.kit.cards.refresh(request, response_url=_ephemeral_card_url(click))
+    await _card_click(click, PurchaseService.cancel)
 
 
 async def on_approve(click: Click[CardRef]) -> None:
-    request = await _card_click(click, PurchaseService.approve)
-    if request is not None:
-        await click.kit.cards.refresh(request)
-        await click.kit.cards.provision(request.id)
+    await _card_click(click, PurchaseService.approve)
 
 
 async def on_reject_click(click: Click[CardRef]) -> None:
@@ -98,30 +90,25 @@ async def on_reject_click(click: Click[CardRef]) -> None:
 async def on_reject_submit(sub: Submission[RejectMeta]) -> None:
     kit, ack = sub.kit, sub.ack
     entry = sub.values.get(BlockId.REJECT_REASON, {}).get(ActionId.REJECT_REASON, {})
+
+    async def closed(_: PurchaseRequestRecord) -> None:
+        await ack()
+
     try:
-        request = await kit.services.purchases.reject(
-            sub.actor, sub.meta.request_id, entry.get("value")
+        await kit.services.purchases.reject(
+            sub.actor, sub.meta.request_id, entry.get("value"), Reply(answer=closed)
         )
     except Conflict as exc:
-        text = _stale(exc)
-        await ack(response_action="errors", errors={BlockId.REJECT_REASON: text})
-        if isinstance(exc, HoldExpired):
-            await kit.cards.announce(exc.request)
-        return
+        await ack(response_action="errors", errors={BlockId.REJECT_REASON: _stale(exc)})
     except NumbersBotError as exc:
         errors = field_errors(exc, {"reason": BlockId.REJECT_REASON}, BlockId.REJECT_REASON)
         await ack(response_action="errors", errors=errors)
-        return
-    await ack()
-    await kit.cards.announce(request)
 
 
 async def on_retry(click: Click[CardRef]) -> None:
     """A new quote for the numbers that failed; it gets its own billing card."""
-    request = await click.kit.services.purchases.retry(click.actor, click.payload.request_id)
-    await click.kit.cards.post_billing_card(
-        request, request.channel_id, click.response_url, trigger_id=click.trigger_id or None
-    )
+    reply = Reply(response_url=click.response_url, trigger_id=click.trigger_id or None)
+    await click.kit.services.purchases.retry(click.actor, click.payload.request_id, reply)
 
 
 def register(app: AsyncApp, track: Track) -> None:

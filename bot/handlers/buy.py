@@ -26,11 +26,13 @@ from bot.blocks.text import count, escape, target_text
 from bot.domain.assignment import Assignment, AssignmentKind, is_limited
 from bot.domain.errors import InvalidInput, NumbersBotError
 from bot.domain.phone import Kind, SearchQuery, parse_query
+from bot.domain.records import PurchaseRequestRecord
 from bot.handlers.context import Click, Submission, named, on_click, on_submit
 from bot.handlers.errors import field_errors, user_message
 from bot.handlers.kit import Kit, Track
 from bot.handlers.slack_people import require_person
 from bot.service.context import Actor
+from bot.service.ports import Reply
 
 log = logging.getLogger(__name__)
 Json = dict[str, Any]
@@ -247,14 +249,6 @@ async def on_add_spares(click: Click[BuyMeta]) -> None:
     await _redraw(client, view, done_modal(text))
 
 
-async def _give_back(kit: Kit, key: str) -> None:
-    """Release a submission's claim; a failure here is logged, never hides the first one."""
-    try:
-        await kit.services.deliveries.forget(key)
-    except Exception:
-        log.exception("could not release the claim on a Buy Numbers submission")
-
-
 async def on_buy(sub: Submission[BuyMeta]) -> None:
     """`Buy Numbers`: quote and hold the ticked numbers, then post the billing card."""
     kit, ack, view = sub.kit, sub.ack, sub.view
@@ -265,9 +259,6 @@ async def on_buy(sub: Submission[BuyMeta]) -> None:
         return
     # A repeated delivery of the same submission must not quote (and post) twice.
     key = f"{view['id']}:{view.get('hash')}"
-    if not await kit.services.deliveries.first_time(key):
-        await ack()
-        return
     query_block = BlockId.BUY_AREA_CODE if form.kind is Kind.LOCAL else BlockId.BUY_PREFIX
     picked_blocks = _input_blocks(view, BlockId.BUY_RESULTS) + _input_blocks(
         view, BlockId.BUY_SPARES
@@ -281,6 +272,12 @@ async def on_buy(sub: Submission[BuyMeta]) -> None:
         "target": BlockId.BUY_TARGET,
         "user": BlockId.BUY_USER,
     }
+    answered: list[bool] = []  # once quoted, nothing acks again
+
+    async def quoted(_: PurchaseRequestRecord) -> None:
+        answered.append(True)
+        await ack()  # the modal closes; the billing card follows
+
     try:
         target = target_of(form)
         if target.user_id is not None:
@@ -292,27 +289,30 @@ async def on_buy(sub: Submission[BuyMeta]) -> None:
             if text:
                 parse_query(form.kind, text)  # a bad area code is the first thing to fix
             raise InvalidInput("numbers", "Search, then tick the numbers to buy.")
-        request = await kit.services.purchases.request_purchase(
-            sub.actor, numbers, target, channel_id=form.meta.channel_id
+        reply = Reply(
+            channel_id=form.meta.channel_id,
+            response_url=form.meta.response_url,
+            trigger_id=sub.body.get("trigger_id"),
+            answer=quoted,
+        )
+        request = await kit.services.purchases.submit(
+            sub.actor, numbers, target, key=key, reply=reply
         )
     except NumbersBotError as exc:
-        await _give_back(kit, key)
+        if answered:
+            raise
         await ack(response_action="errors", errors=field_errors(exc, fields, first))
         return
     except Exception as exc:
-        # Nothing was quoted: give the submission back so pressing Buy Numbers again works,
-        # and keep the modal open with an apology rather than closing it on nothing.
+        if answered:
+            raise
+        # Nothing was quoted (and the submission was given back, so pressing Buy Numbers
+        # again works): the modal stays open with an apology rather than closing on nothing.
         message = user_message(exc, "a Buy Numbers submission failed")
-        await _give_back(kit, key)
         await ack(response_action="errors", errors={first: message})
         return
-    except BaseException:
-        await _give_back(kit, key)  # cancelled: no ack can follow, but the claim must go
-        raise
-    await ack()
-    await kit.cards.post_billing_card(
-        request, form.meta.channel_id, form.meta.response_url, trigger_id=sub.body.get("trigger_id")
-    )
+    if request is None:
+        await ack()  # a repeated delivery: answered, nothing done
 
 
 def register(app: AsyncApp, track: Track) -> None:

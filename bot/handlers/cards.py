@@ -1,12 +1,11 @@
-"""Posting and redrawing a purchase request's cards in Slack.
+"""The Slack adapter of the service's notifier port (`PurchaseNotifier`): cards and messages.
 
 The requester's billing card is posted by the bot (so it can be updated hours
-later with `chat.update`); its channel and ts are stored on the request, as
-are the approval cards', so any replica (or the worker) can redraw them.
+later with `chat.update`); the service stores its channel and ts on the request,
+as it does the approval cards', so any replica (or the worker) can redraw them.
 A failed redraw is logged, never raised: the request has moved either way.
-A card nobody can see is worse than none: a billing card that reaches the
-requester nowhere, or an approval that reaches no approver, cancels its
-request and gives the numbers back.
+What happens when a card reaches nobody is the service's rule
+(bot/service/purchase/notify.py); this module only says whether it did.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.blocks.cards import (
+    active_text,
     approval_card,
     billing_card,
     bought_text,
@@ -32,11 +32,12 @@ from bot.blocks.cards import (
 from bot.config import Settings
 from bot.domain.assignment import AssignmentKind
 from bot.domain.records import PurchaseRequestRecord
-from bot.domain.states import FINAL_REQUEST_STATES, ItemOutcome, RequestState
+from bot.domain.states import FINAL_REQUEST_STATES, ItemOutcome
 from bot.handlers.home_publish import HomeRedraws
 from bot.handlers.roles import Roles
 from bot.handlers.slack_clients import SlackClients
 from bot.service.container import Services
+from bot.service.ports import CardPlace, Reply
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +53,6 @@ EPHEMERAL_HINT = (
     "and I cannot update it later."
 )
 DM_HINT = ":information_source: I could not post this card where you asked, so it came here."
-NOT_SHOWN = "its billing card could not be shown to the requester"
-NO_DECIDER = "no approver other than the requester or the person who accepted it can decide it"
-NOT_DELIVERED = "no approver could be sent the approval card"
-# Redraw the card after every number for small purchases, every few for bulk ones
-# (chat.update is rate limited to about 50 a minute per channel).
-PROGRESS_EVERY = 5
 
 
 def _dicts(blocks: Sequence[Block]) -> list[dict[str, Any]]:
@@ -144,31 +139,23 @@ class CardPublisher:
             return failure_of(exc)
         return str(posted["channel"]), str(posted["ts"])
 
-    async def post_billing_card(
-        self,
-        request: PurchaseRequestRecord,
-        channel_id: str | None,
-        response_url: str | None = None,
-        *,
-        trigger_id: str | None = None,
-    ) -> bool:
+    async def show_billing(self, request: PurchaseRequestRecord, reply: Reply) -> CardPlace | bool:
         """Show the requester their card: the channel, else the command's response_url,
-        else a DM. Reaching them nowhere cancels the request (its numbers go back) and
-        says so in a modal when the submission's trigger_id still allows one."""
+        else a DM. Where it was posted; True if only the response_url shows it; False
+        if it reached them nowhere (the service then cancels the request)."""
         text, blocks = billing_card(
             request, await self.account_name(request), offer_e911=await self._offer_e911(request)
         )
-        target = channel_id or request.requester_id  # no channel: the requester's DM
+        target = reply.channel_id or request.requester_id  # no channel: the requester's DM
         client = await self.clients.of(request.workspace_id)
         posted = await self._post(client, target, text, blocks)
         if isinstance(posted, tuple):
-            await self._record_billing(request, posted)
-            return True
-        if response_url:
+            return posted
+        if reply.response_url:
             # Only the response_url reaches the user (a private channel without the bot).
             hint = INVITE_HINT if posted in CANNOT_POST else EPHEMERAL_HINT
             if await post_response(
-                response_url,
+                reply.response_url,
                 text=text,
                 blocks=_dicts([*blocks, _hint(hint)]),
                 response_type="ephemeral",
@@ -178,19 +165,21 @@ class CardPublisher:
         if target != request.requester_id:
             in_dm = await self._post(client, request.requester_id, text, [*blocks, _hint(DM_HINT)])
             if isinstance(in_dm, tuple):
-                await self._record_billing(request, in_dm)
-                return True
-        cancelled = await self.services.purchases.cancel_unreachable(request.id, NOT_SHOWN)
-        log.error("billing card of %s reached nobody: cancelled", request.id)
-        if trigger_id:
-            try:
-                await client.views_open(trigger_id=trigger_id, view=unposted_modal(cancelled))
-            except SLACK_FAILURES as exc:
-                log.error("cannot tell %s: %s", request.requester_id, failure_of(exc))
+                return in_dm
         return False
 
-    async def _record_billing(self, request: PurchaseRequestRecord, at: tuple[str, str]) -> None:
-        await self.services.purchases.record_cards(request.id, channel_id=at[0], message_ts=at[1])
+    async def not_shown(self, request: PurchaseRequestRecord, reply: Reply) -> None:
+        """The Buy Numbers modal has closed: a small modal says the request was cancelled."""
+        if not reply.trigger_id:
+            return
+        client = await self.clients.of(request.workspace_id)
+        try:
+            await client.views_open(trigger_id=reply.trigger_id, view=unposted_modal(request))
+        except SLACK_FAILURES as exc:
+            log.error("cannot tell %s: %s", request.requester_id, failure_of(exc))
+
+    async def approvers(self, workspace_id: str) -> Sequence[str]:
+        return await self.roles.approvers(workspace_id)
 
     async def _approval_to(
         self, client: AsyncWebClient, user: str, text: str, blocks: Sequence[Block]
@@ -201,55 +190,31 @@ class CardPublisher:
         )
         return str(posted["channel"]), str(posted["ts"])
 
-    async def post_approval_cards(self, request: PurchaseRequestRecord) -> PurchaseRequestRecord:
-        """To the approvals channel, else a DM to each approver who may decide.
-
-        Each approver on their own: one who cannot be reached (deactivated, gone) does
-        not keep the card from the others. When nobody who may decide can be told, the
-        request is cancelled at once and its numbers released: nobody would approve it.
-        Returns the request as it is afterwards.
-        """
-        purchases = self.services.purchases
+    async def show_approval(
+        self, request: PurchaseRequestRecord, deciders: Sequence[str]
+    ) -> list[CardPlace]:
+        """To the approvals channel, else a DM to each of `deciders` (one who cannot be
+        reached does not keep the card from the others). Where the cards were posted."""
         text, blocks = approval_card(request, await self.account_name(request))
-        approvers = await self.roles.approvers(request.workspace_id)
-        deciders = [u for u in approvers if purchases.may_decide(request, u)]
-        if not deciders:
-            return await purchases.cancel_unreachable(request.id, NO_DECIDER)
-        cards: list[tuple[str, str]] = []
+        cards: list[CardPlace] = []
         client = await self.clients.of(request.workspace_id)
         if self.settings.approvals_channel:
             posted = await self._post(client, self.settings.approvals_channel, text, blocks)
             if isinstance(posted, tuple):
                 cards.append(posted)
-        else:
-            for user in deciders:
-                try:
-                    cards.append(await self._approval_to(client, user, text, blocks))
-                except SLACK_FAILURES as exc:
-                    log.warning("approval card to %s failed: %s", user, failure_of(exc))
-        await purchases.record_cards(request.id, approval_cards=cards)
-        if not cards:
-            return await purchases.cancel_unreachable(request.id, NOT_DELIVERED)
-        return await purchases.reload(request.id)
-
-    async def ask_approvers(
-        self, request: PurchaseRequestRecord, *, response_url: str | None = None
-    ) -> None:
-        """After Accept: the approval cards, then the requester's card (with their places
-        on the request, so both are redrawn from now on); told at once if nobody can decide."""
-        after = await self.post_approval_cards(request)
-        await self.announce(after, response_url=response_url)
+            return cards
+        for user in deciders:
+            try:
+                cards.append(await self._approval_to(client, user, text, blocks))
+            except SLACK_FAILURES as exc:
+                log.warning("approval card to %s failed: %s", user, failure_of(exc))
+        return cards
 
     # --- redrawing --------------------------------------------------------------------
 
-    async def refresh(
-        self,
-        request: PurchaseRequestRecord,
-        *,
-        response_url: str | None = None,
-        homes: bool = True,
-    ) -> None:
+    async def redraw(self, request: PurchaseRequestRecord, reply: Reply | None = None) -> None:
         """Redraw every card of the request in place."""
+        response_url = reply.response_url if reply else None
         name = await self.account_name(request)
         text, blocks = billing_card(request, name, offer_e911=await self._offer_e911(request))
         client = await self.clients.of(request.workspace_id)
@@ -263,9 +228,9 @@ class CardPublisher:
             text, blocks = approval_card(request, name)
             for channel, ts in request.approval_cards:
                 await self._update(client, channel, ts, text, blocks)
-        if homes and request.state is not RequestState.PROVISIONING:  # its end redraws again
-            # The App Home counts open requests and shows those waiting for approvers.
-            self.homes.changed(request.workspace_id)
+
+    def homes_changed(self, workspace_id: str) -> None:
+        self.homes.changed(workspace_id)
 
     async def _update(
         self, client: AsyncWebClient, channel: str, ts: str, text: str, blocks: Sequence[Block]
@@ -288,44 +253,23 @@ class CardPublisher:
         except SLACK_FAILURES as exc:
             log.warning("cannot tell %s: %s", request.requester_id, failure_of(exc))
 
-    async def announce(
-        self, request: PurchaseRequestRecord, *, response_url: str | None = None
-    ) -> None:
-        """Redraw the cards; a request that ended without a purchase (rejected, expired,
-        cancelled by the bot) also @-mentions its requester, as a purchase does."""
-        await self.refresh(request, response_url=response_url)
+    async def tell_moved(self, request: PurchaseRequestRecord) -> None:
+        """A request that ended without a purchase (rejected, expired, cancelled by the bot)
+        @-mentions its requester, as a purchase does."""
         text = moved_text(request)
         if text:
             await self.tell_requester(request, text)
 
-    # --- provisioning -----------------------------------------------------------------
+    async def tell_bought(self, request: PurchaseRequestRecord) -> None:
+        """The requester, in the card's thread; the person the numbers ring, by DM."""
+        await self.tell_requester(request, bought_text(request))
+        given = given_text(request)
+        if given and request.target.user_id:
+            client = await self.clients.of(request.workspace_id)
+            await self._tell_user(client, request.target.user_id, given)
 
-    async def provision(
-        self, request_id: str, *, response_url: str | None = None
-    ) -> PurchaseRequestRecord:
-        """Buy the numbers, showing progress on the cards, then tell the requester."""
-
-        async def progress(record: PurchaseRequestRecord) -> None:
-            done = len(record.items) - len(record.items_with(ItemOutcome.PENDING))
-            if len(record.items) <= PROGRESS_EVERY * 2 or done % PROGRESS_EVERY == 0:
-                # Never through the response_url: it takes 5 posts, kept for the final state.
-                await self.refresh(record)
-
-        record = await self.services.purchases.provision(request_id, progress)
-        await self.finished(record, response_url=response_url)
-        return record
-
-    async def finished(
-        self, record: PurchaseRequestRecord, *, response_url: str | None = None
-    ) -> None:
-        await self.refresh(record, response_url=response_url, homes=False)
-        client = await self.clients.of(record.workspace_id)
-        if record.state in FINAL_REQUEST_STATES:
-            await self.tell_requester(record, bought_text(record))
-            given = given_text(record)
-            if given and record.target.user_id:
-                await self._tell_user(client, record.target.user_id, given)
-        self.homes.changed(record.workspace_id)
+    async def tell_active(self, request: PurchaseRequestRecord) -> None:
+        await self.tell_requester(request, active_text(request))
 
     async def _tell_user(self, client: AsyncWebClient, user: str, text: str) -> None:
         try:

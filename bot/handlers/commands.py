@@ -11,6 +11,7 @@ from bot.blocks.lists import VERBS, help_message, search_message
 from bot.domain.assignment import Assignment
 from bot.domain.errors import InvalidInput
 from bot.domain.phone import TOLLFREE_PREFIXES, Kind, parse_query
+from bot.domain.purchase import RequestFilter
 from bot.handlers.admin_commands import ADMIN_VERBS, AdminCommand, parse_admin, run_admin
 from bot.handlers.buy import open_buy_modal
 from bot.handlers.context import Reply, Slash, on_command
@@ -22,7 +23,7 @@ from bot.handlers.manage_numbers import run_manage
 
 COMMAND = "/numbers"
 KIND_WORDS = {"local": Kind.LOCAL, "tollfree": Kind.TOLLFREE, "toll-free": Kind.TOLLFREE}
-REQUEST_FILTERS = ("mine", "pending", "all")
+REQUEST_FILTERS = tuple(f.value for f in RequestFilter)
 MAX_QUANTITY = 50
 # No command is longer: the longest real ones (`account create` with a 64-character name,
 # `assign NUMBER @person` as Slack sends a mention) are under 200 characters. A longer text

@@ -21,7 +21,6 @@ from bot.service.container import Services
 from bot.service.context import Actor
 
 if TYPE_CHECKING:
-    from bot.handlers.cards import CardPublisher
     from bot.handlers.home_publish import HomeRedraws
     from bot.metrics import Metrics
 
@@ -120,7 +119,6 @@ class Kit:
     services: Services
     settings: Settings
     roles: Roles
-    cards: CardPublisher
     inflight: InFlight = field(default_factory=InFlight)
     # Redraws the App Homes of a workspace when something they show changed.
     homes: HomeRedraws = field(default=cast("HomeRedraws", None))

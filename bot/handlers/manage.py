@@ -32,7 +32,8 @@ from bot.handlers.home_publish import decider, publish_home
 from bot.handlers.kit import Kit, Track
 from bot.handlers.notify import confirm, report
 from bot.service.context import Actor
-from bot.service.purchases import PurchaseService
+from bot.service.ports import Reply
+from bot.service.purchase import PurchaseService
 
 Json = dict[str, Any]
 
@@ -166,25 +167,26 @@ async def _tell(click: Click[RequestsRef], text: str) -> None:
 
 async def _request_click(
     click: Click[RequestsRef],
-    move: Callable[[PurchaseService, Actor, str], Awaitable[PurchaseRequestRecord]],
-) -> PurchaseRequestRecord | None:
-    """Move the request; redraw its cards and the list or home it was clicked in."""
+    move: Callable[[PurchaseService, Actor, str, Reply], Awaitable[object]],
+) -> None:
+    """One use case moves the request and does what follows (cards, purchase, homes);
+    its answer to this click redraws the list or home it was clicked in."""
     kit, actor, ref = click.kit, click.actor, click.payload
+
+    async def answer(_: PurchaseRequestRecord) -> None:
+        if click.view.get("type") == "home":
+            await publish_home(kit.services, click.client, actor)
+        elif ref.which:
+            text, blocks = await requests_reply(kit, actor, ref.which)
+            await click.respond(
+                text=text, blocks=blocks, response_type="ephemeral", replace_original=True
+            )
+
     try:
-        request = await move(kit.services.purchases, actor, ref.request_id)
+        await move(kit.services.purchases, actor, ref.request_id, Reply(answer=answer))
     except Conflict as exc:
         text = stale_text(exc.request) if isinstance(exc, StaleRequest) else exc.message
         await _tell(click, text)
-        return None
-    await kit.cards.refresh(request)
-    if click.view.get("type") == "home":
-        await publish_home(kit.services, click.client, actor)
-    elif ref.which:
-        text, blocks = await requests_reply(kit, actor, ref.which)
-        await click.respond(
-            text=text, blocks=blocks, response_type="ephemeral", replace_original=True
-        )
-    return request
 
 
 async def on_requests_cancel(click: Click[RequestsRef]) -> None:
@@ -192,9 +194,7 @@ async def on_requests_cancel(click: Click[RequestsRef]) -> None:
 
 
 async def on_requests_approve(click: Click[RequestsRef]) -> None:
-    request = await _request_click(click, PurchaseService.approve)
-    if request is not None:
-        await click.kit.cards.provision(request.id)
+    await _request_click(click, PurchaseService.approve)
 
 
 # --- history -----------------------------------------------------------------------------

@@ -8,10 +8,11 @@ from bot.service.accounts import AccountService
 from bot.service.context import Deps
 from bot.service.deliveries import DeliveryService
 from bot.service.e911 import E911Service
+from bot.service.lifecycle import Lifecycle
 from bot.service.listing import ListingService
 from bot.service.numbers import NumberService
 from bot.service.overview import OverviewService
-from bot.service.purchases import PurchaseService
+from bot.service.purchase import PurchaseService
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,7 @@ class Services:
     accounts: AccountService
     numbers: NumberService
     purchases: PurchaseService
+    lifecycle: Lifecycle
     e911: E911Service
     deliveries: DeliveryService
     overview: OverviewService
@@ -29,11 +31,14 @@ class Services:
     def build(cls, deps: Deps) -> Services:
         accounts = AccountService(deps)
         numbers = NumberService(deps, accounts)
+        purchases = PurchaseService(deps, accounts, numbers)
         return cls(
             deps=deps,
             accounts=accounts,
             numbers=numbers,
-            purchases=PurchaseService(deps, accounts, numbers),
+            purchases=purchases,
+            # Activation notices and aging tell people through the purchases' notifier.
+            lifecycle=Lifecycle(deps, purchases.tell),
             e911=E911Service(deps, numbers),
             deliveries=DeliveryService(deps),
             overview=OverviewService(deps, accounts, numbers),

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from bot.backends.carrier import Carrier
 from bot.config import Settings
 from bot.domain.errors import NotAllowed
+from bot.domain.purchase import Decider, PurchaseRequest
 from bot.domain.records import PurchaseRequestRecord
 from bot.service.ports import UnitOfWorkFactory
 from bot.service.resync import MirrorDue
@@ -90,12 +91,12 @@ class Deps:
     def has_approvers(self) -> bool:
         return bool(self.settings.approvers)
 
-    def may_decide(self, request: PurchaseRequestRecord, user_id: str) -> bool:
-        """Four eyes (`PurchaseRequestRecord.may_decide`) under this deployment's setting."""
-        allow = self.settings.approvals.allow_self_approval
-        return request.may_decide(user_id, allow_self_approval=allow)
-
     def decider(self, actor: Actor) -> Callable[[PurchaseRequestRecord], bool]:
         """Whether `actor` is offered `Approve`/`Reject` for a request: what every surface
-        (the App Home, `/numbers requests`, the cards) asks; `approve` enforces the same."""
-        return lambda request: actor.is_approver and self.may_decide(request, actor.user_id)
+        (the App Home, `/numbers requests`, the cards) asks; `approve` enforces the same
+        rule (`PurchaseRequest.offers_decision` and `refusal`, bot/domain/purchase.py)."""
+        person = Decider(actor.user_id, actor.is_admin, actor.is_approver)
+        allow = self.settings.approvals.allow_self_approval
+        return lambda request: PurchaseRequest(request).offers_decision(
+            person, allow_self_approval=allow
+        )

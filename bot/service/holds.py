@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.backends.carrier import CarrierFailure, CarrierNumberState
+from bot.domain.audit import AuditAction
 from bot.domain.records import SYSTEM, AccountInfo, AuditEvent, NumberRecord
 from bot.domain.states import NumberState
 from bot.service.changes import carrier_account
@@ -140,7 +141,7 @@ async def give_back_lapsed(deps: Deps) -> None:
     async with deps.uow() as uow:
         released = await uow.numbers.release_lapsed_holds(now)
         for number, _ in released:
-            event = AuditEvent("number.hold_lapsed", SYSTEM, "", number=number)
+            event = AuditEvent(AuditAction.NUMBER_HOLD_LAPSED, SYSTEM, "", number=number)
             await uow.audit.add(event, now)
         await uow.commit()
     by_account: dict[str, list[str]] = {}

@@ -12,8 +12,9 @@ bool: True when this call made the change, False when the row had moved on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -199,7 +200,6 @@ class RequestsRepository(Protocol):
     async def pending_for_target(
         self, account_id: str, target: Assignment, *, excluding: str | None = None
     ) -> int: ...
-    async def ids_in_state(self, state: RequestState, limit: int = 100) -> list[str]: ...
     async def provisioning_activity(self, limit: int = 100) -> dict[str, datetime]: ...
     async def expired_open(self, now: datetime, limit: int = 100) -> list[str]: ...
     async def awaiting_activation_notice(self, limit: int = 100) -> list[str]: ...
@@ -304,3 +304,54 @@ class InventoryRepository(Protocol):
     async def set_e911(self, e164: str, address: E911Address, now: datetime) -> None: ...
     async def clear_e911(self, e164: str) -> bool: ...
     async def audit(self, events: Sequence[SyncEvent], workspace_id: str, actor: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """How the person who moved a request is answered, and where its card may live.
+
+    `answer` is the listener's own answer to the click or submission (an ack, a
+    redraw of the list clicked in); the service calls it once the move is written
+    and before what follows it. `response_url` reaches a card shown only through it
+    (a private channel without the bot); `trigger_id` may still open a modal.
+    """
+
+    channel_id: str | None = None
+    response_url: str | None = None
+    trigger_id: str | None = None
+    answer: Callable[[PurchaseRequestRecord], Awaitable[None]] | None = None
+
+
+# Where a card was posted: (channel, ts).
+CardPlace = tuple[str, str]
+
+
+class PurchaseNotifier(Protocol):
+    """Who is told of a purchase request, through what the people use (Slack's cards).
+
+    The service decides who is told and what happens when nobody can be reached;
+    the adapter (bot/handlers/cards.py) words and posts. Every method but the two
+    `show_` ones is best effort: a failure is logged there, never raised.
+    """
+
+    async def approvers(self, workspace_id: str) -> Sequence[str]: ...
+    async def show_billing(self, request: PurchaseRequestRecord, reply: Reply) -> CardPlace | bool:
+        """The requester's card: where it was posted, True when it is shown only through
+        the reply's response_url, False when it reached nobody."""
+        ...
+
+    async def show_approval(
+        self, request: PurchaseRequestRecord, deciders: Sequence[str]
+    ) -> list[CardPlace]: ...
+    async def not_shown(self, request: PurchaseRequestRecord, reply: Reply) -> None: ...
+    async def redraw(self, request: PurchaseRequestRecord, reply: Reply | None = None) -> None:
+        """Every card of the request, in place (through the reply's response_url when the
+        card lives only there)."""
+        ...
+
+    async def tell_moved(self, request: PurchaseRequestRecord) -> None: ...
+    async def tell_bought(self, request: PurchaseRequestRecord) -> None: ...
+    async def tell_active(self, request: PurchaseRequestRecord) -> None: ...
+    def homes_changed(self, workspace_id: str) -> None:
+        """What the App Home shows changed: redraw it for its recent viewers."""
+        ...

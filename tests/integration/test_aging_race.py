@@ -66,7 +66,7 @@ async def test_sweep_first_a_restore_meanwhile_is_refused(
         return await give_back(e164, account_id=account_id)
 
     monkeypatch.setattr(deps.carrier.supplier, "release", release_while_restoring)
-    await runtime.services.purchases.activation_sweep()
+    await runtime.services.lifecycle.activation_sweep()
     assert [type(e) for e in refused] == [AgingEnded]
     assert "going back to the carrier" in refused[0].args[0]
     assert await _state(runtime, number) is NumberState.AVAILABLE
@@ -102,7 +102,7 @@ async def test_restore_first_the_sweep_loses_its_claim_and_leaves_the_carrier_al
 
     factory: Callable[..., AbstractAsyncContextManager[UnitOfWork]] = restore_before_first_write
     monkeypatch.setattr(deps, "uow", factory)
-    await runtime.services.purchases._age_out(sweep_now)
+    await runtime.services.lifecycle.age_out(sweep_now)
     assert restored == [NumberState.IN_SERVICE]
     assert _released_at_carrier(runtime, number) == 0
     assert await _state(runtime, number) is NumberState.IN_SERVICE
@@ -136,10 +136,10 @@ async def test_a_carrier_failure_after_the_claim_is_retried_by_the_next_sweep(
 
     with monkeypatch.context() as patched:
         patched.setattr(carrier, "release", down)
-        await runtime.services.purchases.activation_sweep()
+        await runtime.services.lifecycle.activation_sweep()
     assert await _state(runtime, number) is NumberState.RETURNING
     with pytest.raises(AgingEnded):
         await runtime.services.numbers.restore(admin, number)
-    await runtime.services.purchases.activation_sweep()
+    await runtime.services.lifecycle.activation_sweep()
     assert await _state(runtime, number) is NumberState.AVAILABLE
     assert _released_at_carrier(runtime, number) == 1

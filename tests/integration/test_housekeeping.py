@@ -97,7 +97,7 @@ async def test_the_worker_prunes_claims_older_than_a_day(
     clock.advance(hours=23)
     assert await deliveries.first_time("V2:recent")
     clock.advance(hours=2)
-    worker = Worker(runtime.services, cards=None, resume_grace=timedelta(minutes=5))  # type: ignore[arg-type]
+    worker = Worker(runtime.services, resume_grace=timedelta(minutes=5))
     tick = await worker.run_once()
     assert tick.pruned == 1
     assert await deliveries.first_time("V1:old")  # forgotten: a day is long past Slack's retries

@@ -255,7 +255,7 @@ async def test_release_ages_and_restore(
     assert restored.state is NumberState.IN_SERVICE and restored.assignment == Assignment.main()
     await n.release(admin, b)
     clock.advance(days=31)
-    await runtime.services.purchases.activation_sweep()
+    await runtime.services.lifecycle.activation_sweep()
     with pytest.raises(NotFound):
         await n.restore(admin, b)
     async with runtime.services.deps.uow(write=False) as uow:
@@ -284,12 +284,12 @@ async def test_activation_notice_once_and_not_stuck_on_released_numbers(
     runtime: Runtime, admin: Actor, manager: Actor, clock: FakeClock
 ) -> None:
     done = await buy(runtime, admin, manager, count=2)
-    assert await runtime.services.purchases.activation_sweep() == []  # not active yet
+    assert await runtime.services.lifecycle.activation_sweep() == []  # not active yet
     await runtime.services.numbers.release(admin, done.numbers[0])
     clock.advance(minutes=31 * 24 * 60)  # aged out: activation reset, back to the carrier
-    ready = await runtime.services.purchases.activation_sweep()
+    ready = await runtime.services.lifecycle.activation_sweep()
     assert [r.id for r in ready] == [done.id]
-    assert await runtime.services.purchases.activation_sweep() == []  # told once
+    assert await runtime.services.lifecycle.activation_sweep() == []  # told once
 
 
 async def test_database_refuses_a_second_faxbox_number(

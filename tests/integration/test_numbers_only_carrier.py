@@ -43,6 +43,6 @@ async def test_a_numbers_only_carrier_buys_assigns_and_takes_numbers_back(
     released = await numbers.release(admin, first)
     assert released.state is NumberState.AGING
     clock.advance(days=runtime.settings.aging_days, seconds=1)
-    await runtime.services.purchases.activation_sweep()
+    await runtime.services.lifecycle.activation_sweep()
     assert first not in seller._sold  # given back to the carrier once aging ended
     assert [c.method for c in runtime.guard.violations] == []

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
@@ -21,29 +20,12 @@ from bot.domain.assignment import Assignment
 from bot.domain.records import PurchaseRequestRecord
 from bot.domain.states import ItemOutcome, RequestState
 from bot.service.context import Actor
+from bot.service.ports import Reply
+from bot.service.purchase.tell import NobodyListens
 from bot.worker import Worker
 from tests.conftest import FakeClock
 
 GRACE = timedelta(minutes=5)
-
-
-class QuietCards:
-    """The card publisher's part the worker uses, without Slack: provision and redraws."""
-
-    def __init__(self, rt: Runtime) -> None:
-        self.rt = rt
-        self.finished: list[str] = []
-
-    async def provision(self, request_id: str, **_: Any) -> PurchaseRequestRecord:
-        record = await self.rt.services.purchases.provision(request_id, self.refresh)
-        self.finished.append(request_id)
-        return record
-
-    async def refresh(self, request: PurchaseRequestRecord, **_: Any) -> None:
-        return None
-
-    async def tell_requester(self, request: PurchaseRequestRecord, text: str) -> None:
-        return None
 
 
 def _count_orders(rt: Runtime) -> list[str]:
@@ -88,11 +70,14 @@ async def test_a_failing_progress_redraw_never_stops_the_purchase(
     request_id = await _provisioning(runtime, admin, manager, count=2)
     redraws: list[int] = []
 
-    async def slow_chat_update(record: PurchaseRequestRecord) -> None:
-        redraws.append(len(record.items_with(ItemOutcome.BOUGHT)))
-        raise TimeoutError("chat.update took too long")
+    class SlowCards(NobodyListens):
+        async def redraw(self, request: PurchaseRequestRecord, reply: Reply | None = None) -> None:
+            if request.state is RequestState.PROVISIONING:
+                redraws.append(len(request.items_with(ItemOutcome.BOUGHT)))
+                raise TimeoutError("chat.update took too long")
 
-    done = await runtime.services.purchases.provision(request_id, slow_chat_update)
+    runtime.services.purchases.connect(SlowCards())
+    done = await runtime.services.purchases.provision(request_id, Reply())
     assert done.state is RequestState.COMPLETED
     assert len(done.items_with(ItemOutcome.BOUGHT)) == 2
     assert redraws == [1, 2]  # every redraw was tried, none stopped the next number
@@ -102,8 +87,7 @@ async def test_the_worker_resumes_a_stalled_purchase_after_the_grace_period(
     runtime: Runtime, admin: Actor, manager: Actor, clock: FakeClock
 ) -> None:
     request_id = await _provisioning(runtime, admin, manager)
-    cards = QuietCards(runtime)
-    worker = Worker(runtime.services, cards, resume_grace=GRACE)  # type: ignore[arg-type]
+    worker = Worker(runtime.services, resume_grace=GRACE)
     # Just approved: the replica that approved it may still be buying; leave it alone.
     assert (await worker.run_once()).resumed == ()
     clock.advance(seconds=GRACE.total_seconds() + 1)
@@ -125,8 +109,7 @@ async def test_a_purchase_still_moving_is_not_taken_over(
     async with runtime.services.deps.uow() as uow:
         await uow.requests.set_item(request_id, first, ItemOutcome.FAILED, "busy", clock())
         await uow.commit()
-    cards = QuietCards(runtime)
-    worker = Worker(runtime.services, cards, resume_grace=GRACE)  # type: ignore[arg-type]
+    worker = Worker(runtime.services, resume_grace=GRACE)
     assert (await worker.run_once()).resumed == ()
     clock.advance(seconds=GRACE.total_seconds() + 1)
     assert (await worker.run_once()).resumed == (request_id,)
@@ -138,10 +121,7 @@ async def test_two_replicas_resume_a_purchase_once(
     one, two = replicas
     request_id = await _provisioning(one, admin, manager, count=3)
     orders = [_count_orders(rt) for rt in replicas]
-    workers = [
-        Worker(rt.services, QuietCards(rt), resume_grace=GRACE)  # type: ignore[arg-type]
-        for rt in replicas
-    ]
+    workers = [Worker(rt.services, resume_grace=GRACE) for rt in replicas]
     clock.advance(seconds=GRACE.total_seconds() + 1)
     ticks = await asyncio.gather(*(w.run_once() for w in workers))
     assert sorted(len(t.resumed) for t in ticks) == [0, 1]

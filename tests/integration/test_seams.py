@@ -48,7 +48,7 @@ async def test_every_use_case_calls_the_carrier_outside_write_transactions(
     await s.numbers.release(admin, b)
     clock.advance(days=runtime.settings.aging_days + 1, minutes=5)
     await s.purchases.expire_holds()
-    await s.purchases.activation_sweep()
+    await s.lifecycle.activation_sweep()
 
     calls = {c.method for c in runtime.guard.violations}
     assert runtime.guard.violations == [], calls

@@ -91,7 +91,6 @@ def bolt_context(
         services=cast(Any, None),
         settings=cast(Any, None),
         roles=cast(Any, roles),
-        cards=cast(Any, None),
     )
     context = AsyncBoltContext(user_id="U1", team_id="T1", channel_id=channel_id)
     context[KIT_KEY] = kit

@@ -91,7 +91,7 @@ class _Worker(Worker):
         self.finished = 0
         self.done = asyncio.Event()
         services = SimpleNamespace(deps=SimpleNamespace(), deliveries=None)
-        super().__init__(services, None, interval=3600)  # type: ignore[arg-type]
+        super().__init__(services, interval=3600)  # type: ignore[arg-type]
 
     async def resume(self, *, quiet_only: bool = False) -> list[str]:
         return []
@@ -206,7 +206,7 @@ async def test_sync_runs_are_counted_with_their_outcome_and_the_resync_queue() -
             raise failure
 
     services = SimpleNamespace(deps=SimpleNamespace(telemetry=metrics, due=due), deliveries=None)
-    worker = Worker(services, None, mirror=mirror)  # type: ignore[arg-type]
+    worker = Worker(services, mirror=mirror)  # type: ignore[arg-type]
     assert await worker.sync_mirror() is True
     text = metrics.render().decode()
     assert 'numbers_bot_worker_queue_depth{queue="resync"} 2.0' in text

@@ -1,0 +1,60 @@
+"""Whether a purchase's target has room (the faxbox takes one number): the rule is the
+domain's (`target_room`); the counts and the words are here."""
+
+from __future__ import annotations
+
+from bot.domain.assignment import Assignment, is_limited
+from bot.domain.errors import Conflict
+from bot.domain.purchase import Room, room_limit, target_room
+from bot.domain.records import AccountInfo
+from bot.service.context import Actor
+from bot.service.ports import UnitOfWork
+from bot.service.purchase.shared import Core
+
+
+class TargetRoom:
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    async def check(
+        self, uow: UnitOfWork, account: AccountInfo, target: Assignment, adding: int
+    ) -> None:
+        full = await self.full_reason(uow, account, target, adding)
+        if full:
+            raise Conflict(full)
+
+    async def full_reason(
+        self, uow: UnitOfWork, account: AccountInfo, target: Assignment, adding: int
+    ) -> str | None:
+        """Why the target cannot take `adding` more numbers, or None when it can
+        (numbers open requests hold for it count as taken: `target_room`)."""
+        if not is_limited(target.kind):
+            return None
+        room = target_room(
+            target,
+            assigned=await uow.numbers.count_assigned(account.id, target.kind),
+            held=await uow.requests.pending_for_target(account.id, target),
+            adding=adding,
+        )
+        limit = room_limit(target)
+        if room is Room.ASSIGNED:
+            return (
+                f"The {target.label} already has its number; it takes only {limit}. "
+                "Unassign it first, or buy for another target."
+            )
+        if room is Room.HELD:
+            return (
+                f"The {target.label} takes only {limit} number, and an open purchase request "
+                "already holds one for it. Cancel that request first (see /numbers requests), "
+                "or buy for another target."
+            )
+        return None
+
+    async def for_actor(
+        self, actor: Actor, target: Assignment, *, channel_id: str | None = None
+    ) -> str | None:
+        """Before any search: why the target is full, or None when it can take a number."""
+        if not is_limited(target.kind):
+            return None
+        async with self.core.accounts.reading(actor, channel_id) as (uow, account):
+            return await self.full_reason(uow, account, target, 1)
