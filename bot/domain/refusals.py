@@ -118,3 +118,34 @@ __all__ = [
     "OnOtherAccount",
     "StaleRequest",
 ]
+
+
+class TargetFull(Conflict):
+    """The target takes no more numbers (the faxbox answers on one): it has its number
+    (`held` False) or an open purchase request holds one for it (`held` True).
+    `buying` says whether a purchase asked (the way out differs)."""
+
+    def __init__(
+        self, target: Assignment, limit: int, *, held: bool = False, buying: bool = False
+    ) -> None:
+        super().__init__(f"The {target.label} takes only {limit} number.")
+        self.target = target
+        self.limit = limit
+        self.held = held
+        self.buying = buying
+
+
+class JustTaken(Conflict):
+    """Numbers another request holds or bought a moment ago."""
+
+    def __init__(self, numbers: tuple[str, ...]) -> None:
+        super().__init__("Just taken by another request. Search again.")
+        self.numbers = numbers
+
+
+class NotForSale(InvalidInput):
+    """The carrier does not offer the number (any more)."""
+
+    def __init__(self, number: str) -> None:
+        super().__init__("numbers", f"{number} is not for sale; search again.")
+        self.number = number

@@ -12,12 +12,12 @@ from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.blocks.cards import reject_modal, stale_text
+from bot.blocks.cards import reject_modal
+from bot.blocks.errors import error_text
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.payloads import CardRef, RejectMeta
 from bot.domain.errors import Conflict, NumbersBotError
 from bot.domain.records import PurchaseRequestRecord
-from bot.domain.refusals import StaleRequest
 from bot.handlers.cards import post_response
 from bot.handlers.context import Click, Submission, on_click, on_submit
 from bot.handlers.errors import field_errors
@@ -38,9 +38,7 @@ def _ephemeral_card_url(click: Click[CardRef]) -> str | None:
 
 def _stale(conflict: Conflict) -> str:
     # The service hands back the request as it is now: no second read to explain it.
-    if isinstance(conflict, StaleRequest):
-        return stale_text(conflict.request)
-    return conflict.message
+    return error_text(conflict)
 
 
 async def _tell(click: Click[CardRef], text: str) -> None:

@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.buy import BuyForm, Results, buy_modal, opening_modal, with_target_notice
 from bot.blocks.buy import spares_added_modal as done_modal
+from bot.blocks.errors import error_text
 from bot.blocks.ids import ActionId, BlockId, CallbackId
 from bot.blocks.payloads import BuyMeta
 from bot.blocks.picked import choice, slack_user
@@ -114,9 +115,10 @@ async def _target_notice(kit: Kit, actor: Actor, form: BuyForm) -> str | None:
     """Why the chosen target cannot take a number (the faxbox has one), or None."""
     if not is_limited(form.target):  # a person has no limit (and no id to build one from)
         return None
-    return await kit.services.purchases.target_room(
+    full = await kit.services.purchases.target_room(
         actor, Assignment(form.target), channel_id=form.meta.channel_id
     )
+    return None if full is None else error_text(full)
 
 
 async def _with_search(kit: Kit, actor: Actor, form: BuyForm) -> BuyForm:
@@ -125,7 +127,7 @@ async def _with_search(kit: Kit, actor: Actor, form: BuyForm) -> BuyForm:
             actor, form.kind, _query_text(form), channel_id=form.meta.channel_id
         )
     except NumbersBotError as exc:
-        return replace(form, notice=exc.message, results=None, spares=None)
+        return replace(form, notice=error_text(exc), results=None, spares=None)
     key = f"{found.query.kind.value}{found.query.prefix}"
     results = Results(key=key, label=_label(found.query), offers=found.all)
     return replace(form, notice=None, results=results, spares=None)
@@ -214,7 +216,7 @@ async def _with_spares(kit: Kit, actor: Actor, form: BuyForm) -> BuyForm:
             actor, kind=form.kind, prefix=prefix, channel_id=form.meta.channel_id
         )
     except NumbersBotError as exc:
-        return replace(form, notice=exc.message, results=None, spares=None)
+        return replace(form, notice=error_text(exc), results=None, spares=None)
     return replace(form, notice=None, results=None, spares=tuple(spares))
 
 
@@ -238,7 +240,7 @@ async def on_add_spares(click: Click[BuyMeta]) -> None:
         )
     except NumbersBotError as exc:
         redrawn = await _with_spares(kit, actor, form)
-        await _redraw(client, view, buy_modal(replace(redrawn, notice=exc.message)))
+        await _redraw(client, view, buy_modal(replace(redrawn, notice=error_text(exc))))
         return
     names = "\n".join(f"• {escape(n.display)}" for n in added)
     text = (
@@ -255,7 +257,7 @@ async def on_buy(sub: Submission[BuyMeta]) -> None:
     try:
         form, results, spares = read_form(view, sub.meta)
     except InvalidInput as exc:  # an option we never drew
-        await ack(response_action="errors", errors={BlockId.BUY_TARGET: exc.message})
+        await ack(response_action="errors", errors={BlockId.BUY_TARGET: error_text(exc)})
         return
     # A repeated delivery of the same submission must not quote (and post) twice.
     key = f"{view['id']}:{view.get('hash')}"

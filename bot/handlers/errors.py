@@ -37,7 +37,7 @@ def user_message(error: BaseException, doing: str = "a listener failed") -> str:
 def field_errors(error: NumbersBotError, fields: Mapping[str, str], default: str) -> dict[str, str]:
     """`{block_id: message}` for a modal: the field the error names, else `default`."""
     block = fields.get(error.field, default) if isinstance(error, InvalidInput) else default
-    return {block: error.message}
+    return {block: error_text(error)}
 
 
 def check_errors(error: Exception, fields: Mapping[str, str], default: str) -> dict[str, str]:

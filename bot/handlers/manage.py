@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.accounts import move_modal, moved_message
-from bot.blocks.cards import stale_text
+from bot.blocks.errors import error_text
 from bot.blocks.history import history_message
 from bot.blocks.ids import ManageId
 from bot.blocks.payloads import HistoryRef, MoveMeta, ReleaseRef, RequestsRef
@@ -23,7 +23,6 @@ from bot.blocks.release import release_prompt, released_message
 from bot.blocks.requests import requests_view
 from bot.domain.errors import Conflict
 from bot.domain.records import Drawn, PurchaseRequestRecord
-from bot.domain.refusals import StaleRequest
 from bot.domain.states import NumberState
 from bot.handlers.assign import tell_former
 from bot.handlers.context import Click, Submission, named, on_click, on_submit
@@ -185,8 +184,7 @@ async def _request_click(
     try:
         await move(kit.services.purchases, actor, ref.request_id, Reply(answer=answer))
     except Conflict as exc:
-        text = stale_text(exc.request) if isinstance(exc, StaleRequest) else exc.message
-        await _tell(click, text)
+        await _tell(click, error_text(exc))
 
 
 async def on_requests_cancel(click: Click[RequestsRef]) -> None:

@@ -32,7 +32,7 @@ from bot.domain.records import (
     NumberRecord,
     Page,
 )
-from bot.domain.refusals import AgingEnded, ChangedSincePrompt, NoLongerSpare
+from bot.domain.refusals import AgingEnded, ChangedSincePrompt, NoLongerSpare, TargetFull
 from bot.domain.states import NumberState
 from bot.domain.views import Summary
 from bot.service.accounts import UsesAccounts
@@ -392,11 +392,7 @@ async def check_assignable(uow: UnitOfWork, record: NumberRecord, assignment: As
     assert record.account_id is not None
     taken = await uow.numbers.count_assigned(record.account_id, assignment.kind)
     if not has_room(assignment.kind, taken):
-        limit = MAX_PER_ACCOUNT[assignment.kind]
-        raise Conflict(
-            f"The {assignment.label} already has a number; it takes only {limit}. "
-            "Unassign that one first."
-        )
+        raise TargetFull(assignment, MAX_PER_ACCOUNT[assignment.kind])
 
 
 async def _assign_row(
@@ -407,9 +403,8 @@ async def _assign_row(
         async with uow.savepoint():
             await uow.numbers.assign(record.e164, record.account_id, assignment, actor_id, now)
     except ConstraintViolation:
-        raise Conflict(
-            f"The {assignment.label} already has a number; unassign that one first."
-        ) from None
+        limit = MAX_PER_ACCOUNT.get(assignment.kind, 1)
+        raise TargetFull(assignment, limit) from None
 
 
 async def route_back(carrier: Carrier, account: AccountInfo, record: NumberRecord) -> None:

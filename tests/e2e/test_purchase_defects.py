@@ -8,9 +8,11 @@ import logging
 
 import pytest
 
+from bot.blocks.errors import error_text
 from bot.domain.assignment import Assignment
-from bot.domain.errors import Conflict, NotAllowed
+from bot.domain.errors import NotAllowed
 from bot.domain.records import PurchaseRequestRecord
+from bot.domain.refusals import TargetFull
 from bot.domain.states import RequestState
 from bot.service.context import Actor
 from tests.conftest import ADMIN, MANAGER, MANAGER2, MEMBER
@@ -269,8 +271,11 @@ async def test_a_second_faxbox_request_is_refused_when_made(bot: Harness) -> Non
     first, second = (n.e164 for n in found.available)
     faxbox = Assignment.parse("faxbox")
     await purchases.request_purchase(admin, [first], faxbox)
-    with pytest.raises(Conflict, match="open purchase request already holds one"):
+    with pytest.raises(TargetFull) as refused:
         await purchases.request_purchase(admin, [second], faxbox)
+    # The refusal carries its data; the words are the blocks'.
+    assert refused.value.held and refused.value.target == faxbox
+    assert "open purchase request already holds one" in error_text(refused.value)
     assert await _for_sale(bot, [second])
 
 

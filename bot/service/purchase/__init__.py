@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from bot.domain.assignment import Assignment
 from bot.domain.purchase import RequestFilter
 from bot.domain.records import AuditEntry, PurchaseRequestRecord
+from bot.domain.refusals import TargetFull
 from bot.service.accounts import AccountService
 from bot.service.context import Actor, Deps
 from bot.service.numbers import NumberService
@@ -81,7 +82,7 @@ class PurchaseService:
 
     async def target_room(
         self, actor: Actor, target: Assignment, *, channel_id: str | None = None
-    ) -> str | None:
+    ) -> TargetFull | None:
         return await self.requesting.room.for_actor(actor, target, channel_id=channel_id)
 
     # --- use cases ----------------------------------------------------------------------

@@ -19,6 +19,7 @@ from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.phone import Kind, display, kind_of, parse_number
 from bot.domain.purchase import Room, quote_hold_until, room_limit, target_room
 from bot.domain.records import AccountInfo, NumberRecord, PurchaseRequestRecord
+from bot.domain.refusals import NotForSale
 from bot.domain.states import ItemOutcome, RequestState
 from bot.keyed_locks import KeyedLocks
 from bot.service.changes import carrier_account
@@ -194,9 +195,7 @@ class RequestPurchase:
         try:
             await self.deps.carrier.holds.reserve(number, account_id=carrier_account(account))
         except NotFoundAtCarrier:
-            raise InvalidInput(
-                "numbers", f"{display(number)} is not for sale; search again."
-            ) from None
+            raise NotForSale(number) from None
         except NumberConflict:
             return False
         return True

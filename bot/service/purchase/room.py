@@ -1,12 +1,12 @@
 """Whether a purchase's target has room (the faxbox takes one number): the rule is the
-domain's (`target_room`); the counts and the words are here."""
+domain's (`target_room`), the counts are here, the words in `bot/blocks/errors.py`."""
 
 from __future__ import annotations
 
 from bot.domain.assignment import Assignment, is_limited
-from bot.domain.errors import Conflict
 from bot.domain.purchase import Room, room_limit, target_room
 from bot.domain.records import AccountInfo
+from bot.domain.refusals import TargetFull
 from bot.service.context import Actor
 from bot.service.ports import UnitOfWork
 from bot.service.purchase.shared import Core
@@ -19,13 +19,13 @@ class TargetRoom:
     async def check(
         self, uow: UnitOfWork, account: AccountInfo, target: Assignment, adding: int
     ) -> None:
-        full = await self.full_reason(uow, account, target, adding)
-        if full:
-            raise Conflict(full)
+        full = await self.full(uow, account, target, adding)
+        if full is not None:
+            raise full
 
-    async def full_reason(
+    async def full(
         self, uow: UnitOfWork, account: AccountInfo, target: Assignment, adding: int
-    ) -> str | None:
+    ) -> TargetFull | None:
         """Why the target cannot take `adding` more numbers, or None when it can
         (numbers open requests hold for it count as taken: `target_room`)."""
         if not is_limited(target.kind):
@@ -37,24 +37,15 @@ class TargetRoom:
             adding=adding,
         )
         limit = room_limit(target)
-        if room is Room.ASSIGNED:
-            return (
-                f"The {target.label} already has its number; it takes only {limit}. "
-                "Unassign it first, or buy for another target."
-            )
-        if room is Room.HELD:
-            return (
-                f"The {target.label} takes only {limit} number, and an open purchase request "
-                "already holds one for it. Cancel that request first (see /numbers requests), "
-                "or buy for another target."
-            )
+        if limit is not None and room in (Room.ASSIGNED, Room.HELD):
+            return TargetFull(target, limit, held=room is Room.HELD, buying=True)
         return None
 
     async def for_actor(
         self, actor: Actor, target: Assignment, *, channel_id: str | None = None
-    ) -> str | None:
+    ) -> TargetFull | None:
         """Before any search: why the target is full, or None when it can take a number."""
         if not is_limited(target.kind):
             return None
         async with self.core.accounts.reading(actor, channel_id) as (uow, account):
-            return await self.full_reason(uow, account, target, 1)
+            return await self.full(uow, account, target, 1)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from bot.domain.errors import Conflict, NotAllowed, NotFound
-from bot.domain.phone import display
+from bot.domain.errors import NotAllowed, NotFound
 from bot.domain.records import AccountInfo, AuditEvent, PurchaseRequestRecord
-from bot.domain.refusals import StaleRequest
+from bot.domain.refusals import JustTaken, StaleRequest
 from bot.domain.states import RequestState
 from bot.service.accounts import AccountService
 from bot.service.context import Actor, Deps
@@ -67,9 +66,8 @@ def moved(
     )
 
 
-def taken(numbers: Sequence[str]) -> Conflict:
-    names = ", ".join(display(n) for n in numbers)
-    return Conflict(f"Just taken by another request: {names}. Search again.")
+def taken(numbers: Sequence[str]) -> JustTaken:
+    return JustTaken(tuple(numbers))
 
 
 class Core:
