@@ -220,8 +220,18 @@ def billing_card(
     return text, _card(request, account_name, buttons, for_approver=False)
 
 
-def approval_card(request: PurchaseRequestRecord, account_name: str) -> tuple[str, list[Block]]:
-    """What approvers see; Approve/Reject only while the request awaits approval."""
+def approval_card(
+    request: PurchaseRequestRecord,
+    account_name: str,
+    *,
+    shared: bool = False,
+    self_approval: bool = False,
+) -> tuple[str, list[Block]]:
+    """What approvers see; Approve/Reject only while the request awaits approval.
+
+    `shared`: the card is in the approvals channel, where everyone sees the same buttons,
+    the person who accepted included; it says that they may not decide it (four eyes).
+    """
     buttons: list[ButtonElement] = []
     if request.state is RequestState.AWAITING_APPROVAL:
         buttons = [
@@ -230,7 +240,14 @@ def approval_card(request: PurchaseRequestRecord, account_name: str) -> tuple[st
         ]
     n = len(request.items)
     text = f"Approval needed: {mention(request.requester_id)} wants to buy {n} numbers"
-    return text, _card(request, account_name, buttons, for_approver=True)
+    blocks = _card(request, account_name, buttons, for_approver=True)
+    if shared and buttons and request.accepted_by and not self_approval:
+        note = (
+            f"{mention(request.accepted_by)} accepted this request, so another approver "
+            "approves or rejects it."
+        )
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]))
+    return text, blocks
 
 
 def stale_text(request: PurchaseRequestRecord) -> str:

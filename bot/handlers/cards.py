@@ -195,7 +195,7 @@ class CardPublisher:
     ) -> list[CardPlace]:
         """To the approvals channel, else a DM to each of `deciders` (one who cannot be
         reached does not keep the card from the others). Where the cards were posted."""
-        text, blocks = approval_card(request, await self.account_name(request))
+        text, blocks = approval_card(request, await self.account_name(request), **self._shared())
         cards: list[CardPlace] = []
         client = await self.clients.of(request.workspace_id)
         if self.settings.approvals_channel:
@@ -225,9 +225,16 @@ class CardPublisher:
                 response_url, text=text, blocks=_dicts(blocks), replace_original=True
             )
         if request.approval_cards:
-            text, blocks = approval_card(request, name)
+            text, blocks = approval_card(request, name, **self._shared())
             for channel, ts in request.approval_cards:
                 await self._update(client, channel, ts, text, blocks)
+
+    def _shared(self) -> dict[str, bool]:
+        """Whether approval cards go to one channel everyone sees, and self-approval is on."""
+        return {
+            "shared": bool(self.settings.approvals_channel),
+            "self_approval": self.settings.approvals.allow_self_approval,
+        }
 
     def homes_changed(self, workspace_id: str) -> None:
         self.homes.changed(workspace_id)

@@ -114,6 +114,8 @@ async def test_the_accepter_may_not_approve(make_bot: BotFactory) -> None:
         MANAGER, "Accept", says(CHANNEL, "Accepted by @bob; awaiting approval"), channel=CHANNEL
     )
     assert "accepted by @bob" in text_of(bot.card(APPROVALS))
+    # One card everyone in the channel sees: it says bob may not decide it.
+    assert "@bob accepted this request, so another approver" in text_of(bot.card(APPROVALS))
     request = await _only_request(bot)
     assert request.accepted_by == MANAGER
 
