@@ -321,11 +321,16 @@ def e911_modal(
     )
 
 
-def candidate_label(address: AddressFields) -> str:
+def _fields_line(address: AddressFields) -> str:
+    """The address on one line, as `E911Address.one_line` writes a saved one."""
     street = address.street_address
     if address.extended_address:
         street += f", {address.extended_address}"
-    return clip(f"{street}, {address.locality}, {address.region} {address.postal_code}", 75)
+    return f"{street}, {address.locality}, {address.region} {address.postal_code}"
+
+
+def candidate_label(address: AddressFields) -> str:
+    return clip(_fields_line(address), 75)
 
 
 def as_fields(address: E911Address) -> AddressFields:
@@ -348,21 +353,26 @@ def choose_modal(number: NumberRecord, meta: E911Meta) -> View:
         f"Several addresses match what you typed for *{escape(number.display)}*. "
         "Choose the correct one, then *Save*."
     )
+    choice = InputBlock(
+        block_id=BlockId.E911_CHOICE,
+        label="Address",
+        element=RadioButtonsElement(action_id=ActionId.E911_CHOICE, options=options),
+    )
+    return _step_modal(CallbackId.E911_CHOOSE, CHOOSE_TITLE, "Save", meta, text, [choice])
+
+
+def _step_modal(
+    callback_id: str, title: str, submit: str, meta: E911Meta, text: str, more: list[Block]
+) -> View:
+    """A further step of the e911 modal: what it asks, its submit button, and Cancel."""
     return View(
         type="modal",
-        callback_id=CallbackId.E911_CHOOSE,
-        title=PlainTextObject(text=CHOOSE_TITLE),
-        submit=PlainTextObject(text="Save"),
+        callback_id=callback_id,
+        title=PlainTextObject(text=title),
+        submit=PlainTextObject(text=submit),
         close=PlainTextObject(text="Cancel"),
         private_metadata=meta.dump(),
-        blocks=[
-            SectionBlock(text=MarkdownTextObject(text=text)),
-            InputBlock(
-                block_id=BlockId.E911_CHOICE,
-                label="Address",
-                element=RadioButtonsElement(action_id=ActionId.E911_CHOICE, options=options),
-            ),
-        ],
+        blocks=[SectionBlock(text=MarkdownTextObject(text=text)), *more],
     )
 
 
@@ -379,31 +389,13 @@ def working_modal(e164: str) -> View:
 def charges_modal(number: NumberRecord, meta: E911Meta, quote: Quote) -> View:
     """The carrier charges for this e911 change (Kazoo's 402): accept, or cancel."""
     assert meta.pending is not None
-    address = meta.pending
-    where = ", ".join(
-        p
-        for p in (
-            address.street_address,
-            address.extended_address or "",
-            address.locality,
-            f"{address.region} {address.postal_code}",
-        )
-        if p
-    )
+    where = _fields_line(meta.pending)
     text = (
         f"Kazoo charges for the emergency address of *{escape(number.display)}* "
         f"({echo(where, 300)}):\n{quote_text(quote)}\n"
         "Accept the charges to save the address, or Cancel to leave it as it is."
     )
-    return View(
-        type="modal",
-        callback_id=CallbackId.E911_CHARGES,
-        title=PlainTextObject(text=CHARGES_TITLE),
-        submit=PlainTextObject(text="Accept"),
-        close=PlainTextObject(text="Cancel"),
-        private_metadata=meta.dump(),
-        blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
-    )
+    return _step_modal(CallbackId.E911_CHARGES, CHARGES_TITLE, "Accept", meta, text, [])
 
 
 def done_modal(text: str) -> View:
